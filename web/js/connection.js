@@ -1,0 +1,130 @@
+// The WebSocket to /api/ws with reconnection (exponential backoff + jitter).
+// Close code 1008 means "no valid session" (PROTOCOL.md): that is reported as
+// onUnauthorized and we stop retrying until start() is called again (after a login).
+
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 15000;
+
+export const POLICY_VIOLATION = 1008;
+
+export function wsUrl(location = globalThis.location) {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/api/ws`;
+}
+
+// Delay before reconnect attempt `attempt` (0-based): "equal jitter", so retries of many
+// clients after a server restart spread out but still come back quickly on average.
+export function backoffDelay(attempt, random = Math.random) {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export class Connection {
+  // handlers: onOpen(), onEvent(event), onClose(code), onUnauthorized(), onStatus(status)
+  // status: {state: 'connecting'|'online'|'waiting'|'stopped', retryAt?: ms timestamp}
+  constructor(url, handlers) {
+    this.url = url;
+    this.handlers = handlers;
+    this.ws = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.running = false;
+    this.status = { state: 'stopped' };
+    this.onOnline = () => this.retryNow();
+    globalThis.addEventListener?.('online', this.onOnline);
+  }
+
+  start() {
+    this.running = true;
+    this.attempt = 0;
+    this.open();
+  }
+
+  // Closes for good (logout); no reconnect.
+  stop() {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = null;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try {
+        ws.close(1000, 'bye');
+      } catch {
+        // already closed
+      }
+    }
+    this.setStatus({ state: 'stopped' });
+  }
+
+  // The first event of a connection was a valid hello: the link is healthy again.
+  confirmed() {
+    this.attempt = 0;
+  }
+
+  retryNow() {
+    if (!this.running || this.status.state !== 'waiting') return;
+    clearTimeout(this.timer);
+    this.open();
+  }
+
+  send(type, payload) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify({ type, payload }));
+    return true;
+  }
+
+  open() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.setStatus({ state: 'connecting' });
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.setStatus({ state: 'online' });
+      this.handlers.onOpen?.();
+    };
+    ws.onmessage = (message) => {
+      if (typeof message.data !== 'string') return; // binary frames are not part of the protocol
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      this.handlers.onEvent?.(event);
+    };
+    ws.onclose = (close) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.handlers.onClose?.(close.code);
+      if (close.code === POLICY_VIOLATION) {
+        this.running = false;
+        this.setStatus({ state: 'stopped' });
+        this.handlers.onUnauthorized?.();
+        return;
+      }
+      this.scheduleReconnect();
+    };
+    ws.onerror = () => {}; // onclose follows and handles it
+  }
+
+  scheduleReconnect() {
+    if (!this.running) return;
+    const delay = backoffDelay(this.attempt++);
+    this.setStatus({ state: 'waiting', retryAt: Date.now() + delay });
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  setStatus(status) {
+    this.status = status;
+    this.handlers.onStatus?.(status);
+  }
+}
