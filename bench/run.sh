@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# roomcast benchmark runner (issue #5). Builds roomcast-bench, starts each server on loopback
+# (roomcast standalone, nginx + nchan, a Socket.IO rooms server), runs the scenarios S1-S4
+# against each, appends one JSON line per step to bench/out/results.jsonl and regenerates
+# bench/RESULTS.md and bench/results.svg. Everything is bounded in time and count.
+#
+#   bash bench/run.sh [--short] [--targets "nchan socketio roomcast"] [--scenarios "S1 S2 S3 S4"]
+#                     [--roomcast-bin PATH] [--nchan-workers N|auto] [--no-report]
+#
+# --short: 5,000 connections instead of 10,000/19,000, fewer rates, 3 s steps (a few minutes).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+OUT="$HERE/out"
+MODE=full
+TARGETS="nchan socketio roomcast"
+SCENARIOS="S1 S2 S3 S4"
+ROOMCAST_BIN="${ROOMCAST_BIN:-$ROOT/build/roomcast}"
+NCHAN_WORKERS=auto
+REPORT=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --short) MODE=short ;;
+    --full) MODE=full ;;
+    --targets) TARGETS="$2"; shift ;;
+    --scenarios) SCENARIOS="$2"; shift ;;
+    --roomcast-bin) ROOMCAST_BIN="$2"; shift ;;
+    --nchan-workers) NCHAN_WORKERS="$2"; shift ;;
+    --no-report) REPORT=0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [ "$MODE" = short ]; then
+  S1_CONNS=5000
+  S2_CONNS=5000;  S2_RATES=10,50,200,1000
+  S3_CONNS=5000;  S3_RATES=100,1000,5000
+  S4_CONNS=5000;  S4_RATES=100,1000,5000
+  STEP=3; DRAIN=3; IDLE=2
+else
+  S1_CONNS=19000
+  S2_CONNS=10000; S2_RATES=10,20,50,100,200,500,1000
+  S3_CONNS=10000; S3_RATES=100,200,500,1000,2000,5000,10000
+  S4_CONNS=10000; S4_RATES=100,200,500,1000,2000,5000,10000
+  STEP=10; DRAIN=5; IDLE=3
+fi
+ROOM_SIZE=10
+STOP_P99_MS=250
+BENCH_TIMEOUT=900   # seconds, per scenario run
+
+mkdir -p "$OUT"
+LABEL="$(date -u +%Y%m%dT%H%M%SZ)-$MODE"
+RESULTS="$OUT/results.jsonl"
+LOG="$OUT/run-$LABEL.log"
+echo "run $LABEL: targets [$TARGETS], scenarios [$SCENARIOS]; log $LOG"
+
+# ---- build the client
+cmake -S "$HERE" -B "$OUT/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$OUT/build" >/dev/null
+BENCH="$OUT/build/roomcast-bench"
+
+# ---- Socket.IO peer dependencies (from the lockfile)
+if [[ " $TARGETS " == *" socketio "* ]] && [ ! -d "$HERE/peers/socketio/node_modules/socket.io" ]; then
+  (cd "$HERE/peers/socketio" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# ---- server management
+SERVER_PID=""
+SERVER_PIDS=""
+PORT=""
+TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  for p in $(seq 18100 18400); do
+    port_open "$p" || { echo "$p"; return 0; }
+  done
+  return 1
+}
+wait_port() {  # port timeout_s
+  local i
+  for i in $(seq 1 $(( $2 * 20 ))); do
+    port_open "$1" && return 0
+    if [ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then return 1; fi
+    sleep 0.05
+  done
+  return 1
+}
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  SERVER_PIDS=""
+}
+trap stop_server EXIT INT TERM
+
+start_server() {  # target scenario
+  local target=$1 scen=$2
+  PORT=$(free_port)
+  local dir="$OUT/srv/$target-$scen"
+  rm -rf "$dir"; mkdir -p "$dir"
+  case "$target" in
+    nchan)
+      mkdir -p "$dir/tmp"
+      sed -e "s/@PORT@/$PORT/" -e "s/@WORKERS@/$NCHAN_WORKERS/" "$HERE/peers/nchan.conf" > "$dir/nginx.conf"
+      nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" > "$dir/stdout.log" 2>&1 &
+      SERVER_PID=$! ;;
+    socketio)
+      (cd "$HERE/peers/socketio" && exec env PORT="$PORT" node server.js) > "$dir/stdout.log" 2>&1 &
+      SERVER_PID=$! ;;
+    roomcast)
+      ROOMCAST_ADMIN_TOKEN="$TOKEN" ROOMCAST_PASSWORD_COST=min \
+        "$ROOMCAST_BIN" standalone --listen "127.0.0.1:$PORT" --data-dir "$dir/data" > "$dir/stdout.log" 2>&1 &
+      SERVER_PID=$! ;;
+  esac
+  if ! wait_port "$PORT" 20; then
+    echo "  $target did not start; see $dir/stdout.log" | tee -a "$LOG"
+    tail -5 "$dir/stdout.log" >&2 || true
+    stop_server
+    return 1
+  fi
+  sleep 0.3
+  SERVER_PIDS="$SERVER_PID"
+  local c
+  for c in $(pgrep -P "$SERVER_PID" || true); do SERVER_PIDS="$SERVER_PIDS,$c"; done
+}
+
+run_scenario() {  # target scenario
+  local target=$1 scen=$2 args=()
+  case "$scen" in
+    S1) args=(--conns "$S1_CONNS") ;;
+    S2) args=(--conns "$S2_CONNS" --rates "$S2_RATES") ;;
+    S3) args=(--conns "$S3_CONNS" --room-size "$ROOM_SIZE" --rates "$S3_RATES") ;;
+    S4) [ "$target" = roomcast ] || return 0
+        args=(--conns "$S4_CONNS" --room-size "$ROOM_SIZE" --rates "$S4_RATES") ;;
+  esac
+  start_server "$target" "$scen" || return 0
+  echo "== $target $scen (port $PORT, pids $SERVER_PIDS)" | tee -a "$LOG"
+  local rc=0
+  timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$target" --port "$PORT" --scenario "$scen" \
+    --server-pid "$SERVER_PIDS" --admin-token "$TOKEN" --step-secs "$STEP" --drain-secs "$DRAIN" \
+    --idle-secs "$IDLE" --stop-p99-ms "$STOP_P99_MS" --out "$RESULTS" --label "$LABEL" "${args[@]}" \
+    >> "$LOG" 2>&1 || rc=$?
+  [ $rc -eq 0 ] || echo "  roomcast-bench exited with $rc (see $LOG)" | tee -a "$LOG"
+  grep -E "^[a-z]+ S[1-4]:" "$LOG" | tail -2 || true
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "  $target died during $scen; last output:" | tee -a "$LOG"
+    tail -20 "$OUT/srv/$target-$scen/stdout.log" | tee -a "$LOG"
+  fi
+  stop_server
+}
+
+for target in $TARGETS; do
+  if [ "$target" = roomcast ] && [ ! -x "$ROOMCAST_BIN" ]; then
+    echo "skipping roomcast: $ROOMCAST_BIN not built" | tee -a "$LOG"
+    continue
+  fi
+  for scen in $SCENARIOS; do
+    run_scenario "$target" "$scen"
+  done
+done
+
+if [ "$REPORT" = 1 ]; then
+  node "$HERE/report.mjs" --results "$RESULTS" --label "$LABEL" --md "$HERE/RESULTS.md" --svg "$HERE/results.svg"
+fi
+echo "done: $RESULTS, $HERE/RESULTS.md, $HERE/results.svg"
