@@ -1,0 +1,41 @@
+# roomcast — the two commands of the README: `make run` and `make test`.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+ARGS ?=
+
+.PHONY: deps build run test test-unit test-asan test-e2e bench format clean
+
+deps:
+	bash scripts/install-deps.sh
+
+# Release build; the binary is $(BUILD)/roomcast.
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/roomcast standalone $(ARGS)
+
+# The whole suite: unit + integration (real sockets) + end-to-end (real browser), then the
+# unit and integration tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+test: build
+	bash scripts/install-deps.sh e2e
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	cd $(BUILD) && ctest --output-on-failure --timeout 600
+	$(MAKE) test-asan
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOMCAST_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure --timeout 600 -LE e2e
+
+bench: build
+	bash bench/run.sh --short
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'bench/*.cc' 'bench/*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,48 @@
+// Parsing of client → server events (PROTOCOL.md). Pure functions: the codec is unit tested and
+// fuzzed on its own; a parse failure carries the serverError code to answer with.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace roomcast {
+
+struct ClientMessage {
+  std::string content;
+  std::string client_id;  // empty when not given
+};
+
+struct ResumeRoom {
+  std::string room_id;
+  std::string last_message_id;  // validated later, per room (a bad one errors only that room)
+};
+
+struct ClientEvent {
+  enum class Kind { kMessages, kHistory, kCreateRoom, kJoinRoom, kLeaveRoom, kResume };
+  Kind kind = Kind::kMessages;
+  std::string type;  // as sent, for `requestType`
+  std::string room_id;
+  std::vector<ClientMessage> messages;            // kMessages
+  std::optional<std::string> first_message_id;    // kHistory
+  std::optional<int64_t> count;                   // kHistory
+  std::string room_name;                          // kCreateRoom
+  std::vector<ResumeRoom> resume;                 // kResume
+};
+
+struct ParseError {
+  std::string code;          // BAD_REQUEST | UNKNOWN_TYPE
+  std::string message;
+  std::string request_type;  // "" when the frame was not JSON
+};
+
+// Parses one text frame. Exactly one of the two results is set.
+struct ParsedClientEvent {
+  std::optional<ClientEvent> event;
+  std::optional<ParseError> error;
+};
+ParsedClientEvent parse_client_event(std::string_view frame);
+
+}  // namespace roomcast

@@ -1,0 +1,171 @@
+#include "comet/comet.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+
+#include "comet/ws_session.h"
+
+namespace roomcast {
+
+Comet::Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const Config& config)
+    : loops_(loops), blocking_(blocking), logic_(logic), config_(config) {
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    shards_.push_back(std::make_unique<CometShard>(loops.at(i)));
+    schedule_sweep(*shards_.back());
+  }
+}
+
+Comet::~Comet() {
+  for (auto& s : shards_) s->sweep.cancel();
+}
+
+void Comet::schedule_sweep(CometShard& shard) {
+  // Fine enough for the configured ping interval, never busier than needed.
+  auto interval = std::chrono::milliseconds(
+      std::clamp(config_.limits.ping_interval_ms / 4, 50, 1000));
+  shard.sweep.expires_after(interval);
+  shard.sweep.async_wait([this, &shard](boost::system::error_code ec) {
+    if (ec) return;
+    auto now = WsSession::Clock::now();
+    for (auto* s : shard.all) s->tick(now);
+    schedule_sweep(shard);
+  });
+}
+
+void Comet::accept(asio::io_context& loop, boost::beast::tcp_stream stream,
+                   boost::beast::http::request<boost::beast::http::string_body> request) {
+  auto session = std::make_shared<WsSession>(*this, shard_of(loop), std::move(stream));
+  session->start(std::move(request));
+}
+
+void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
+  shard.all.push_back(s);
+  shard.users[user_id].push_back(s);
+  ++connections_;
+}
+
+namespace {
+void erase_from(std::vector<WsSession*>& v, WsSession* s) {
+  auto it = std::find(v.begin(), v.end(), s);
+  if (it == v.end()) return;
+  *it = v.back();
+  v.pop_back();
+}
+}  // namespace
+
+void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
+  erase_from(shard.all, s);
+  auto it = shard.users.find(user_id);
+  if (it != shard.users.end()) {
+    erase_from(it->second, s);
+    if (it->second.empty()) shard.users.erase(it);
+  }
+  --connections_;
+}
+
+void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) {
+  auto& members = shard.rooms[room];
+  if (std::find(members.begin(), members.end(), s) == members.end()) members.push_back(s);
+}
+
+void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room) {
+  auto it = shard.rooms.find(room);
+  if (it == shard.rooms.end()) return;
+  erase_from(it->second, s);
+  if (it->second.empty()) shard.rooms.erase(it);
+}
+
+void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
+  for (auto& shard : shards_) {
+    asio::post(shard->ctx, [batch, &shard = *shard] {
+      auto it = shard.rooms.find(batch->room_id);
+      if (it == shard.rooms.end()) return;
+      for (auto* s : it->second) s->deliver_room_messages(batch);
+    });
+  }
+}
+
+void Comet::push_room_event(const std::string& room_id, std::shared_ptr<const std::string> event) {
+  for (auto& shard : shards_) {
+    asio::post(shard->ctx, [room_id, event, &shard = *shard] {
+      auto it = shard.rooms.find(room_id);
+      if (it == shard.rooms.end()) return;
+      for (auto* s : it->second) s->send(event);
+    });
+  }
+}
+
+void Comet::push_users_event(const std::vector<int64_t>& user_ids,
+                             std::shared_ptr<const std::string> event) {
+  for (auto& shard : shards_) {
+    asio::post(shard->ctx, [user_ids, event, &shard = *shard] {
+      for (auto id : user_ids) {
+        auto it = shard.users.find(id);
+        if (it == shard.users.end()) continue;
+        for (auto* s : it->second) s->send(event);
+      }
+    });
+  }
+}
+
+void Comet::broadcast_event(std::shared_ptr<const std::string> event) {
+  for (auto& shard : shards_) {
+    asio::post(shard->ctx, [event, &shard = *shard] {
+      for (auto* s : shard.all) s->send(event);
+    });
+  }
+}
+
+void Comet::shutdown() {
+  std::vector<std::future<void>> done;
+  for (auto& shard : shards_) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    asio::post(shard->ctx, [p, &shard = *shard] {
+      shard.sweep.cancel();
+      for (auto* s : shard.all) s->close(1001, "server shutting down");
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.wait();
+}
+
+namespace {
+// "host[:port]" lower-cased, with `default_port` added when there is none ("[::1]" is a host).
+std::string with_port(std::string_view authority, std::string_view default_port) {
+  std::string out(authority);
+  auto colon = out.rfind(':');
+  auto bracket = out.rfind(']');
+  bool has_port = colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+  if (!has_port) out += ":" + std::string(default_port);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "scheme://host[:port]" -> "host:port" with the scheme's default port filled in.
+std::string origin_authority(std::string_view origin) {
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return {};
+  auto scheme = origin.substr(0, sep);
+  auto rest = origin.substr(sep + 3);
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
+  return with_port(rest, (scheme == "https" || scheme == "wss") ? "443" : "80");
+}
+
+
+}  // namespace
+
+bool Comet::origin_allowed(std::string_view origin, std::string_view host) const {
+  if (origin.empty()) return true;  // not a browser
+  for (auto& allowed : config_.allowed_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  auto o = origin_authority(origin);
+  if (o.empty()) return false;  // "null" and other opaque origins
+  auto default_port = o.substr(o.rfind(':') + 1);
+  return o == with_port(host, default_port);
+}
+
+}  // namespace roomcast

@@ -1,0 +1,83 @@
+// The gateway layer: holds WebSocket connections and their room subscriptions, and delivers
+// pushes to them. Subscriptions are sharded by I/O loop: each loop owns the table of its own
+// connections, so a push is one hand-off per loop and never takes a global lock.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "comet/comet_gateway.h"
+#include "common/config.h"
+#include "logic/logic_api.h"
+#include "net/io_pool.h"
+
+namespace roomcast {
+
+class WsSession;
+
+// The connections of one I/O loop. Only touched from that loop.
+struct CometShard {
+  explicit CometShard(asio::io_context& c) : ctx(c), sweep(c) {}
+  asio::io_context& ctx;
+  asio::steady_timer sweep;  // pings and silence timeouts
+  std::unordered_map<std::string, std::vector<WsSession*>> rooms;
+  std::unordered_map<int64_t, std::vector<WsSession*>> users;
+  std::vector<WsSession*> all;
+};
+
+class Comet final : public CometGateway {
+ public:
+  Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const Config& config);
+  ~Comet() override;
+
+  // Takes over an upgrade request read by the HTTP server; runs on the connection's loop.
+  void accept(asio::io_context& loop, boost::beast::tcp_stream stream,
+              boost::beast::http::request<boost::beast::http::string_body> request);
+
+  // CometGateway: callable from any thread.
+  void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;
+  void push_room_event(const std::string& room_id,
+                       std::shared_ptr<const std::string> event) override;
+  void push_users_event(const std::vector<int64_t>& user_ids,
+                        std::shared_ptr<const std::string> event) override;
+  void broadcast_event(std::shared_ptr<const std::string> event) override;
+
+  // Closes every connection with 1001 (going away). Returns when all loops have done it.
+  void shutdown();
+
+  std::size_t connection_count() const { return connections_.load(); }
+
+  // Shard bookkeeping, called by sessions on their own loop.
+  CometShard& shard_of(asio::io_context& ctx) { return *shards_[loops_.index_of(ctx)]; }
+  void add(CometShard& shard, WsSession* s, int64_t user_id);
+  void remove(CometShard& shard, WsSession* s, int64_t user_id);
+  static void subscribe(CometShard& shard, WsSession* s, const std::string& room);
+  static void unsubscribe(CometShard& shard, WsSession* s, const std::string& room);
+
+  LogicApi& logic() { return logic_; }
+  asio::thread_pool& blocking() { return blocking_; }
+  const Config& config() const { return config_; }
+  bool origin_allowed(std::string_view origin, std::string_view host) const;
+
+ private:
+  void schedule_sweep(CometShard& shard);
+
+  IoPool& loops_;
+  asio::thread_pool& blocking_;
+  LogicApi& logic_;
+  const Config& config_;
+  std::vector<std::unique_ptr<CometShard>> shards_;
+  std::atomic<std::size_t> connections_{0};
+};
+
+}  // namespace roomcast

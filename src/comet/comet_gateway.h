@@ -1,0 +1,34 @@
+// The seam between Job and Comet: how pushes reach the connections. Standalone calls the local
+// Comet directly; the distributed mode calls the comets that hold the targets over gRPC.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace roomcast {
+
+// A run of consecutive messages of one room, with its `serverMessages` event serialised once.
+struct RoomMessages {
+  std::string room_id;
+  std::vector<StoredMessage> messages;  // ascending seq
+  std::string event;                    // serverMessages with all of `messages`
+  uint64_t first_seq() const { return messages.front().seq; }
+  uint64_t last_seq() const { return messages.back().seq; }
+};
+
+class CometGateway {
+ public:
+  virtual ~CometGateway() = default;
+  virtual void push_room_messages(std::shared_ptr<const RoomMessages> batch) = 0;
+  virtual void push_room_event(const std::string& room_id,
+                               std::shared_ptr<const std::string> event) = 0;
+  virtual void push_users_event(const std::vector<int64_t>& user_ids,
+                                std::shared_ptr<const std::string> event) = 0;
+  virtual void broadcast_event(std::shared_ptr<const std::string> event) = 0;
+};
+
+}  // namespace roomcast

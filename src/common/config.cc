@@ -1,0 +1,192 @@
+#include "common/config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <optional>
+
+namespace roomcast {
+namespace {
+
+// One scalar setting known by a TOML key, an environment variable and a flag.
+struct Setting {
+  std::string key;  // dotted TOML path, e.g. "limits.max_frame_bytes"
+  std::string help;
+  std::function<void(const std::string&)> set;
+};
+
+template <class T>
+std::function<void(const std::string&)> setter(T& target) {
+  return [&target](const std::string& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      target = v;
+    } else if constexpr (std::is_same_v<T, double>) {
+      target = std::stod(v);
+    } else {
+      target = static_cast<T>(std::stoll(v));
+    }
+  };
+}
+
+std::string env_name(const std::string& key) {
+  std::string name = "ROOMCAST_";
+  for (char c : key) name += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(c));
+  return name;
+}
+
+std::string flag_name(const std::string& key) {
+  std::string name = "--";
+  // "limits.max_frame_bytes" -> "--max-frame-bytes": the section prefix is dropped for brevity.
+  auto dot = key.rfind('.');
+  for (char c : key.substr(dot == std::string::npos ? 0 : dot + 1)) name += c == '_' ? '-' : c;
+  return name;
+}
+
+std::vector<Setting> settings(Config& c) {
+  auto& l = c.limits;
+  return {
+      {"listen", "public HOST:PORT (use 0.0.0.0:8080 for all interfaces)", setter(c.listen)},
+      {"data_dir", "directory of the embedded database", setter(c.data_dir)},
+      {"web_root", "directory of the static web client", setter(c.web_root)},
+      {"admin_token", "bearer token of the server push API (empty: API off)",
+       setter(c.admin_token)},
+      {"io_threads", "I/O loops (0: one per core)", setter(c.io_threads)},
+      {"blocking_threads", "threads for storage and password hashing", setter(c.blocking_threads)},
+      {"queue_partitions", "partitions of the embedded queue", setter(c.queue_partitions)},
+      {"job_batch_window_ms", "how long Job merges a room's messages into one push",
+       setter(c.job_batch_window_ms)},
+      {"job_batch_max", "most records Job takes in one batch", setter(c.job_batch_max)},
+      {"session_ttl_hours", "session lifetime", setter(c.session_ttl_hours)},
+      {"password_cost", "KDF cost: interactive | moderate | min", setter(c.password_cost)},
+      {"log_level", "trace | debug | info | warn | error", setter(c.log_level)},
+      {"limits.max_frame_bytes", "largest WebSocket frame (close 1009 past it)",
+       setter(l.max_frame_bytes)},
+      {"limits.max_content_bytes", "largest message content in UTF-8 bytes",
+       setter(l.max_content_bytes)},
+      {"limits.rate_per_sec", "messages per connection per second", setter(l.rate_per_sec)},
+      {"limits.rate_burst", "message burst per connection", setter(l.rate_burst)},
+      {"limits.history_page", "default history page", setter(l.history_page)},
+      {"limits.history_page_max", "largest history page", setter(l.history_page_max)},
+      {"limits.resume_replay_max", "messages per room in a resume answer",
+       setter(l.resume_replay_max)},
+      {"limits.outbound_max_bytes", "outbound queue bytes per connection (close 1013 past it)",
+       setter(l.outbound_max_bytes)},
+      {"limits.outbound_max_events", "outbound queue events per connection",
+       setter(l.outbound_max_events)},
+      {"limits.ping_interval_ms", "server ping interval", setter(l.ping_interval_ms)},
+      {"limits.idle_timeout_ms", "silence before close 1001", setter(l.idle_timeout_ms)},
+  };
+}
+
+std::optional<std::string> toml_scalar(const toml::table& t, const std::string& key) {
+  auto node = t.at_path(key);
+  if (!node) return std::nullopt;
+  if (auto s = node.value<std::string>()) return *s;
+  if (auto i = node.value<int64_t>()) return std::to_string(*i);
+  if (auto d = node.value<double>()) return std::to_string(*d);
+  if (auto b = node.value<bool>()) return *b ? "1" : "0";
+  throw std::runtime_error("config key " + key + " has an unsupported type");
+}
+
+void load_file(const std::string& path, Config& c, std::vector<Setting>& all) {
+  toml::table t = toml::parse_file(path);
+  for (auto& s : all)
+    if (auto v = toml_scalar(t, s.key)) s.set(*v);
+  if (auto rooms = t["default_rooms"].as_array()) {
+    c.default_rooms.clear();
+    for (auto& r : *rooms) {
+      auto* tbl = r.as_table();
+      if (!tbl) throw std::runtime_error("default_rooms entries must be tables {id, name}");
+      c.default_rooms.push_back({(*tbl)["id"].value_or(std::string{}),
+                                 (*tbl)["name"].value_or(std::string{})});
+      if (c.default_rooms.back().id.empty())
+        throw std::runtime_error("default_rooms entry without id");
+    }
+  }
+  if (auto origins = t["allowed_origins"].as_array()) {
+    c.allowed_origins.clear();
+    for (auto& o : *origins)
+      if (auto s = o.value<std::string>()) c.allowed_origins.push_back(*s);
+  }
+}
+
+// "id:Name,id2:Name 2"
+std::vector<RoomConfig> parse_rooms(const std::string& spec) {
+  std::vector<RoomConfig> rooms;
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    auto end = spec.find(',', start);
+    if (end == std::string::npos) end = spec.size();
+    auto item = spec.substr(start, end - start);
+    if (!item.empty()) {
+      auto colon = item.find(':');
+      rooms.push_back(colon == std::string::npos
+                          ? RoomConfig{item, item}
+                          : RoomConfig{item.substr(0, colon), item.substr(colon + 1)});
+    }
+    start = end + 1;
+  }
+  return rooms;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string parse_command_line(int argc, char** argv, Config& config) {
+  CLI::App app{"roomcast: real-time chat-room push server"};
+  app.require_subcommand(1);
+  std::string config_file;
+  std::string rooms_flag, origins_flag;
+  auto all = settings(config);
+  std::vector<std::string> flag_values(all.size());
+
+  const char* commands[][2] = {
+      {"standalone", "Comet, Logic and Job in one process with embedded storage"},
+  };
+  for (auto& [name, help] : commands) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("-c,--config", config_file, "TOML config file (see config/roomcast.example.toml)");
+    for (std::size_t i = 0; i < all.size(); ++i)
+      sub->add_option(flag_name(all[i].key), flag_values[i], all[i].help + " [env " +
+                                                                 env_name(all[i].key) + "]");
+    sub->add_option("--default-rooms", rooms_flag, "default rooms as id:Name,id2:Name2");
+    sub->add_option("--allowed-origins", origins_flag, "extra allowed WebSocket origins, comma separated");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+  auto* chosen = app.get_subcommands().front();
+  try {
+    if (!config_file.empty()) load_file(config_file, config, all);
+    for (auto& s : all)
+      if (const char* v = std::getenv(env_name(s.key).c_str())) s.set(v);
+    if (const char* v = std::getenv("ROOMCAST_DEFAULT_ROOMS")) config.default_rooms = parse_rooms(v);
+    if (const char* v = std::getenv("ROOMCAST_ALLOWED_ORIGINS")) config.allowed_origins = split_commas(v);
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (chosen->count(flag_name(all[i].key))) all[i].set(flag_values[i]);
+    if (chosen->count("--default-rooms")) config.default_rooms = parse_rooms(rooms_flag);
+    if (chosen->count("--allowed-origins")) config.allowed_origins = split_commas(origins_flag);
+  } catch (const std::exception& e) {
+    std::cerr << "roomcast: bad configuration: " << e.what() << "\n";
+    std::exit(2);
+  }
+  return chosen->get_name();
+}
+
+}  // namespace roomcast

@@ -1,0 +1,58 @@
+// Configuration of every roomcast process: defaults < config file (TOML) < environment < flags.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace roomcast {
+
+struct RoomConfig {
+  std::string id;
+  std::string name;
+};
+
+// The client-facing limits of PROTOCOL.md ("Limits"), all configurable.
+struct Limits {
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::size_t max_content_bytes = 8 * 1024;
+  double rate_per_sec = 50;     // messages per connection, sustained
+  double rate_burst = 100;      // bucket size
+  int history_page = 50;        // default `count`
+  int history_page_max = 100;   // `count` is clamped to this
+  int resume_replay_max = 500;  // messages per room in one resume answer
+  std::size_t outbound_max_bytes = 1024 * 1024;
+  std::size_t outbound_max_events = 1000;
+  int ping_interval_ms = 20000;
+  int idle_timeout_ms = 60000;
+  int room_name_max = 64;
+};
+
+struct Config {
+  // Where the public listener binds (standalone and comet).
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./data";
+  std::string web_root;  // static files; empty = auto-detect ./web next to the binary or cwd
+  std::string admin_token;               // empty = server push API disabled
+  std::vector<std::string> allowed_origins;  // extra origins allowed on /api/ws
+  std::vector<RoomConfig> default_rooms = {{"beast", "Boost.Beast"},
+                                           {"async", "Boost.Async"},
+                                           {"db", "Database connectors"},
+                                           {"wasm", "Web assembly"}};
+  int io_threads = 0;        // 0 = one per core
+  int blocking_threads = 8;  // store / password hashing work off the I/O loops
+  int queue_partitions = 8;
+  int job_batch_window_ms = 2;  // how long Job lingers to merge a room's burst into one push
+  int job_batch_max = 512;
+  int session_ttl_hours = 24 * 7;
+  std::string password_cost = "interactive";  // interactive | moderate | min (tests, load runs)
+  std::string log_level = "info";
+  Limits limits;
+};
+
+// Parses argv for `roomcast <command> ...`. Exits the process on --help or on a usage error.
+// Returns the sub-command name ("standalone", ...).
+std::string parse_command_line(int argc, char** argv, Config& config);
+
+}  // namespace roomcast

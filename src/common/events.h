@@ -1,0 +1,37 @@
+// Serialisation of server → client events (PROTOCOL.md). Each function returns the complete
+// frame text; fan-out code serialises once and shares the bytes.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace roomcast {
+
+// A room with one page of messages (newest first), as in `hello` and `serverJoinedRoom`.
+struct RoomPage {
+  RoomInfo room;
+  std::vector<StoredMessage> messages;  // newest first
+  bool has_more = false;
+};
+
+void append_server_message(std::string& out, const StoredMessage& m);
+
+std::string hello_event(const User& me, const std::vector<RoomPage>& rooms);
+// `messages` in room order (oldest first).
+std::string server_messages_event(const std::string& room_id,
+                                  std::span<const StoredMessage> messages);
+std::string room_history_event(const std::string& room_id,
+                               const std::vector<StoredMessage>& newest_first, bool has_more,
+                               bool resume);
+std::string create_room_event(const RoomInfo& room);
+std::string joined_room_event(const RoomPage& page);
+std::string left_room_event(const std::string& room_id);
+// `body_json` must already be valid JSON text.
+std::string push_event(int64_t op, const std::string& body_json);
+std::string error_event(const std::string& code, const std::string& message,
+                        const std::string& request_type);
+
+}  // namespace roomcast

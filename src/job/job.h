@@ -1,0 +1,38 @@
+// The consumer layer: the single writer of each room. For every batch from one queue partition
+// it drops records it has already accepted (idempotency key), assigns per-room sequence numbers,
+// persists the batch in one transaction, and only then pushes it to the comets — so a message
+// that reaches any client is always in the history too.
+#pragma once
+
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "comet/comet_gateway.h"
+#include "queue/queue.h"
+#include "store/store.h"
+
+namespace roomcast {
+
+class Job {
+ public:
+  Job(Store& store, CometGateway& comets) : store_(store), comets_(comets) {}
+
+  // The QueueConsumer handler. Throws when persistence fails; the batch is then redelivered and
+  // the room's sequence state reloaded from the store.
+  void handle_batch(std::span<const QueueRecord> batch);
+
+  // Forgets cached sequence state (e.g. when partitions move to another Job).
+  void reset();
+
+ private:
+  uint64_t next_seq(const std::string& room_id);
+
+  Store& store_;
+  CometGateway& comets_;
+  std::mutex mutex_;  // guards last_seq_: partitions are handled on several threads
+  std::unordered_map<std::string, uint64_t> last_seq_;
+};
+
+}  // namespace roomcast

@@ -1,0 +1,210 @@
+#include "logic/logic.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/ids.h"
+#include "common/validation.h"
+
+namespace roomcast {
+
+std::string session_key(const std::string& sid) {
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(sid.data()),
+                     sid.size(), nullptr, 0);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+  return hex;
+}
+
+Logic::Logic(const Config& config, Store& store, SessionStore& sessions, QueueProducer& producer)
+    : config_(config),
+      store_(store),
+      sessions_(sessions),
+      producer_(producer),
+      password_cost_(parse_password_cost(config.password_cost)) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
+}
+
+void Logic::init_default_rooms() {
+  for (auto& r : config_.default_rooms) store_.ensure_room({r.id, r.name.empty() ? r.id : r.name});
+}
+
+std::string Logic::new_session(int64_t user_id) {
+  auto sid = random_hex(32);  // 256 bits
+  int64_t ttl_ms = int64_t{config_.session_ttl_hours} * 3600 * 1000;
+  sessions_.create_session(session_key(sid), user_id, now_ms() + ttl_ms);
+  return sid;
+}
+
+AccountResult Logic::create_account(const std::string& username, const std::string& email,
+                                    const std::string& password) {
+  auto hash = hash_password(password, password_cost_);
+  int64_t id = 0;
+  switch (store_.create_user(username, email, hash, id)) {
+    case CreateUserResult::kUsernameExists:
+      return {"USERNAME_EXISTS", "this username is already taken", ""};
+    case CreateUserResult::kEmailExists:
+      return {"EMAIL_EXISTS", "an account with this email already exists", ""};
+    case CreateUserResult::kOk:
+      break;
+  }
+  spdlog::info("logic: account {} created", id);
+  return {"", "", new_session(id)};
+}
+
+AccountResult Logic::login(const std::string& email, const std::string& password) {
+  auto creds = store_.find_user_by_email(email);
+  // Hash even for an unknown email, so timing does not tell which emails exist.
+  static const std::string dummy = hash_password("roomcast-dummy-password", PasswordCost::kMin);
+  bool ok = verify_password(creds ? creds->password_hash : dummy, password) && creds;
+  if (!ok) return {"LOGIN_FAILED", "invalid email or password", ""};
+  return {"", "", new_session(creds->user.id)};
+}
+
+void Logic::logout(const std::string& sid) {
+  if (!sid.empty()) sessions_.revoke_session(session_key(sid));
+}
+
+std::optional<User> Logic::authenticate(const std::string& sid) {
+  if (sid.empty() || sid.size() > 256) return std::nullopt;
+  auto user_id = sessions_.session_user(session_key(sid), now_ms());
+  if (!user_id) return std::nullopt;
+  return store_.find_user(*user_id);
+}
+
+bool Logic::is_default_room(const std::string& room_id) const {
+  return std::any_of(config_.default_rooms.begin(), config_.default_rooms.end(),
+                     [&](const RoomConfig& r) { return r.id == room_id; });
+}
+
+std::vector<RoomInfo> Logic::user_rooms(int64_t user_id) {
+  auto rows = store_.memberships(user_id);
+  auto state = [&](const std::string& id) -> std::optional<bool> {
+    for (auto& m : rows)
+      if (m.room_id == id) return m.joined;
+    return std::nullopt;
+  };
+  std::vector<std::string> ids;
+  for (auto& r : config_.default_rooms)
+    if (state(r.id).value_or(true)) ids.push_back(r.id);
+  for (auto& m : rows)
+    if (m.joined && !is_default_room(m.room_id)) ids.push_back(m.room_id);
+  return store_.find_rooms(ids);
+}
+
+bool Logic::is_member(int64_t user_id, const std::string& room_id) {
+  for (auto& m : store_.memberships(user_id))
+    if (m.room_id == room_id) return m.joined;
+  return is_default_room(room_id);
+}
+
+RoomPage Logic::room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
+                          uint64_t before_seq, int limit) {
+  auto room = store_.find_room(room_id);
+  if (!room) throw ClientError("UNKNOWN_ROOM", "no such room");
+  if (!is_member(user_id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  RoomPage page{*room, store_.messages_between(room_id, after_seq, before_seq, limit + 1), false};
+  if (page.messages.size() > static_cast<std::size_t>(limit)) {
+    page.messages.pop_back();
+    page.has_more = true;
+  }
+  return page;
+}
+
+void Logic::post_messages(const User& user, const std::string& room_id,
+                          const std::vector<ClientMessage>& messages) {
+  for (auto& m : messages) {
+    if (m.content.empty()) throw ClientError("BAD_REQUEST", "content must not be empty");
+    if (m.content.size() > config_.limits.max_content_bytes)
+      throw ClientError("TOO_LONG", "content is longer than " +
+                                        std::to_string(config_.limits.max_content_bytes) +
+                                        " bytes");
+    if (!utf8_length(m.client_id)) throw ClientError("BAD_REQUEST", "clientId is not UTF-8");
+  }
+  if (!store_.find_room(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
+  if (!is_member(user.id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  std::vector<QueueRecord> records;
+  records.reserve(messages.size());
+  int64_t ts = now_ms();
+  for (auto& m : messages) {
+    QueueRecord r;
+    r.type = QueueRecord::Type::kChat;
+    r.room_id = room_id;
+    r.sender_id = user.id;
+    r.sender_name = user.username;
+    r.content = m.content;
+    r.client_id = m.client_id;
+    // The idempotency key: a client id is unique per sender; without one, a random key still
+    // lets Job drop a record that the queue delivers twice.
+    r.dedup_key = std::to_string(user.id) + (m.client_id.empty() ? ":g:" + random_hex(16)
+                                                                 : ":c:" + m.client_id);
+    r.timestamp_ms = ts;
+    records.push_back(std::move(r));
+  }
+  producer_.produce(std::move(records));
+}
+
+RoomInfo Logic::create_room(const User& user, const std::string& name) {
+  auto len = utf8_length(name);
+  if (!len || *len < 1 || *len > static_cast<std::size_t>(config_.limits.room_name_max))
+    throw ClientError("BAD_REQUEST", "roomName must be 1-" +
+                                         std::to_string(config_.limits.room_name_max) +
+                                         " characters");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7F) throw ClientError("BAD_REQUEST", "roomName has control characters");
+  RoomInfo room;
+  do {
+    room = {"r" + random_hex(6), name};
+  } while (!store_.create_room(room, user.id));
+  store_.set_membership(user.id, room.id, true);
+  QueueRecord r;
+  r.type = QueueRecord::Type::kBroadcast;
+  r.body = create_room_event(room);
+  producer_.produce({std::move(r)});
+  return room;
+}
+
+RoomInfo Logic::join_room(int64_t user_id, const std::string& room_id) {
+  auto room = store_.find_room(room_id);
+  if (!room) throw ClientError("UNKNOWN_ROOM", "no such room");
+  store_.set_membership(user_id, room_id, true);
+  return *room;
+}
+
+void Logic::leave_room(int64_t user_id, const std::string& room_id) {
+  if (!store_.find_room(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
+  if (!is_member(user_id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  store_.set_membership(user_id, room_id, false);
+}
+
+void Logic::push_users(const std::vector<int64_t>& user_ids, int64_t op,
+                       const std::string& body_json) {
+  QueueRecord r;
+  r.type = QueueRecord::Type::kUsers;
+  r.user_ids = user_ids;
+  r.op = static_cast<int32_t>(op);
+  r.body = push_event(op, body_json);
+  producer_.produce({std::move(r)});
+}
+
+void Logic::push_room(const std::string& room_id, int64_t op, const std::string& body_json) {
+  QueueRecord r;
+  r.type = QueueRecord::Type::kRoom;
+  r.room_id = room_id;
+  r.op = static_cast<int32_t>(op);
+  r.body = push_event(op, body_json);
+  producer_.produce({std::move(r)});
+}
+
+void Logic::push_broadcast(int64_t op, const std::string& body_json) {
+  QueueRecord r;
+  r.type = QueueRecord::Type::kBroadcast;
+  r.op = static_cast<int32_t>(op);
+  r.body = push_event(op, body_json);
+  producer_.produce({std::move(r)});
+}
+
+}  // namespace roomcast

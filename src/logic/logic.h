@@ -1,0 +1,66 @@
+// The business layer: accounts, sessions, rooms and memberships, message acceptance, history and
+// the server push API. Stateless apart from its stores, so any number can run.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "logic/logic_api.h"
+#include "queue/queue.h"
+#include "store/password.h"
+
+namespace roomcast {
+
+struct AccountResult {
+  std::string error_id;  // empty on success, else USERNAME_EXISTS | EMAIL_EXISTS | LOGIN_FAILED
+  std::string message;
+  std::string sid;  // the new session on success
+};
+
+class Logic final : public LogicApi {
+ public:
+  Logic(const Config& config, Store& store, SessionStore& sessions, QueueProducer& producer);
+
+  // Creates the configured default rooms (idempotent).
+  void init_default_rooms();
+
+  // REST: inputs are already validated by the caller.
+  AccountResult create_account(const std::string& username, const std::string& email,
+                               const std::string& password);
+  AccountResult login(const std::string& email, const std::string& password);
+  void logout(const std::string& sid);
+
+  // Server push API. `body_json` is valid JSON text.
+  void push_users(const std::vector<int64_t>& user_ids, int64_t op, const std::string& body_json);
+  void push_room(const std::string& room_id, int64_t op, const std::string& body_json);
+  void push_broadcast(int64_t op, const std::string& body_json);
+
+  // LogicApi
+  std::optional<User> authenticate(const std::string& sid) override;
+  std::vector<RoomInfo> user_rooms(int64_t user_id) override;
+  RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
+                     uint64_t before_seq, int limit) override;
+  void post_messages(const User& user, const std::string& room_id,
+                     const std::vector<ClientMessage>& messages) override;
+  RoomInfo create_room(const User& user, const std::string& name) override;
+  RoomInfo join_room(int64_t user_id, const std::string& room_id) override;
+  void leave_room(int64_t user_id, const std::string& room_id) override;
+
+ private:
+  bool is_default_room(const std::string& room_id) const;
+  bool is_member(int64_t user_id, const std::string& room_id);
+  std::string new_session(int64_t user_id);
+
+  const Config& config_;
+  Store& store_;
+  SessionStore& sessions_;
+  QueueProducer& producer_;
+  PasswordCost password_cost_;
+};
+
+// The stored form of a session id: a hash, so a leaked database holds no usable cookies.
+std::string session_key(const std::string& sid);
+
+}  // namespace roomcast

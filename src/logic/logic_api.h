@@ -1,0 +1,46 @@
+// The seam between Comet and Logic: what a gateway asks of the business layer. Standalone calls
+// Logic directly; the distributed mode calls it over gRPC. Calls may block (storage), so Comet
+// makes them off its I/O loops.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "comet/client_events.h"
+#include "common/events.h"
+#include "store/store.h"
+
+namespace roomcast {
+
+// A request the client got wrong: answered with `serverError {code, message}`.
+struct ClientError : std::runtime_error {
+  ClientError(std::string c, const std::string& message)
+      : std::runtime_error(message), code(std::move(c)) {}
+  std::string code;
+};
+
+constexpr uint64_t kNoSeq = UINT64_MAX;  // "before the end": the latest page
+
+class LogicApi {
+ public:
+  virtual ~LogicApi() = default;
+  // The user of a live session, or nullopt (missing, expired or revoked).
+  virtual std::optional<User> authenticate(const std::string& sid) = 0;
+  // The user's rooms in display order: default rooms first, then joined/created ones.
+  virtual std::vector<RoomInfo> user_rooms(int64_t user_id) = 0;
+  // Messages with after_seq < seq < before_seq, newest first, at most `limit`; has_more says
+  // whether older ones remain in that range. Checks membership.
+  virtual RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
+                             uint64_t before_seq, int limit) = 0;
+  // Validates and accepts messages (returns once the queue holds them).
+  virtual void post_messages(const User& user, const std::string& room_id,
+                             const std::vector<ClientMessage>& messages) = 0;
+  virtual RoomInfo create_room(const User& user, const std::string& name) = 0;
+  virtual RoomInfo join_room(int64_t user_id, const std::string& room_id) = 0;
+  virtual void leave_room(int64_t user_id, const std::string& room_id) = 0;
+};
+
+}  // namespace roomcast

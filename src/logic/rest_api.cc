@@ -1,0 +1,187 @@
+#include "logic/rest_api.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "common/json_write.h"
+#include "common/validation.h"
+
+namespace roomcast {
+namespace json = boost::json;
+
+HttpResponse api_error(int status, const std::string& id, const std::string& message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = "{\"id\":";
+  append_json_string(r.body, id);
+  r.body += ",\"message\":";
+  append_json_string(r.body, message);
+  r.body += '}';
+  return r;
+}
+
+std::string cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    auto part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      auto v = part.substr(eq + 1);
+      while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+      return std::string(v);
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// A JSON object body, or nullopt when the body is not one.
+std::optional<json::object> parse_object(const std::string& body) {
+  std::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 32;
+  auto v = json::parse(body, ec, {}, opts);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+const json::string* string_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? &it->value().get_string() : nullptr;
+}
+
+std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_int64()) return std::nullopt;
+  return it->value().get_int64();
+}
+
+HttpResponse bad_request(const std::string& message) {
+  return api_error(400, "BAD_REQUEST", message);
+}
+
+}  // namespace
+
+std::string RestApi::session_cookie(const std::string& sid) const {
+  return "sid=" + sid + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+         std::to_string(int64_t{config_.session_ttl_hours} * 3600);
+}
+
+HttpResponse RestApi::handle(const HttpRequest& r) {
+  struct Route {
+    std::string_view path;
+    std::string_view method;
+  };
+  static constexpr Route routes[] = {
+      {"/api/create-account", "POST"}, {"/api/login", "POST"},
+      {"/api/logout", "POST"},         {"/api/push/users", "POST"},
+      {"/api/push/room", "POST"},      {"/api/push/broadcast", "POST"},
+      {"/api/health", "GET"},
+  };
+  const Route* route = nullptr;
+  for (auto& candidate : routes)
+    if (candidate.path == r.path) route = &candidate;
+  if (!route) return api_error(404, "NOT_FOUND", "no such endpoint");
+  if (r.method != route->method && !(route->method == "GET" && r.method == "HEAD")) {
+    auto resp = api_error(405, "METHOD_NOT_ALLOWED", "use " + std::string(route->method));
+    resp.headers.emplace_back("Allow", std::string(route->method));
+    return resp;
+  }
+  try {
+    if (r.path == "/api/create-account") return create_account(r);
+    if (r.path == "/api/login") return login(r);
+    if (r.path == "/api/logout") return logout(r);
+    if (r.path == "/api/health") return {200, "{\"status\":\"ok\"}", {}};
+    return push(r, r.path.substr(std::string_view("/api/push/").size()));
+  } catch (const std::exception& e) {
+    spdlog::error("rest: {} {} failed: {}", r.method, r.path, e.what());
+    return api_error(500, "INTERNAL", "internal error");
+  }
+}
+
+HttpResponse RestApi::create_account(const HttpRequest& r) {
+  auto body = parse_object(r.body);
+  if (!body) return bad_request("the body must be a JSON object");
+  auto* username = string_field(*body, "username");
+  auto* email = string_field(*body, "email");
+  auto* password = string_field(*body, "password");
+  if (!username || !valid_username(*username))
+    return bad_request("username must be 4-100 characters without control characters");
+  if (!email || !valid_email(*email)) return bad_request("email is not a valid address");
+  if (!password || !valid_password(*password))
+    return bad_request("password must be 10-100 characters");
+  auto result = logic_.create_account(std::string(*username), std::string(*email),
+                                      std::string(*password));
+  if (!result.error_id.empty()) return api_error(400, result.error_id, result.message);
+  HttpResponse resp;
+  resp.headers.emplace_back("Set-Cookie", session_cookie(result.sid));
+  return resp;
+}
+
+HttpResponse RestApi::login(const HttpRequest& r) {
+  auto body = parse_object(r.body);
+  if (!body) return bad_request("the body must be a JSON object");
+  auto* email = string_field(*body, "email");
+  auto* password = string_field(*body, "password");
+  if (!email || !password) return bad_request("email and password must be strings");
+  // Inputs that could never be valid credentials fail like a wrong password.
+  if (email->size() > 400 || password->size() > 400)
+    return api_error(400, "LOGIN_FAILED", "invalid email or password");
+  auto result = logic_.login(std::string(*email), std::string(*password));
+  if (!result.error_id.empty()) return api_error(400, result.error_id, result.message);
+  HttpResponse resp;
+  resp.headers.emplace_back("Set-Cookie", session_cookie(result.sid));
+  return resp;
+}
+
+HttpResponse RestApi::logout(const HttpRequest& r) {
+  logic_.logout(cookie_value(r.cookie, "sid"));
+  HttpResponse resp;
+  resp.headers.emplace_back("Set-Cookie", "sid=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+  return resp;
+}
+
+HttpResponse RestApi::push(const HttpRequest& r, std::string_view target) {
+  const std::string& token = config_.admin_token;
+  std::string_view auth = r.authorization;
+  constexpr std::string_view bearer = "Bearer ";
+  bool authorized = !token.empty() && auth.size() == bearer.size() + token.size() &&
+                    auth.substr(0, bearer.size()) == bearer &&
+                    sodium_memcmp(auth.data() + bearer.size(), token.data(), token.size()) == 0;
+  if (!authorized)
+    return api_error(401, "UNAUTHORIZED",
+                     token.empty() ? "the server push API is disabled (no admin token)"
+                                   : "a valid admin token is required");
+  auto body = parse_object(r.body);
+  if (!body) return bad_request("the body must be a JSON object");
+  auto op = int_field(*body, "op");
+  if (!op) return bad_request("op must be an integer");
+  auto it = body->find("body");
+  if (it == body->end()) return bad_request("body is required");
+  std::string payload = json::serialize(it->value());
+  if (target == "users") {
+    auto ids = body->find("userIds");
+    if (ids == body->end() || !ids->value().is_array())
+      return bad_request("userIds must be an array");
+    std::vector<int64_t> user_ids;
+    for (auto& v : ids->value().get_array()) {
+      if (!v.is_int64()) return bad_request("userIds must hold integers");
+      user_ids.push_back(v.get_int64());
+    }
+    logic_.push_users(user_ids, *op, payload);
+  } else if (target == "room") {
+    auto* room = string_field(*body, "roomId");
+    if (!room || room->empty()) return bad_request("roomId must be a string");
+    logic_.push_room(std::string(*room), *op, payload);
+  } else {
+    logic_.push_broadcast(*op, payload);
+  }
+  return {};
+}
+
+}  // namespace roomcast

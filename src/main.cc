@@ -1,0 +1,22 @@
+// roomcast <command>: one binary for every role.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "standalone.h"
+
+int main(int argc, char** argv) {
+  roomcast::Config config;
+  std::string command = roomcast::parse_command_line(argc, argv, config);
+  roomcast::init_logging(config.log_level);
+  try {
+    if (command == "standalone") return roomcast::run_standalone(config);
+  } catch (const std::exception& e) {
+    spdlog::critical("{} failed: {}", command, e.what());
+    return 1;
+  }
+  std::cerr << "unknown command " << command << "\n";
+  return 2;
+}

@@ -1,0 +1,92 @@
+#include "queue/local_queue.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace roomcast {
+
+LocalQueue::LocalQueue(int partitions, int batch_window_ms, int batch_max)
+    : batch_window_ms_(batch_window_ms), batch_max_(static_cast<std::size_t>(batch_max)) {
+  for (int i = 0; i < std::max(1, partitions); ++i)
+    partitions_.push_back(std::make_unique<Partition>());
+}
+
+LocalQueue::~LocalQueue() { stop(); }
+
+std::size_t LocalQueue::partition_of(const std::string& key, std::size_t partitions) {
+  // FNV-1a: stable across runs and processes, unlike std::hash.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  return h % partitions;
+}
+
+void LocalQueue::produce(std::vector<QueueRecord> records) {
+  // Group by partition first so each partition lock is taken once per call.
+  std::vector<std::vector<QueueRecord>> by_partition(partitions_.size());
+  for (auto& r : records) {
+    std::size_t p = r.room_id.empty() ? (next_keyless_++ % partitions_.size())
+                                      : partition_of(r.room_id, partitions_.size());
+    by_partition[p].push_back(std::move(r));
+  }
+  for (std::size_t i = 0; i < partitions_.size(); ++i) {
+    if (by_partition[i].empty()) continue;
+    auto& p = *partitions_[i];
+    {
+      std::lock_guard lock(p.mutex);
+      if (p.stopping) throw std::runtime_error("queue is stopping");
+      for (auto& r : by_partition[i]) p.records.push_back(std::move(r));
+    }
+    p.ready.notify_one();
+  }
+}
+
+void LocalQueue::start(Handler handler) {
+  handler_ = std::move(handler);
+  for (auto& p : partitions_) p->worker = std::thread([this, &part = *p] { drain(part); });
+}
+
+void LocalQueue::drain(Partition& p) {
+  std::vector<QueueRecord> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(p.mutex);
+      p.ready.wait(lock, [&] { return p.stopping || !p.records.empty(); });
+      if (p.records.empty()) return;  // stopping and drained
+      // Linger briefly so a burst is merged into one batch (one persist, one push per room).
+      if (batch_window_ms_ > 0 && p.records.size() < batch_max_ && !p.stopping) {
+        p.ready.wait_for(lock, std::chrono::milliseconds(batch_window_ms_),
+                         [&] { return p.stopping || p.records.size() >= batch_max_; });
+      }
+      std::size_t n = std::min(batch_max_, p.records.size());
+      batch.assign(std::make_move_iterator(p.records.begin()),
+                   std::make_move_iterator(p.records.begin() + static_cast<long>(n)));
+    }
+    // At-least-once: the records leave the partition only after the handler succeeded.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        handler_(batch);
+        break;
+      } catch (const std::exception& e) {
+        spdlog::error("queue: batch failed (attempt {}): {}", attempt + 1, e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 4))));
+      }
+    }
+    std::lock_guard lock(p.mutex);
+    p.records.erase(p.records.begin(), p.records.begin() + static_cast<long>(batch.size()));
+  }
+}
+
+void LocalQueue::stop() {
+  for (auto& p : partitions_) {
+    {
+      std::lock_guard lock(p->mutex);
+      p->stopping = true;
+    }
+    p->ready.notify_all();
+  }
+  for (auto& p : partitions_)
+    if (p->worker.joinable()) p->worker.join();
+}
+
+}  // namespace roomcast

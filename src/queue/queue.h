@@ -1,0 +1,50 @@
+// The queue seam between Logic (producer) and Job (consumer). Standalone uses LocalQueue (an
+// in-process partitioned queue), the distributed mode Kafka. Records of one room always go to
+// one partition, which one consumer handles at a time: that is what makes Job the single
+// writer of a room's sequence.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace roomcast {
+
+struct QueueRecord {
+  enum class Type : uint8_t { kChat = 0, kUsers = 1, kRoom = 2, kBroadcast = 3 };
+  Type type = Type::kChat;
+  std::string room_id;            // chat and room pushes; the partition key
+  std::vector<int64_t> user_ids;  // user pushes
+  int32_t op = 0;
+  std::string body;  // pushes: the complete client event, serialised once by Logic
+  // Chat messages.
+  int64_t sender_id = 0;
+  std::string sender_name;
+  std::string content;
+  std::string client_id;
+  std::string dedup_key;  // idempotency key: "<user>:c:<clientId>" or "<user>:g:<random>"
+  int64_t timestamp_ms = 0;
+};
+
+class QueueProducer {
+ public:
+  virtual ~QueueProducer() = default;
+  // Appends the records; returns once the queue holds them (accepted) or throws on failure.
+  // Records with the same partition key keep their order.
+  virtual void produce(std::vector<QueueRecord> records) = 0;
+};
+
+class QueueConsumer {
+ public:
+  // Called with a batch of records from one partition, in order. When the handler returns the
+  // batch is done (persisted and pushed) and its position is committed; if it throws, the batch
+  // is delivered again.
+  using Handler = std::function<void(std::span<const QueueRecord>)>;
+  virtual ~QueueConsumer() = default;
+  virtual void start(Handler handler) = 0;
+  virtual void stop() = 0;  // finishes what is queued, then returns
+};
+
+}  // namespace roomcast

@@ -1,0 +1,66 @@
+#include "standalone.h"
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <future>
+#include <iostream>
+
+#include "comet/comet.h"
+#include "job/job.h"
+#include "logic/logic.h"
+#include "logic/rest_api.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
+#include "queue/local_queue.h"
+#include "store/sqlite_store.h"
+#include "web_root.h"
+
+namespace roomcast {
+
+int run_standalone(const Config& config) {
+  std::filesystem::create_directories(config.data_dir);
+  auto db_path = (std::filesystem::path(config.data_dir) / "roomcast.db").string();
+  SqliteStore store(db_path);
+  LocalQueue queue(config.queue_partitions, config.job_batch_window_ms, config.job_batch_max);
+  IoPool loops(config.io_threads);
+  asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
+
+  Logic logic(config, store, store, queue);
+  logic.init_default_rooms();
+  Comet comet(loops, blocking, logic, config);
+  Job job(store, comet);
+  queue.start([&job](std::span<const QueueRecord> batch) { job.handle_batch(batch); });
+  RestApi rest(logic, config);
+  HttpServer http(loops, blocking, comet, [&rest](const HttpRequest& r) { return rest.handle(r); },
+                  find_web_root(config.web_root));
+
+  auto endpoint = http.listen(config.listen);
+  loops.start();
+  std::cout << "roomcast standalone listening on http://" << endpoint << " (data in "
+            << config.data_dir << ")" << std::endl;
+  spdlog::info("standalone: {} I/O loops, {} queue partitions, database {}", loops.size(),
+               config.queue_partitions, db_path);
+
+  // Wait for Ctrl-C / SIGTERM, then stop in dependency order: no new connections, close the
+  // open ones (1001), let the queue drain into the store, stop the loops.
+  std::promise<int> stop_signal;
+  asio::signal_set signals(loops.at(0), SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (!ec) stop_signal.set_value(sig);
+  });
+  int sig = stop_signal.get_future().get();
+  spdlog::info("standalone: signal {}, shutting down", sig);
+  http.stop_accepting();
+  comet.shutdown();
+  queue.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let close frames go out
+  loops.stop();
+  loops.join();
+  blocking.join();
+  spdlog::info("standalone: stopped");
+  return 0;
+}
+
+}  // namespace roomcast
