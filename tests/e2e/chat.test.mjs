@@ -15,9 +15,11 @@ describe('browser client', { timeout: 120000 }, () => {
   let alice;
   let bob;
   let defaultRooms;
+  const adminToken = `admin-${unique()}`;
+  const serverEnv = { ROOMCAST_ADMIN_TOKEN: adminToken };
 
   before(async () => {
-    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+    [server, browser] = await Promise.all([startServer({ env: serverEnv }), launchBrowser()]);
     alice = await registerUser(browser, server, 'alice');
     bob = await registerUser(browser, server, 'bob');
     defaultRooms = await roomNames(alice.page);
@@ -215,6 +217,18 @@ describe('browser client', { timeout: 120000 }, () => {
     await mallory.context.close();
   });
 
+  test('server push events are shown as a notice', async () => {
+    const response = await fetch(`${server.url}/api/push/broadcast`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ op: 7, body: { message: 'Maintenance at noon' } }),
+    });
+    assert.equal(response.status, 200);
+    for (const page of [alice.page, bob.page]) {
+      await page.getByText('Maintenance at noon', { exact: true }).waitFor();
+    }
+  });
+
   test('a server restart mid-conversation loses and duplicates nothing', async (t) => {
     const name = `restart-${unique()}`;
     await alice.page.getByLabel('Room name', { exact: true }).fill(name);
@@ -238,7 +252,7 @@ describe('browser client', { timeout: 120000 }, () => {
     assert.deepEqual(offlineView.slice(-2).map((m) => [m.content, m.pending]), [['offline 1', true], ['offline 2', true]]);
     await alice.page.waitForTimeout(1500); // let the reconnect backoff grow
 
-    server = await startServer({ port, dataDir });
+    server = await startServer({ port, dataDir, env: serverEnv });
     // Many messages arrive while the browsers are still waiting to reconnect: more than a
     // hello page, so the resume answer has to fill the gap.
     const socket = await socketFor(server, bob.context);
