@@ -5,6 +5,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "services.h"
 #include "standalone.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,11 @@ int main(int argc, char** argv) {
   roomcast::init_logging(config.log_level);
   try {
     if (command == "standalone") return roomcast::run_standalone(config);
+#ifdef ROOMCAST_HAVE_SERVICES
+    if (command == "comet") return roomcast::run_comet(config);
+    if (command == "logic") return roomcast::run_logic(config);
+    if (command == "job") return roomcast::run_job(config);
+#endif
   } catch (const std::exception& e) {
     spdlog::critical("{} failed: {}", command, e.what());
     return 1;

@@ -45,6 +45,22 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
   shard.all.push_back(s);
   shard.users[user_id].push_back(s);
   ++connections_;
+  std::lock_guard lock(counts_mutex_);
+  ++user_counts_[user_id];
+}
+
+std::vector<std::string> Comet::local_rooms() const {
+  std::lock_guard lock(counts_mutex_);
+  std::vector<std::string> out;
+  for (auto& [room, n] : room_counts_) out.push_back(room);
+  return out;
+}
+
+std::vector<int64_t> Comet::local_users() const {
+  std::lock_guard lock(counts_mutex_);
+  std::vector<int64_t> out;
+  for (auto& [user, n] : user_counts_) out.push_back(user);
+  return out;
 }
 
 namespace {
@@ -64,18 +80,31 @@ void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
     if (it->second.empty()) shard.users.erase(it);
   }
   --connections_;
+  std::lock_guard lock(counts_mutex_);
+  if (auto c = user_counts_.find(user_id); c != user_counts_.end() && --c->second == 0)
+    user_counts_.erase(c);
 }
 
 void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) {
   auto& members = shard.rooms[room];
-  if (std::find(members.begin(), members.end(), s) == members.end()) members.push_back(s);
+  if (std::find(members.begin(), members.end(), s) != members.end()) return;
+  members.push_back(s);
+  std::lock_guard lock(counts_mutex_);
+  ++room_counts_[room];
 }
 
 void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room) {
   auto it = shard.rooms.find(room);
   if (it == shard.rooms.end()) return;
-  erase_from(it->second, s);
-  if (it->second.empty()) shard.rooms.erase(it);
+  auto& members = it->second;
+  auto pos = std::find(members.begin(), members.end(), s);
+  if (pos == members.end()) return;
+  *pos = members.back();
+  members.pop_back();
+  if (members.empty()) shard.rooms.erase(it);
+  std::lock_guard lock(counts_mutex_);
+  if (auto c = room_counts_.find(room); c != room_counts_.end() && --c->second == 0)
+    room_counts_.erase(c);
 }
 
 void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,6 +25,16 @@
 namespace roomcast {
 
 class WsSession;
+
+// Tells the routing layer (distributed mode) where users and rooms live. Both calls run on the
+// blocking pool and must complete before returning: a room is registered before its first page
+// is read, so a message persisted after that read is always routed to this comet. Idempotent.
+class PresenceListener {
+ public:
+  virtual ~PresenceListener() = default;
+  virtual void rooms_subscribed(const std::vector<std::string>& room_ids) = 0;
+  virtual void user_connected(int64_t user_id) = 0;
+};
 
 // The connections of one I/O loop. Only touched from that loop.
 struct CometShard {
@@ -61,8 +72,16 @@ class Comet final : public CometGateway {
   CometShard& shard_of(asio::io_context& ctx) { return *shards_[loops_.index_of(ctx)]; }
   void add(CometShard& shard, WsSession* s, int64_t user_id);
   void remove(CometShard& shard, WsSession* s, int64_t user_id);
-  static void subscribe(CometShard& shard, WsSession* s, const std::string& room);
-  static void unsubscribe(CometShard& shard, WsSession* s, const std::string& room);
+  void subscribe(CometShard& shard, WsSession* s, const std::string& room);
+  void unsubscribe(CometShard& shard, WsSession* s, const std::string& room);
+
+  // Optional; set before serving. Standalone has none.
+  void set_presence_listener(PresenceListener* listener) { presence_ = listener; }
+  PresenceListener* presence() const { return presence_; }
+  // Rooms with at least one local member and users with at least one local connection: the
+  // routing entries this comet should hold (for periodic reconciliation). Thread-safe.
+  std::vector<std::string> local_rooms() const;
+  std::vector<int64_t> local_users() const;
 
   LogicApi& logic() { return logic_; }
   asio::thread_pool& blocking() { return blocking_; }
@@ -78,6 +97,12 @@ class Comet final : public CometGateway {
   const Config& config_;
   std::vector<std::unique_ptr<CometShard>> shards_;
   std::atomic<std::size_t> connections_{0};
+  PresenceListener* presence_ = nullptr;
+  // Comet-wide member counts (all shards), only for the routing snapshots: updated on
+  // subscribe/unsubscribe, never on the push path.
+  mutable std::mutex counts_mutex_;
+  std::unordered_map<std::string, int> room_counts_;
+  std::unordered_map<int64_t, int> user_counts_;
 };
 
 }  // namespace roomcast

@@ -59,8 +59,12 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
     std::optional<User> user;
     try {
       auto sid = cookie_value(req[http::field::cookie], "sid");
-      user = co_await run_blocking(comet_.blocking(),
-                                   [&logic = comet_.logic(), &sid] { return logic.authenticate(sid); });
+      auto* presence = comet_.presence();
+      user = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), &sid, presence] {
+        auto u = logic.authenticate(sid);
+        if (u && presence) presence->user_connected(u->id);
+        return u;
+      });
     } catch (const std::exception& e) {
       spdlog::error("comet: authentication failed: {}", e.what());
       close(1011, "internal error");
@@ -102,7 +106,7 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
 
 void WsSession::unregister() {
   if (!registered_) return;
-  for (auto& [room, state] : rooms_) Comet::unsubscribe(shard_, this, room);
+  for (auto& [room, state] : rooms_) comet_.unsubscribe(shard_, this, room);
   rooms_.clear();
   comet_.remove(shard_, this, user_.id);
   registered_ = false;
@@ -168,10 +172,17 @@ asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   auto room = co_await run_blocking(comet_.blocking(),
                                     [&] { return logic.create_room(user_, ev.room_name); });
+  if (auto* presence = comet_.presence()) {
+    std::vector<std::string> ids{room.id};
+    co_await run_blocking(comet_.blocking(), [&] {
+      presence->rooms_subscribed(ids);
+      return true;
+    });
+  }
   if (!rooms_.count(room.id)) {
     // A new room is empty: the creator sees every message from the first on.
     rooms_[room.id].ready = true;
-    Comet::subscribe(shard_, this, room.id);
+    comet_.subscribe(shard_, this, room.id);
   }
 }
 
@@ -190,7 +201,7 @@ asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
     logic.leave_room(user_.id, ev.room_id);
     return true;
   });
-  if (rooms_.erase(ev.room_id)) Comet::unsubscribe(shard_, this, ev.room_id);
+  if (rooms_.erase(ev.room_id)) comet_.unsubscribe(shard_, this, ev.room_id);
   send_text(left_room_event(ev.room_id));
 }
 
@@ -232,10 +243,15 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
   for (auto& r : rooms) {
     if (rooms_.count(r.id)) continue;
     rooms_[r.id];
-    Comet::subscribe(shard_, this, r.id);
+    comet_.subscribe(shard_, this, r.id);
   }
   int page_size = comet_.config().limits.history_page;
   auto pages = co_await run_blocking(comet_.blocking(), [&] {
+    if (auto* presence = comet_.presence()) {
+      std::vector<std::string> ids;
+      for (auto& r : rooms) ids.push_back(r.id);
+      presence->rooms_subscribed(ids);
+    }
     std::vector<RoomPage> out;
     for (auto& r : rooms) out.push_back(comet_.logic().room_page(user_.id, r.id, 0, kNoSeq, page_size));
     return out;

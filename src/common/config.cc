@@ -62,6 +62,21 @@ std::vector<Setting> settings(Config& c) {
       {"session_ttl_hours", "session lifetime", setter(c.session_ttl_hours)},
       {"password_cost", "KDF cost: interactive | moderate | min", setter(c.password_cost)},
       {"log_level", "trace | debug | info | warn | error", setter(c.log_level)},
+      {"node_id", "node id in the registry (default: role-random)", setter(c.node_id)},
+      {"grpc_listen", "internal gRPC HOST:PORT", setter(c.grpc_listen)},
+      {"advertise_host", "host peers use to reach this node", setter(c.advertise_host)},
+      {"logic_http_listen", "Logic REST HOST:PORT", setter(c.logic_http_listen)},
+      {"redis", "Redis HOST:PORT", setter(c.redis)},
+      {"mysql_host", "MySQL/MariaDB host", setter(c.mysql_host)},
+      {"mysql_port", "MySQL/MariaDB port", setter(c.mysql_port)},
+      {"mysql_user", "MySQL/MariaDB user", setter(c.mysql_user)},
+      {"mysql_password", "MySQL/MariaDB password (prefer the environment)", setter(c.mysql_password)},
+      {"mysql_database", "MySQL/MariaDB database", setter(c.mysql_database)},
+      {"mysql_pool_max", "most pooled MySQL connections", setter(c.mysql_pool_max)},
+      {"kafka_brokers", "Kafka bootstrap servers", setter(c.kafka_brokers)},
+      {"kafka_topic", "Kafka topic of chat and push records", setter(c.kafka_topic)},
+      {"kafka_group", "Kafka consumer group of the jobs", setter(c.kafka_group)},
+      {"registry_ttl_ms", "registry heartbeat TTL", setter(c.registry_ttl_ms)},
       {"limits.max_frame_bytes", "largest WebSocket frame (close 1009 past it)",
        setter(l.max_frame_bytes)},
       {"limits.max_content_bytes", "largest message content in UTF-8 bytes",
@@ -156,6 +171,9 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
 
   const char* commands[][2] = {
       {"standalone", "Comet, Logic and Job in one process with embedded storage"},
+      {"comet", "gateway: WebSocket connections, static files, gRPC Comet service"},
+      {"logic", "business layer: accounts, rooms, acceptance into Kafka, REST, gRPC Logic service"},
+      {"job", "consumer: sequences, persists and pushes Kafka records to the comets"},
   };
   for (auto& [name, help] : commands) {
     auto* sub = app.add_subcommand(name, help);

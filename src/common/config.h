@@ -49,6 +49,24 @@ struct Config {
   std::string password_cost = "interactive";  // interactive | moderate | min (tests, load runs)
   std::string log_level = "info";
   Limits limits;
+
+  // Distributed mode (roomcast comet|logic|job). No peer address of another roomcast node is
+  // configured: nodes find each other through the registry in Redis.
+  std::string node_id;              // empty = role + random suffix
+  std::string grpc_listen = "127.0.0.1:0";  // internal gRPC listener (port 0 = any free port)
+  std::string advertise_host = "127.0.0.1";  // how peers reach this node's gRPC listener
+  std::string logic_http_listen = "127.0.0.1:8090";  // Logic's REST listener (behind comets/LB)
+  std::string redis = "127.0.0.1:6379";
+  std::string mysql_host = "127.0.0.1";
+  int mysql_port = 3306;
+  std::string mysql_user = "roomcast";
+  std::string mysql_password;  // from ROOMCAST_MYSQL_PASSWORD or the config file, never a flag default
+  std::string mysql_database = "roomcast";
+  int mysql_pool_max = 16;
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string kafka_topic = "roomcast-messages";
+  std::string kafka_group = "roomcast-job";
+  int registry_ttl_ms = 3000;
 };
 
 // Parses argv for `roomcast <command> ...`. Exits the process on --help or on a usage error.

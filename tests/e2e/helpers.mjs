@@ -40,9 +40,11 @@ export async function waitFor(fn, { timeout = 10000, interval = 50, message = 'c
 }
 
 // A browser context with a freshly registered user, on the chat screen.
-export async function registerUser(browser, server, name, { viewport = { width: 1280, height: 800 } } = {}) {
+// `setup(context)` runs before the page loads (e.g. to route its WebSocket).
+export async function registerUser(browser, server, name, { viewport = { width: 1280, height: 800 }, setup } = {}) {
   const context = await browser.newContext({ viewport });
   await context.addInitScript(recordSocketEvents);
+  await setup?.(context);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -74,7 +76,11 @@ function recordSocketEvents() {
         try {
           const { type, payload = {} } = JSON.parse(message.data);
           window.__socketEvents.push({
-            type, roomId: payload.roomId, resume: !!payload.resume, messages: payload.messages?.length ?? 0,
+            type,
+            roomId: payload.roomId,
+            resume: !!payload.resume,
+            hasMore: !!payload.hasMoreMessages,
+            messages: payload.messages?.length ?? 0,
           });
         } catch {
           // not JSON: ignored, as by the client
