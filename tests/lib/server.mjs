@@ -77,3 +77,18 @@ function canConnect(port) {
     s.once('error', () => resolve(false));
   });
 }
+
+// The server a suite runs against: an already-running roomcast (standalone or the cluster's
+// entry point) when ROOMCAST_URL is set, else a fresh standalone started here.
+export async function suiteServer(opts = {}) {
+  const external = process.env.ROOMCAST_URL;
+  if (!external) return startServer(opts);
+  const url = external.replace(/\/$/, '');
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws') + '/api/ws',
+    external: true,
+    adminToken: process.env.ROOMCAST_ADMIN_TOKEN,
+    async stop() {},
+  };
+}
