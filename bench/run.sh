@@ -36,13 +36,13 @@ done
 
 if [ "$MODE" = short ]; then
   S1_CONNS=5000
-  S2_CONNS=5000;  S2_RATES=10,50,200,1000
+  S2_CONNS=5000;  S2_RATES=2,5,10,20,50
   S3_CONNS=5000;  S3_RATES=100,1000,5000
   S4_CONNS=5000;  S4_RATES=100,1000,5000
   STEP=3; DRAIN=3; IDLE=2
 else
   S1_CONNS=19000
-  S2_CONNS=10000; S2_RATES=10,20,50,100,200,500,1000
+  S2_CONNS=10000; S2_RATES=1,2,5,10,20,50,100,200,500,1000
   S3_CONNS=10000; S3_RATES=100,200,500,1000,2000,5000,10000
   S4_CONNS=10000; S4_RATES=100,200,500,1000,2000,5000,10000
   STEP=10; DRAIN=5; IDLE=3
@@ -145,13 +145,14 @@ run_scenario() {  # target scenario
   esac
   start_server "$target" "$scen" || return 0
   echo "== $target $scen (port $PORT, pids $SERVER_PIDS)" | tee -a "$LOG"
-  local rc=0
+  local rc=0 before
+  before=$(wc -l < "$LOG")
   timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$target" --port "$PORT" --scenario "$scen" \
     --server-pid "$SERVER_PIDS" --admin-token "$TOKEN" --step-secs "$STEP" --drain-secs "$DRAIN" \
     --idle-secs "$IDLE" --stop-p99-ms "$STOP_P99_MS" --out "$RESULTS" --label "$LABEL" "${args[@]}" \
     >> "$LOG" 2>&1 || rc=$?
   [ $rc -eq 0 ] || echo "  roomcast-bench exited with $rc (see $LOG)" | tee -a "$LOG"
-  grep -E "^[a-z]+ S[1-4]:" "$LOG" | tail -2 || true
+  tail -n +"$((before + 1))" "$LOG" | grep -E "^[a-z]+ S[1-4]:" || true
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "  $target died during $scen; last output:" | tee -a "$LOG"
     tail -20 "$OUT/srv/$target-$scen/stdout.log" | tee -a "$LOG"

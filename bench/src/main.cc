@@ -332,6 +332,8 @@ u64 gReady = 0, gFailed = 0, gClosed = 0, gFirstStart = 0, gLastReady = 0;
 size_t gNextStart = 0;
 long gInFlight = 0;
 bool gConnecting = false;
+bool gAccountsOnly = false;  // roomcast: first pass only creates accounts (sid), no WebSocket
+u64 gAccounts = 0;
 std::map<int, u64> gCloseCodes;
 
 u32 rnd() {
@@ -890,6 +892,17 @@ void onHttpResp(Conn& c, const HttpResp& r) {
       c.sid = findCookieSid(r);
       if (c.sid.empty()) return failConn(c, "no sid cookie", r.status);
       c.phase = P_WS;
+      if (gAccountsOnly && c.kind == K_MEMBER) {
+        epoll_ctl(gEp, EPOLL_CTL_DEL, c.fd, nullptr);
+        ::close(c.fd);
+        c.fd = -1;
+        c.gen++;
+        c.st = C_IDLE;
+        gAccounts++;
+        gInFlight--;
+        gLastReady = gNow;
+        return;
+      }
       int fd = c.fd;
       epoll_ctl(gEp, EPOLL_CTL_DEL, fd, nullptr);
       ::close(fd);
@@ -1234,13 +1247,14 @@ struct Worker {
   void startMore() {
     while (gConnecting && gInFlight < O.connectConc && gNextStart < gConns.size()) {
       Conn& c = gConns[gNextStart++];
+      if (c.st == C_DEAD) continue;  // its account could not be made
       gInFlight++;
       if (!startConnect(c)) failConn(c, "socket/connect", -errno);
     }
     if (gConnecting && !readySent && gNextStart >= gConns.size() && gInFlight <= 0) {
       ReadyRep r{};
       r.h.type = REP_READY;
-      r.ready = gReady;
+      r.ready = gAccountsOnly ? gAccounts : gReady;
       r.failed = gFailed;
       r.firstStartUs = gFirstStart;
       r.lastReadyUs = gLastReady;
@@ -1290,9 +1304,13 @@ struct Worker {
     memcpy(&h, buf, sizeof h);
     switch (h.type) {
       case CMD_CONNECT:
+        gAccountsOnly = h.a == 1;
         gConnecting = true;
         readySent = false;
+        gNextStart = 0;
+        gInFlight = 0;
         gFirstStart = nowUs();
+        gLastReady = gFirstStart;
         startMore();
         break;
       case CMD_STEP:
@@ -1633,6 +1651,38 @@ int masterMain() {
   }
   gOnCtl = masterOnCtl;
 
+  auto allReady0 = [] {
+    for (auto& w : gWorkers)
+      if (!w.ready) return false;
+    return true;
+  };
+  // ---- roomcast: create the accounts first, so that connecting measures the WebSocket alone
+  std::string acctFields;
+  if (O.dialect == D_ROOMCAST) {
+    CtlHdr ac{};
+    ac.type = CMD_CONNECT;
+    ac.a = 1;
+    double c0 = serverCpu();
+    u64 t0 = nowUs();
+    broadcastCtl(&ac, sizeof ac);
+    runUntil(allReady0, O.connectTimeout);
+    u64 n = 0, last = t0;
+    for (auto& w : gWorkers) {
+      n += w.rr.ready;
+      last = std::max(last, w.rr.lastReadyUs);
+      w.ready = false;
+    }
+    double secs = double(last - t0) / 1e6, cpu = serverCpu() - c0;
+    fprintf(stderr, "%s %s: %llu accounts in %.2f s\n", O.target.c_str(), scenName(O.scen), (unsigned long long)n, secs);
+    acctFields = ",\"accounts\":" + std::to_string(n) + ",\"accounts_s\":" + jnum(secs) +
+                 ",\"account_rate\":" + jnum(secs > 0 ? double(n) / secs : 0) +
+                 ",\"server_cpu_us_per_account\":" + jnum(n ? cpu * 1e6 / double(n) : 0);
+    cpuBeforeConnect = serverCpu();
+    long rssAcct = serverRss();
+    acctFields += ",\"server_rss_kib_before_accounts\":" + std::to_string(rssBefore) +
+                  ",\"rss_kib_per_account\":" + jnum(n ? double(rssAcct - rssBefore) / double(n) : 0);
+    rssBefore = rssAcct;  // RSS per connection counts the WebSocket connections alone
+  }
   // ---- connect everyone
   CtlHdr cmd{};
   cmd.type = CMD_CONNECT;
@@ -1671,7 +1721,7 @@ int masterMain() {
          ",\"server_rss_kib_before\":" + std::to_string(rssBefore) +
          ",\"server_rss_kib_after\":" + std::to_string(rssAfter) +
          ",\"rss_kib_per_conn\":" + jnum(ready ? double(rssAfter - rssBefore) / double(ready) : 0) +
-         ",\"idle_cpu_pct\":" + jnum(idleCpuPct) + "}";
+         ",\"idle_cpu_pct\":" + jnum(idleCpuPct) + acctFields + "}";
     emit(s);
   }
 
