@@ -80,12 +80,12 @@ for (const r of steps) {
 }
 
 md += `\n## Connecting and holding idle clients\n\n`;
-md += `| target | scenario | ready/asked | connect rate /s | server CPU µs/connect | RSS KiB/conn | vs nchan | idle CPU % | accounts/s | server CPU µs/account |\n`;
-md += `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n`;
+md += `| target | scenario | ready/asked | connect rate /s | server CPU µs/connect | RSS KiB/conn | vs nchan | PSS KiB/conn | idle CPU % | accounts/s | server CPU µs/account |\n`;
+md += `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`;
 for (const r of connect) {
   const base = nchanIdle(r);
   md += `| ${r.target} | ${r.scenario} | ${big(r.ready)}/${big(r.conns)} | ${big(r.connect_rate)} | ${f(r.server_cpu_us_per_connect, 0)} | `;
-  md += `${f(r.rss_kib_per_conn, 1)} | ${base ? f(r.rss_kib_per_conn / base, 2) : '–'} | ${f(r.idle_cpu_pct, 1)} | `;
+  md += `${f(r.rss_kib_per_conn, 1)} | ${base ? f(r.rss_kib_per_conn / base, 2) : '–'} | ${f(r.pss_kib_per_conn, 1)} | ${f(r.idle_cpu_pct, 1)} | `;
   md += `${r.account_rate === undefined ? '–' : big(r.account_rate)} | ${f(r.server_cpu_us_per_account, 0)} |\n`;
 }
 md += `\nroomcast accounts are created first (\`POST /api/create-account\`, cost=min; its own columns), then the WebSockets connect with the cookie and join a room; `;

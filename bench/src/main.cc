@@ -1139,6 +1139,33 @@ long procRssKib(int pid) {
   return v;
 }
 
+// Proportional set size: shared pages (nchan's shared memory zone, mapped by every nginx
+// worker) are split between the processes instead of counted once per process.
+long procPssKib(int pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+  FILE* f = fopen(path, "r");
+  if (!f) return -1;
+  char line[256];
+  long v = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "Pss:", 4) == 0) {
+      v = atol(line + 4);
+      break;
+    }
+  fclose(f);
+  return v;
+}
+
+long serverPss() {
+  long t = 0;
+  for (int pid : O.serverPids) {
+    long r = procPssKib(pid);
+    if (r > 0) t += r;
+  }
+  return t;
+}
+
 double serverCpu() {
   double t = 0;
   for (int pid : O.serverPids) {
@@ -1592,6 +1619,7 @@ int masterMain() {
   }
   double cpuBeforeConnect = serverCpu();
   long rssBefore = serverRss();
+  long pssBefore = serverPss();
   fflush(stdout);
   fflush(stderr);
   for (int w = 0; w < O.workers; w++) {
@@ -1682,6 +1710,7 @@ int masterMain() {
     acctFields += ",\"server_rss_kib_before_accounts\":" + std::to_string(rssBefore) +
                   ",\"rss_kib_per_account\":" + jnum(n ? double(rssAcct - rssBefore) / double(n) : 0);
     rssBefore = rssAcct;  // RSS per connection counts the WebSocket connections alone
+    pssBefore = serverPss();
   }
   // ---- connect everyone
   CtlHdr cmd{};
@@ -1710,6 +1739,7 @@ int masterMain() {
   runUntil([] { return false; }, std::min(2.0, O.idleSecs));
   double idleCpuPct = 100.0 * (serverCpu() - cpuIdle0) / (double(nowUs() - tIdle0) / 1e6);
   long rssAfter = serverRss();
+  long pssAfter = serverPss();
   {
     std::string s = commonFields();
     s += ",\"step\":\"connect\",\"ready\":" + std::to_string(ready) + ",\"failed\":" + std::to_string(failed) +
@@ -1721,6 +1751,9 @@ int masterMain() {
          ",\"server_rss_kib_before\":" + std::to_string(rssBefore) +
          ",\"server_rss_kib_after\":" + std::to_string(rssAfter) +
          ",\"rss_kib_per_conn\":" + jnum(ready ? double(rssAfter - rssBefore) / double(ready) : 0) +
+         ",\"server_pss_kib_before\":" + std::to_string(pssBefore) +
+         ",\"server_pss_kib_after\":" + std::to_string(pssAfter) +
+         ",\"pss_kib_per_conn\":" + jnum(ready ? double(pssAfter - pssBefore) / double(ready) : 0) +
          ",\"idle_cpu_pct\":" + jnum(idleCpuPct) + acctFields + "}";
     emit(s);
   }
