@@ -250,6 +250,7 @@ describe('browser client', { timeout: 120000 }, () => {
     await sendMessage(alice.page, 'offline 2');
     const offlineView = await listedMessages(alice.page);
     assert.deepEqual(offlineView.slice(-2).map((m) => [m.content, m.pending]), [['offline 1', true], ['offline 2', true]]);
+    await alice.page.screenshot({ path: path.join(outputDir, 'chat-offline.png') });
     await alice.page.waitForTimeout(1500); // let the reconnect backoff grow
 
     server = await startServer({ port, dataDir, env: serverEnv });
