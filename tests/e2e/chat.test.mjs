@@ -217,6 +217,28 @@ describe('browser client', { timeout: 120000 }, () => {
     await mallory.context.close();
   });
 
+  test('usable with the keyboard alone', async () => {
+    const { page } = bob;
+    const target = defaultRooms[1];
+    await page.evaluate(() => document.activeElement?.blur());
+    const focusedName = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return a?.getAttribute('aria-label') || a?.textContent?.trim() || '';
+    });
+    let presses = 0;
+    while ((await focusedName()) !== target) {
+      assert.ok(presses++ < 40, 'room button reachable with Tab');
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await page.getByRole('heading', { level: 1 }).textContent()) === `# ${target}`, { message: 'room opened by keyboard' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'message-input', 'focus moves to the composer');
+    const text = `typed only ${unique()}`;
+    await page.keyboard.type(text);
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await listedMessages(page)).some((m) => m.content === text && !m.pending), { message: 'sent by keyboard' });
+  });
+
   test('server push events are shown as a notice', async () => {
     const response = await fetch(`${server.url}/api/push/broadcast`, {
       method: 'POST',
