@@ -164,20 +164,29 @@ async function submitAuth(event) {
     showPhase('splash');
     connection.start();
   } catch (error) {
-    const field = ERROR_FIELDS[error.id];
-    if (field) {
-      setFieldError(inputs[field], error.message);
+    const message = capitalize(error.message);
+    // BAD_REQUEST messages name the field they are about ("password must be …").
+    const field = ERROR_FIELDS[error.id]
+      || (error.id === 'BAD_REQUEST' && /^(username|email|password)\b/i.exec(error.message)?.[1].toLowerCase());
+    if (field && inputs[field] && !inputs[field].closest('[hidden]')) {
+      // Shown at the field (read out on focus through aria-describedby).
+      setFieldError(inputs[field], message);
+      showAuthError('Please check the highlighted field.');
       inputs[field].focus();
-    } else if (error.id === 'LOGIN_FAILED') {
+      return;
+    }
+    if (error.id === 'LOGIN_FAILED') {
       els.authPassword.select();
       els.authPassword.focus();
     }
-    showAuthError(error.message);
+    showAuthError(message);
   } finally {
     els.authSubmit.disabled = false;
     els.authSubmit.removeAttribute('aria-busy');
   }
 }
+
+const capitalize = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
 
 async function doLogout() {
   els.logout.disabled = true;
