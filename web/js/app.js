@@ -286,6 +286,12 @@ function renderSidebar() {
     others.push(roomItem(`k:${id}`, id, name, { current: id === current, joined: false }));
   }
   for (const key of roomButtons.keys()) if (!used.has(key)) roomButtons.delete(key);
+  for (const id of messageNodes.keys()) {
+    if (!client.rooms.has(id)) {
+      messageNodes.delete(id); // left rooms: drop their cached message elements
+      roomScroll.delete(id);
+    }
+  }
   syncChildren(els.roomList, joined);
   syncChildren(els.otherRoomList, others);
   els.otherRooms.hidden = others.length === 0;
