@@ -1509,6 +1509,16 @@ std::string jnum(double v) {
   return b;
 }
 
+// 1-minute load average: steps taken while other work competes for the cores are marked.
+double loadAvg() {
+  double l = -1;
+  if (FILE* f = fopen("/proc/loadavg", "r")) {
+    if (fscanf(f, "%lf", &l) != 1) l = -1;
+    fclose(f);
+  }
+  return l;
+}
+
 std::string commonFields() {
   std::string s = "{\"ts\":" + std::to_string(time(nullptr)) + ",\"label\":\"" + O.label + "\",\"run\":\"" + O.runId +
                   "\",\"target\":\"" + O.target + "\",\"dialect\":\"" + dialectName(O.dialect) + "\",\"scenario\":\"" +
@@ -1516,7 +1526,7 @@ std::string commonFields() {
                   ",\"rooms\":" + std::to_string(O.scen == S_IDLE ? 0 : O.conns / O.roomSize) +
                   ",\"room_size\":" + std::to_string(O.scen == S_IDLE ? 0 : O.roomSize) +
                   ",\"workers\":" + std::to_string(O.workers) + ",\"server_pids\":" +
-                  std::to_string(O.serverPids.size());
+                  std::to_string(O.serverPids.size()) + ",\"loadavg\":" + jnum(loadAvg());
   return s;
 }
 
