@@ -10,3 +10,23 @@ TEST(Validation, CountsCodePoints) {
   EXPECT_FALSE(utf8_length("\xc3"));                 // truncated
   EXPECT_FALSE(utf8_length("\xc0\xaf"));             // overlong
 }
+
+TEST(Validation, AccountRules) {
+  EXPECT_TRUE(valid_username("abcd"));
+  EXPECT_TRUE(valid_username("éééé"));  // 4 code points, 8 bytes
+  EXPECT_FALSE(valid_username("abc"));
+  EXPECT_FALSE(valid_username(std::string(101, 'a')));
+  EXPECT_FALSE(valid_username("ab\ncd"));
+  EXPECT_FALSE(valid_username("ab\xc2\x85" "cd"));  // C1 control
+  EXPECT_TRUE(valid_email("a@b.co"));
+  EXPECT_FALSE(valid_email("a@b"));
+  EXPECT_FALSE(valid_email("@b.co"));
+  EXPECT_FALSE(valid_email("a@@b.co"));
+  EXPECT_FALSE(valid_email("a@.co"));
+  EXPECT_FALSE(valid_email("a@b."));
+  EXPECT_FALSE(valid_email(std::string(95, 'a') + "@b.com"));
+  EXPECT_TRUE(valid_password("0123456789"));
+  EXPECT_FALSE(valid_password("012345678"));
+  EXPECT_FALSE(valid_password(std::string(101, 'p')));
+  EXPECT_EQ(fold_case("MiXeD@Example.COM"), "mixed@example.com");
+}

@@ -1,0 +1,173 @@
+// The embedded queue (order per key, redelivery, drain on stop) and Job (the sequencer:
+// per-room sequence, idempotency, persist before push).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "comet/comet_gateway.h"
+#include "common/ids.h"
+#include "job/job.h"
+#include "queue/local_queue.h"
+#include "store/sqlite_store.h"
+
+using namespace roomcast;
+namespace fs = std::filesystem;
+
+namespace {
+QueueRecord chat(const std::string& room, const std::string& key, const std::string& content) {
+  QueueRecord r;
+  r.room_id = room;
+  r.sender_id = 1;
+  r.sender_name = "ann";
+  r.content = content;
+  r.dedup_key = key;
+  r.timestamp_ms = 1;
+  return r;
+}
+
+// Records what Job pushes, and checks each push is already persisted.
+class RecordingGateway : public CometGateway {
+ public:
+  explicit RecordingGateway(Store* store = nullptr) : store_(store) {}
+  void push_room_messages(std::shared_ptr<const RoomMessages> b) override {
+    std::lock_guard lock(mutex);
+    if (store_)
+      for (auto& m : b->messages)
+        persisted_before_push &= store_->find_by_dedup_key(m.dedup_key).has_value();
+    batches.push_back(b);
+  }
+  void push_room_event(const std::string& room, std::shared_ptr<const std::string> e) override {
+    std::lock_guard lock(mutex);
+    events.push_back("room:" + room + ":" + *e);
+  }
+  void push_users_event(const std::vector<int64_t>& ids, std::shared_ptr<const std::string> e) override {
+    std::lock_guard lock(mutex);
+    events.push_back("users:" + std::to_string(ids.size()) + ":" + *e);
+  }
+  void broadcast_event(std::shared_ptr<const std::string> e) override {
+    std::lock_guard lock(mutex);
+    events.push_back("all:" + *e);
+  }
+  std::mutex mutex;
+  std::vector<std::shared_ptr<const RoomMessages>> batches;
+  std::vector<std::string> events;
+  bool persisted_before_push = true;
+
+ private:
+  Store* store_;
+};
+}  // namespace
+
+TEST(LocalQueue, KeepsOrderPerKeyAndBatches) {
+  LocalQueue q(4, 2, 64);
+  std::mutex m;
+  std::map<std::string, std::vector<std::string>> seen;
+  std::atomic<int> batches{0}, total{0};
+  q.start([&](std::span<const QueueRecord> batch) {
+    ++batches;
+    std::lock_guard lock(m);
+    for (auto& r : batch) {
+      seen[r.room_id].push_back(r.content);
+      ++total;
+    }
+  });
+  for (int i = 0; i < 500; ++i)
+    q.produce({chat("room" + std::to_string(i % 5), "k" + std::to_string(i), std::to_string(i))});
+  q.stop();  // drains
+  EXPECT_EQ(total, 500);
+  EXPECT_LT(batches, 500);  // the window merged records
+  for (auto& [room, contents] : seen)
+    for (std::size_t i = 1; i < contents.size(); ++i)
+      EXPECT_LT(std::stoi(contents[i - 1]), std::stoi(contents[i])) << room;
+}
+
+TEST(LocalQueue, RedeliversABatchWhoseHandlerThrew) {
+  LocalQueue q(1, 0, 10);
+  std::atomic<int> calls{0};
+  std::vector<std::string> delivered;
+  q.start([&](std::span<const QueueRecord> batch) {
+    if (++calls == 1) throw std::runtime_error("store down");
+    for (auto& r : batch) delivered.push_back(r.content);
+  });
+  q.produce({chat("r", "a", "1"), chat("r", "b", "2")});
+  q.stop();
+  EXPECT_GE(calls, 2);
+  EXPECT_EQ(delivered, (std::vector<std::string>{"1", "2"}));
+}
+
+class JobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("roomcast-job-" + random_hex(6));
+    fs::create_directories(dir);
+    store = std::make_unique<SqliteStore>((dir / "db").string());
+    gateway = std::make_unique<RecordingGateway>(store.get());
+    job = std::make_unique<Job>(*store, *gateway);
+  }
+  void TearDown() override {
+    job.reset();
+    store.reset();
+    fs::remove_all(dir);
+  }
+  fs::path dir;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<RecordingGateway> gateway;
+  std::unique_ptr<Job> job;
+};
+
+TEST_F(JobTest, SequencesEachRoomWithoutHolesAndPushesOnePerRoomBatch) {
+  std::vector<QueueRecord> batch{chat("a", "1", "a1"), chat("b", "2", "b1"), chat("a", "3", "a2"),
+                                 chat("a", "4", "a3")};
+  job->handle_batch(batch);
+  ASSERT_EQ(gateway->batches.size(), 2u);
+  auto& a = *gateway->batches[0];
+  EXPECT_EQ(a.room_id, "a");
+  ASSERT_EQ(a.messages.size(), 3u);
+  EXPECT_EQ(a.first_seq(), 1u);
+  EXPECT_EQ(a.last_seq(), 3u);
+  EXPECT_EQ(a.messages[2].content, "a3");
+  EXPECT_NE(a.event.find("\"3-0\""), std::string::npos);
+  EXPECT_EQ(gateway->batches[1]->first_seq(), 1u);
+  EXPECT_EQ(store->last_seq("a"), 3u);
+  EXPECT_TRUE(gateway->persisted_before_push);
+
+  job->handle_batch(std::vector<QueueRecord>{chat("a", "5", "a4")});
+  EXPECT_EQ(gateway->batches.back()->first_seq(), 4u);
+}
+
+TEST_F(JobTest, RepeatedKeysCreateNothingNew) {
+  job->handle_batch(std::vector<QueueRecord>{chat("a", "k1", "x"), chat("a", "k1", "x")});
+  EXPECT_EQ(store->last_seq("a"), 1u);
+  // A redelivery (or a client retry) of an accepted key: re-pushed with its original id.
+  job->handle_batch(std::vector<QueueRecord>{chat("a", "k1", "x"), chat("a", "k2", "y")});
+  EXPECT_EQ(store->last_seq("a"), 2u);
+  ASSERT_EQ(gateway->batches.size(), 3u);
+  EXPECT_EQ(gateway->batches[1]->first_seq(), 1u);  // the repeat, same id as before
+  EXPECT_EQ(gateway->batches[2]->first_seq(), 2u);
+}
+
+TEST_F(JobTest, ResumesTheSequenceFromTheStore) {
+  job->handle_batch(std::vector<QueueRecord>{chat("a", "1", "x"), chat("a", "2", "y")});
+  Job fresh(*store, *gateway);  // e.g. a restart or a partition moving to another Job
+  fresh.handle_batch(std::vector<QueueRecord>{chat("a", "3", "z")});
+  EXPECT_EQ(gateway->batches.back()->first_seq(), 3u);
+}
+
+TEST_F(JobTest, RoutesPushRecords) {
+  QueueRecord users;
+  users.type = QueueRecord::Type::kUsers;
+  users.user_ids = {1, 2};
+  users.body = "U";
+  QueueRecord room;
+  room.type = QueueRecord::Type::kRoom;
+  room.room_id = "r";
+  room.body = "R";
+  QueueRecord all;
+  all.type = QueueRecord::Type::kBroadcast;
+  all.body = "B";
+  job->handle_batch(std::vector<QueueRecord>{users, room, all});
+  EXPECT_EQ(gateway->events, (std::vector<std::string>{"users:2:U", "room:r:R", "all:B"}));
+}
