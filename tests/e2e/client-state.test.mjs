@@ -155,6 +155,24 @@ test('reconnect: more missed than the replay limit is filled by paging back to t
   assert.equal(r.hasMore, true, 'older than the old segment still exists');
 });
 
+test('a gap fill interrupted by another reconnect resumes paging', () => {
+  const { client, sent } = makeClient();
+  client.handleEvent({ type: 'hello', payload: { me: alice, rooms: [room('general', range(1, 10))] } });
+  client.connectionLost();
+  client.handleEvent({ type: 'hello', payload: { me: alice, rooms: [room('general', range(151, 200), true)] } });
+  client.handleEvent({ type: 'serverRoomHistory', payload: { roomId: 'general', messages: newestFirst(range(101, 150)), hasMoreMessages: true, resume: true } });
+  assert.ok(client.rooms.get('general').detached, 'gap being filled');
+  client.connectionLost(); // before the page arrives
+  client.handleEvent({ type: 'hello', payload: { me: alice, rooms: [room('general', range(251, 300), true)] } });
+  client.handleEvent({ type: 'serverRoomHistory', payload: { roomId: 'general', messages: newestFirst(range(201, 250)), hasMoreMessages: false, resume: true } });
+  const request = sent.at(-1);
+  assert.equal(request.type, 'requestRoomHistory');
+  assert.equal(request.payload.firstMessageId, '101-0');
+  client.handleEvent({ type: 'serverRoomHistory', payload: { roomId: 'general', messages: newestFirst(range(1, 100)), hasMoreMessages: false } });
+  assert.equal(client.rooms.get('general').detached, null);
+  assert.deepEqual(seqs(client, 'general'), Array.from({ length: 300 }, (_, i) => i + 1));
+});
+
 test('resume without an answer falls back to paging', () => {
   const { client, sent, timers } = makeClient();
   client.handleEvent({ type: 'hello', payload: { me: alice, rooms: [room('general', range(1, 5))] } });

@@ -182,6 +182,7 @@ export class ChatClient {
     room.held = [];
     if (!hasMoreMessages) {
       this.merge(room, newer);
+      if (room.detached) this.fillGap(room); // a gap fill interrupted by this reconnect goes on
       return;
     }
     // More was missed than the replay limit: set the old segment aside, show the newer
