@@ -6,6 +6,7 @@
 #
 #   bash bench/run.sh [--short] [--targets "nchan socketio roomcast"] [--scenarios "S1 S2 S3 S4"]
 #                     [--roomcast-bin PATH] [--nchan-workers N|auto] [--stop-p99-ms MS] [--no-report]
+#                     [--perf]   (perf record of each server: bench/out/srv/<target>-<scenario>/perf.txt)
 #
 # --short: 5,000 connections instead of 10,000/19,000, fewer rates, 3 s steps (a few minutes),
 #          and a scenario stops at p99 > 1 s instead of 250 ms (short runs share the machine).
@@ -21,6 +22,7 @@ ROOMCAST_BIN="${ROOMCAST_BIN:-$ROOT/build/roomcast}"
 NCHAN_WORKERS=auto
 REPORT=1
 STOP_P99_MS=""
+PERF=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) MODE=short ;;
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
     --nchan-workers) NCHAN_WORKERS="$2"; shift ;;
     --no-report) REPORT=0 ;;
     --stop-p99-ms) STOP_P99_MS="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --perf) PERF=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -150,12 +153,22 @@ run_scenario() {  # target scenario
   esac
   start_server "$target" "$scen" || return 0
   echo "== $target $scen (port $PORT, pids $SERVER_PIDS)" | tee -a "$LOG"
-  local rc=0 before
+  local rc=0 before perf_pid=""
   before=$(wc -l < "$LOG")
+  if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
+    perf record -q -F 499 -g -p "$SERVER_PIDS" -o "$OUT/srv/$target-$scen/perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$target" --port "$PORT" --scenario "$scen" \
     --server-pid "$SERVER_PIDS" --admin-token "$TOKEN" --step-secs "$STEP" --drain-secs "$DRAIN" \
     --idle-secs "$IDLE" --stop-p99-ms "$STOP_P99_MS" --out "$RESULTS" --label "$LABEL" "${args[@]}" \
     >> "$LOG" 2>&1 || rc=$?
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    perf report -i "$OUT/srv/$target-$scen/perf.data" --no-children --sort sym -g none --percent-limit 0.5 \
+      > "$OUT/srv/$target-$scen/perf.txt" 2>/dev/null || true
+  fi
   [ $rc -eq 0 ] || echo "  roomcast-bench exited with $rc (see $LOG)" | tee -a "$LOG"
   tail -n +"$((before + 1))" "$LOG" | grep -E "^[a-z]+ S[1-4]:" || true
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
