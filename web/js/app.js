@@ -711,7 +711,9 @@ document.addEventListener('keydown', (event) => {
   }
 });
 document.addEventListener('visibilitychange', () => {
-  if (!document.hidden) scheduleRender({ rooms: true, roomId: client.currentRoomId });
+  if (document.hidden) return;
+  scheduleRender({ rooms: true, roomId: client.currentRoomId });
+  connection.retryNow(); // back to the tab while waiting to reconnect: try at once
 });
 NARROW_QUERY.addEventListener('change', () => {
   if (!NARROW_QUERY.matches) closeSidebar();
