@@ -29,6 +29,9 @@ class CometGateway {
   virtual void push_users_event(const std::vector<int64_t>& user_ids,
                                 std::shared_ptr<const std::string> event) = 0;
   virtual void broadcast_event(std::shared_ptr<const std::string> event) = 0;
+  // Returns once every push made so far is delivered. A gateway that queues pushes to batch
+  // them (gRPC) makes Job wait here before its queue offsets are committed.
+  virtual void flush() {}
 };
 
 }  // namespace roomcast

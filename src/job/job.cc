@@ -85,6 +85,7 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
     if (r.type == QueueRecord::Type::kRoom) comets_.push_room_event(r.room_id, event);
     if (r.type == QueueRecord::Type::kBroadcast) comets_.broadcast_event(event);
   }
+  comets_.flush();  // the batch is done (and committed) only once its pushes are out
 }
 
 }  // namespace roomcast

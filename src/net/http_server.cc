@@ -30,7 +30,7 @@ std::pair<std::string, uint16_t> split_host_port(const std::string& host_port) {
   return {host.empty() ? "0.0.0.0" : host, static_cast<uint16_t>(port)};
 }
 
-HttpServer::HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet& comet, RestHandler rest,
+HttpServer::HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet* comet, RestHandler rest,
                        std::string web_root)
     : loops_(loops),
       blocking_(blocking),
@@ -152,10 +152,10 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
 
-    if (path == "/api/ws") {
+    if (path == "/api/ws" && comet_) {
       if (beast::websocket::is_upgrade(req)) {
         stream.expires_never();
-        comet_.accept(loop, std::move(stream), std::move(req));
+        comet_->accept(loop, std::move(stream), std::move(req));
         co_return;
       }
       http::response<http::string_body> res{http::status::upgrade_required, req.version()};

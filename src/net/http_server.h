@@ -20,6 +20,10 @@ class HttpServer {
   // `rest` handles /api/* (it may block; it is called on `blocking`).
   using RestHandler = std::function<HttpResponse(const HttpRequest&)>;
   HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet& comet, RestHandler rest,
+             std::string web_root)
+      : HttpServer(loops, blocking, &comet, std::move(rest), std::move(web_root)) {}
+  // Without a Comet (a Logic's REST listener) `/api/ws` answers 404.
+  HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet* comet, RestHandler rest,
              std::string web_root);
 
   // Binds and starts accepting; returns the bound endpoint (port 0 picks a free port).
@@ -32,7 +36,7 @@ class HttpServer {
 
   IoPool& loops_;
   asio::thread_pool& blocking_;
-  Comet& comet_;
+  Comet* comet_;
   RestHandler rest_;
   std::string web_root_;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;

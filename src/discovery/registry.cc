@@ -1,0 +1,150 @@
+#include "discovery/registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace roomcast {
+
+std::string node_key(const std::string& role, const std::string& id) {
+  return "rc:node:" + role + ":" + id;
+}
+
+namespace {
+std::string index_key(const std::string& role) { return "rc:nodes:" + role; }
+
+std::vector<std::string> split_tabs(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto tab = s.find('\t', start);
+    out.push_back(s.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) return out;
+    start = tab + 1;
+  }
+}
+}  // namespace
+
+Registry::Registry(RedisClient& redis, NodeInfo self, int ttl_ms, LoadFn load)
+    : redis_(redis), self_(std::move(self)), ttl_ms_(std::max(ttl_ms, 300)), load_(std::move(load)) {}
+
+Registry::~Registry() { stop(); }
+
+void Registry::beat() {
+  int64_t load = load_ ? load_() : 0;
+  std::string value = self_.address + "\t" + self_.public_address + "\t" + std::to_string(load);
+  // SET (not PEXPIRE): recreates the entry after a Redis restart or FLUSHALL.
+  redis_.pipeline({{"SET", node_key(self_.role, self_.id), value, "PX", std::to_string(ttl_ms_)},
+                   {"SADD", index_key(self_.role), self_.id}});
+}
+
+void Registry::start() {
+  beat();  // fail loudly at startup if Redis is unreachable
+  spdlog::info("registry: {} {} registered (grpc {}, public {})", self_.role, self_.id,
+               self_.address, self_.public_address);
+  thread_ = std::thread([this] {
+    // Three beats per TTL: one lost beat (a slow Redis) does not make the node look dead.
+    auto period = std::chrono::milliseconds(ttl_ms_ / 3);
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        beat();
+      } catch (const std::exception& e) {
+        spdlog::warn("registry: heartbeat failed: {}", e.what());
+      }
+      lock.lock();
+    }
+  });
+}
+
+void Registry::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  try {
+    redis_.pipeline({{"DEL", node_key(self_.role, self_.id)},
+                     {"SREM", index_key(self_.role), self_.id}});
+    spdlog::info("registry: {} {} deregistered", self_.role, self_.id);
+  } catch (const std::exception& e) {
+    spdlog::warn("registry: deregistration failed (the entry expires by itself): {}", e.what());
+  }
+}
+
+Resolver::Resolver(RedisClient& redis, std::string role, int refresh_ms)
+    : redis_(redis), role_(std::move(role)), refresh_ms_(std::max(refresh_ms, 50)) {}
+
+Resolver::~Resolver() { stop(); }
+
+void Resolver::refresh() {
+  auto ids = redis_.command({"SMEMBERS", index_key(role_)}).check();
+  std::vector<NodeInfo> live;
+  if (!ids.elements.empty()) {
+    RedisClient::Args mget{"MGET"};
+    for (auto& id : ids.elements) mget.push_back(node_key(role_, id.str));
+    auto values = redis_.command(mget).check();
+    RedisClient::Args dead{"SREM", index_key(role_)};
+    for (std::size_t i = 0; i < ids.elements.size() && i < values.elements.size(); ++i) {
+      auto v = values.elements[i].string();
+      if (!v) {
+        dead.push_back(ids.elements[i].str);
+        continue;
+      }
+      auto parts = split_tabs(*v);
+      parts.resize(3);
+      NodeInfo n{role_, ids.elements[i].str, parts[0], parts[1], 0};
+      try {
+        n.load = std::stoll(parts[2]);
+      } catch (...) {
+      }
+      live.push_back(std::move(n));
+    }
+    // Prune expired members so the index does not grow with every restart.
+    if (dead.size() > 2) redis_.command(dead);
+  }
+  std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  std::lock_guard lock(mutex_);
+  nodes_ = std::move(live);
+}
+
+void Resolver::start() {
+  try {
+    refresh();
+  } catch (const std::exception& e) {
+    spdlog::warn("resolver {}: first refresh failed: {}", role_, e.what());
+  }
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(refresh_ms_),
+                           [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        refresh();
+      } catch (const std::exception& e) {
+        spdlog::warn("resolver {}: refresh failed: {}", role_, e.what());
+      }
+      lock.lock();
+    }
+  });
+}
+
+void Resolver::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<NodeInfo> Resolver::nodes() const {
+  std::lock_guard lock(mutex_);
+  return nodes_;
+}
+
+}  // namespace roomcast

@@ -1,0 +1,133 @@
+#include "discovery/routing.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+
+namespace roomcast {
+
+std::string room_route_key(const std::string& room_id) { return "rc:route:room:" + room_id; }
+std::string user_route_key(int64_t user_id) {
+  return "rc:route:user:" + std::to_string(user_id);
+}
+
+namespace {
+std::string mark_key(const std::string& comet_id) { return "rc:route:mark:" + comet_id; }
+constexpr auto kMarkCheck = std::chrono::seconds(1);
+constexpr int kFullRoundEvery = 5;  // mark checks between full re-announcements
+}  // namespace
+
+RedisPresence::RedisPresence(RedisClient& redis, std::string comet_id, const Comet& comet,
+                             int entry_ttl_ms)
+    : redis_(redis), comet_id_(std::move(comet_id)), comet_(comet), ttl_ms_(entry_ttl_ms) {}
+
+RedisPresence::~RedisPresence() { stop(); }
+
+void RedisPresence::announce(const std::vector<std::string>& keys) {
+  if (keys.empty()) return;
+  auto expiry = std::to_string(now_ms() + ttl_ms_);
+  auto key_ttl = std::to_string(2 * ttl_ms_);
+  std::vector<RedisClient::Args> cmds;
+  cmds.reserve(keys.size() * 2);
+  for (auto& k : keys) {
+    cmds.push_back({"ZADD", k, expiry, comet_id_});
+    // The key itself outlives its newest entry, so abandoned rooms leave nothing behind.
+    cmds.push_back({"PEXPIRE", k, key_ttl});
+  }
+  for (auto& r : redis_.pipeline(cmds)) r.check();
+}
+
+void RedisPresence::rooms_subscribed(const std::vector<std::string>& room_ids) {
+  std::vector<std::string> keys;
+  for (auto& id : room_ids) keys.push_back(room_route_key(id));
+  announce(keys);
+}
+
+void RedisPresence::user_connected(int64_t user_id) { announce({user_route_key(user_id)}); }
+
+std::vector<std::string> RedisPresence::local_keys() const {
+  std::vector<std::string> keys;
+  for (auto& r : comet_.local_rooms()) keys.push_back(room_route_key(r));
+  for (auto u : comet_.local_users()) keys.push_back(user_route_key(u));
+  return keys;
+}
+
+void RedisPresence::reconcile() {
+  auto keys = local_keys();
+  // Entries past their expiry are ignored by readers; removing them keeps the sets small.
+  auto now = std::to_string(now_ms());
+  std::vector<RedisClient::Args> cleanup;
+  for (auto& k : keys) cleanup.push_back({"ZREMRANGEBYSCORE", k, "-inf", "(" + now});
+  if (!cleanup.empty()) redis_.pipeline(cleanup);
+  announce(keys);
+  redis_.command({"SET", mark_key(comet_id_), "1", "PX", std::to_string(ttl_ms_)}).check();
+}
+
+void RedisPresence::start() {
+  reconcile();
+  thread_ = std::thread([this] {
+    int round = 0;
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, kMarkCheck, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        bool full = ++round % kFullRoundEvery == 0;
+        if (!full && redis_.command({"EXISTS", mark_key(comet_id_)}).integer == 0) {
+          spdlog::warn("presence: routes of {} vanished from Redis, re-announcing", comet_id_);
+          full = true;
+        }
+        if (full) reconcile();
+      } catch (const std::exception& e) {
+        spdlog::warn("presence: reconciliation failed: {}", e.what());
+      }
+      lock.lock();
+    }
+  });
+}
+
+void RedisPresence::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  try {
+    std::vector<RedisClient::Args> cmds;
+    for (auto& k : local_keys()) cmds.push_back({"ZREM", k, comet_id_});
+    cmds.push_back({"DEL", mark_key(comet_id_)});
+    redis_.pipeline(cmds);
+  } catch (const std::exception& e) {
+    spdlog::warn("presence: withdrawing routes failed (they expire by themselves): {}", e.what());
+  }
+}
+
+std::vector<std::vector<std::string>> RouteTable::read(const std::vector<std::string>& keys) {
+  std::vector<std::vector<std::string>> out(keys.size());
+  if (keys.empty()) return out;
+  auto now = std::to_string(now_ms());
+  std::vector<RedisClient::Args> cmds;
+  cmds.reserve(keys.size());
+  for (auto& k : keys) cmds.push_back({"ZRANGEBYSCORE", k, now, "+inf"});
+  auto replies = redis_.pipeline(cmds);
+  for (std::size_t i = 0; i < replies.size() && i < keys.size(); ++i) {
+    replies[i].check();
+    for (auto& e : replies[i].elements) out[i].push_back(e.str);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> RouteTable::rooms(const std::vector<std::string>& room_ids) {
+  std::vector<std::string> keys;
+  for (auto& r : room_ids) keys.push_back(room_route_key(r));
+  return read(keys);
+}
+
+std::vector<std::vector<std::string>> RouteTable::users(const std::vector<int64_t>& user_ids) {
+  std::vector<std::string> keys;
+  for (auto u : user_ids) keys.push_back(user_route_key(u));
+  return read(keys);
+}
+
+}  // namespace roomcast

@@ -1,0 +1,70 @@
+// Routing state in Redis: which comets hold a room's members and a user's connections, so Job
+// pushes only to those comets. Each entry is a sorted-set member (the comet id) scored with its
+// expiry time, so entries expire one by one: a comet that dies or stops refreshing drops out of
+// every route by itself, while the others keep theirs.
+//
+// Keys: rc:route:room:<room id>, rc:route:user:<user id> = ZSET comet id -> expiry (ms)
+//       rc:route:mark:<comet id> = a sentinel; when it is gone (FLUSHALL, Redis restarted
+//       empty) the comet re-announces everything at once instead of waiting for the next round.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "comet/comet.h"
+#include "store/redis_client.h"
+
+namespace roomcast {
+
+// The comet side: announces routes synchronously when a connection subscribes (the
+// PresenceListener contract), and reconciles all local rooms and users periodically.
+class RedisPresence final : public PresenceListener {
+ public:
+  RedisPresence(RedisClient& redis, std::string comet_id, const Comet& comet,
+                int entry_ttl_ms = 30000);
+  ~RedisPresence() override;
+
+  void rooms_subscribed(const std::vector<std::string>& room_ids) override;
+  void user_connected(int64_t user_id) override;
+
+  void start();
+  // Stops reconciling and withdraws this comet's routes (graceful shutdown).
+  void stop();
+
+ private:
+  void announce(const std::vector<std::string>& keys);
+  void reconcile();
+  std::vector<std::string> local_keys() const;
+
+  RedisClient& redis_;
+  std::string comet_id_;
+  const Comet& comet_;
+  int ttl_ms_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// The Job side: reads routes (never cached: a room announced before a page read must receive
+// every message persisted after that read).
+class RouteTable {
+ public:
+  explicit RouteTable(RedisClient& redis) : redis_(redis) {}
+  // For each room / user, the comet ids with a live entry. One round trip.
+  std::vector<std::vector<std::string>> rooms(const std::vector<std::string>& room_ids);
+  std::vector<std::vector<std::string>> users(const std::vector<int64_t>& user_ids);
+
+ private:
+  std::vector<std::vector<std::string>> read(const std::vector<std::string>& keys);
+  RedisClient& redis_;
+};
+
+std::string room_route_key(const std::string& room_id);
+std::string user_route_key(int64_t user_id);
+
+}  // namespace roomcast

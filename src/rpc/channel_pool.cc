@@ -1,0 +1,37 @@
+#include "rpc/channel_pool.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <unordered_set>
+
+namespace roomcast {
+
+std::shared_ptr<grpc::Channel> ChannelPool::get(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  auto& ch = channels_[address];
+  if (!ch) {
+    grpc::ChannelArguments args;
+    // gRPC's default reconnect backoff grows to 120 s: far too slow for a peer that restarts.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // Detect a peer that vanished without closing TCP (power loss, partition).
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+    // Internal traffic on a private network; TLS between services is DESIGN.md §8 work.
+    ch = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
+  return ch;
+}
+
+void ChannelPool::retain(const std::vector<std::string>& addresses) {
+  std::unordered_set<std::string> keep(addresses.begin(), addresses.end());
+  std::lock_guard lock(mutex_);
+  std::erase_if(channels_, [&](auto& kv) { return !keep.count(kv.first); });
+}
+
+}  // namespace roomcast

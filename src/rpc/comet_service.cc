@@ -1,0 +1,56 @@
+#include "rpc/comet_service.h"
+
+namespace roomcast {
+
+namespace pb = roomcast::comet;
+
+grpc::Status CometService::PushMsg(grpc::ServerContext*, const pb::PushMsgRequest* req,
+                                   pb::PushReply*) {
+  std::vector<int64_t> ids(req->user_ids().begin(), req->user_ids().end());
+  comet_.push_users_event(ids, std::make_shared<const std::string>(req->event()));
+  return grpc::Status::OK;
+}
+
+grpc::Status CometService::BroadcastRoom(grpc::ServerContext*,
+                                         const pb::BroadcastRoomRequest* req, pb::PushReply*) {
+  // Chat batches first, in request order: Job lists a room's batches in sequence order and the
+  // loops keep the order of what is posted to them.
+  for (auto& b : req->batches()) {
+    if (b.messages().empty()) continue;
+    auto batch = std::make_shared<RoomMessages>();
+    batch->room_id = b.room_id();
+    batch->event = b.event();
+    batch->messages.reserve(static_cast<std::size_t>(b.messages_size()));
+    for (auto& m : b.messages()) {
+      StoredMessage s;
+      s.room_id = b.room_id();
+      s.seq = m.seq();
+      s.user_id = m.user_id();
+      s.username = m.username();
+      s.content = m.content();
+      s.timestamp_ms = m.timestamp_ms();
+      s.client_id = m.client_id();
+      batch->messages.push_back(std::move(s));
+    }
+    comet_.push_room_messages(std::move(batch));
+  }
+  for (auto& e : req->events())
+    comet_.push_room_event(e.room_id(), std::make_shared<const std::string>(e.event()));
+  return grpc::Status::OK;
+}
+
+grpc::Status CometService::Broadcast(grpc::ServerContext*, const pb::BroadcastRequest* req,
+                                     pb::PushReply*) {
+  comet_.broadcast_event(std::make_shared<const std::string>(req->event()));
+  return grpc::Status::OK;
+}
+
+grpc::Status CometService::Rooms(grpc::ServerContext*, const pb::RoomsRequest*,
+                                 pb::RoomsReply* reply) {
+  for (auto& r : comet_.local_rooms()) reply->add_room_ids(r);
+  for (auto u : comet_.local_users()) reply->add_user_ids(u);
+  reply->set_connections(comet_.connection_count());
+  return grpc::Status::OK;
+}
+
+}  // namespace roomcast

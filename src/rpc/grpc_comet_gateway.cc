@@ -1,0 +1,322 @@
+#include "rpc/grpc_comet_gateway.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "comet.grpc.pb.h"
+#include "common/events.h"
+
+namespace roomcast {
+
+namespace pb = roomcast::comet;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kAttempts = 3;
+constexpr auto kDeadline = 2s;
+
+// One RPC to one comet, and its state while in flight.
+struct Outgoing {
+  enum class Kind { kRoom, kUsers, kBroadcast } kind;
+  std::string comet_id;
+  std::string address;
+  pb::BroadcastRoomRequest room;
+  pb::PushMsgRequest users;
+  pb::BroadcastRequest broadcast;
+
+  std::unique_ptr<pb::Comet::Stub> stub;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<pb::PushReply>> rpc;
+  pb::PushReply reply;
+  grpc::Status status;
+};
+
+void to_pb(const RoomMessages& in, pb::RoomMessages& out) {
+  out.set_room_id(in.room_id);
+  out.set_event(in.event);
+  for (auto& m : in.messages) {
+    auto* o = out.add_messages();
+    o->set_seq(m.seq);
+    o->set_user_id(m.user_id);
+    o->set_username(m.username);
+    o->set_content(m.content);
+    o->set_timestamp_ms(m.timestamp_ms);
+    o->set_client_id(m.client_id);
+  }
+}
+
+// Sends every call at once over the completion queue and waits for all of them.
+void send_round(ChannelPool& channels, std::vector<Outgoing*>& calls) {
+  grpc::CompletionQueue cq;
+  for (auto* c : calls) {
+    c->stub = pb::Comet::NewStub(channels.get(c->address));
+    c->ctx = std::make_unique<grpc::ClientContext>();
+    c->ctx->set_deadline(std::chrono::system_clock::now() + kDeadline);
+    switch (c->kind) {
+      case Outgoing::Kind::kRoom:
+        c->rpc = c->stub->PrepareAsyncBroadcastRoom(c->ctx.get(), c->room, &cq);
+        break;
+      case Outgoing::Kind::kUsers:
+        c->rpc = c->stub->PrepareAsyncPushMsg(c->ctx.get(), c->users, &cq);
+        break;
+      case Outgoing::Kind::kBroadcast:
+        c->rpc = c->stub->PrepareAsyncBroadcast(c->ctx.get(), c->broadcast, &cq);
+        break;
+    }
+    c->rpc->StartCall();
+    c->rpc->Finish(&c->reply, &c->status, c);
+  }
+  void* tag = nullptr;
+  bool ok = false;
+  for (std::size_t n = 0; n < calls.size() && cq.Next(&tag, &ok); ++n) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+}  // namespace
+
+GrpcCometGateway::GrpcCometGateway(RedisClient& redis, Resolver& comets, ChannelPool& channels,
+                                   int window_ms)
+    : redis_(redis), comets_(comets), channels_(channels), routes_(redis), window_ms_(window_ms) {}
+
+GrpcCometGateway::~GrpcCometGateway() { stop(); }
+
+void GrpcCometGateway::start() {
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void GrpcCometGateway::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void GrpcCometGateway::enqueue(Item item) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(item));
+    ++enqueued_;
+  }
+  wake_.notify_one();
+}
+
+void GrpcCometGateway::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
+  enqueue({Item::Kind::kChat, std::move(batch), {}, {}, {}});
+}
+
+void GrpcCometGateway::push_room_event(const std::string& room_id,
+                                       std::shared_ptr<const std::string> event) {
+  enqueue({Item::Kind::kRoomEvent, {}, room_id, {}, std::move(event)});
+}
+
+void GrpcCometGateway::push_users_event(const std::vector<int64_t>& user_ids,
+                                        std::shared_ptr<const std::string> event) {
+  enqueue({Item::Kind::kUsers, {}, {}, user_ids, std::move(event)});
+}
+
+void GrpcCometGateway::broadcast_event(std::shared_ptr<const std::string> event) {
+  enqueue({Item::Kind::kBroadcast, {}, {}, {}, std::move(event)});
+}
+
+void GrpcCometGateway::flush() {
+  std::unique_lock lock(mutex_);
+  uint64_t target = enqueued_;
+  done_.wait(lock, [&] { return delivered_ >= target || !running_; });
+}
+
+void GrpcCometGateway::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping and drained
+    if (!stopping_ && window_ms_ > 0) {
+      // Linger so that what other partitions produce meanwhile shares the RPCs.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(window_ms_));
+      lock.lock();
+    }
+    std::vector<Item> items(std::make_move_iterator(queue_.begin()),
+                            std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    lock.unlock();
+    auto n = items.size();
+    deliver(std::move(items));
+    lock.lock();
+    delivered_ += n;
+    done_.notify_all();
+  }
+  delivered_ = enqueued_;
+  running_ = false;
+  done_.notify_all();
+}
+
+void GrpcCometGateway::deliver(std::vector<Item> items) {
+  // Chat batches per room, in order; consecutive runs of a room become one batch.
+  std::vector<std::shared_ptr<const RoomMessages>> batches;
+  std::unordered_map<std::string, std::size_t> last_batch_of;
+  std::vector<bool> merged;
+  std::vector<std::string> rooms;  // every room a chat batch or room event goes to
+  std::vector<int64_t> users;
+  std::unordered_map<std::string, std::size_t> room_index;
+  std::unordered_map<int64_t, std::size_t> user_index;
+  auto note_room = [&](const std::string& r) {
+    if (room_index.emplace(r, rooms.size()).second) rooms.push_back(r);
+  };
+  for (auto& it : items) {
+    if (it.kind == Item::Kind::kChat) {
+      auto& b = it.batch;
+      if (!b || b->messages.empty()) continue;
+      note_room(b->room_id);
+      auto prev = last_batch_of.find(b->room_id);
+      if (prev != last_batch_of.end() && batches[prev->second]->last_seq() + 1 == b->first_seq()) {
+        auto joined = std::make_shared<RoomMessages>(*batches[prev->second]);
+        joined->messages.insert(joined->messages.end(), b->messages.begin(), b->messages.end());
+        batches[prev->second] = std::move(joined);
+        merged[prev->second] = true;
+        continue;
+      }
+      last_batch_of[b->room_id] = batches.size();
+      batches.push_back(b);
+      merged.push_back(false);
+    } else if (it.kind == Item::Kind::kRoomEvent) {
+      note_room(it.room_id);
+    } else if (it.kind == Item::Kind::kUsers) {
+      for (auto u : it.user_ids)
+        if (user_index.emplace(u, users.size()).second) users.push_back(u);
+    }
+  }
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!merged[i]) continue;
+    auto fixed = std::make_shared<RoomMessages>(*batches[i]);
+    fixed->event = server_messages_event(fixed->room_id, fixed->messages);
+    batches[i] = std::move(fixed);
+  }
+
+  // Where to: routes from Redis (read now, never cached), filtered by the live comets.
+  std::vector<std::vector<std::string>> room_routes, user_routes;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      room_routes = routes_.rooms(rooms);
+      user_routes = routes_.users(users);
+      break;
+    } catch (const std::exception& e) {
+      if (attempt >= 20) {
+        spdlog::error("job: routes unreadable, dropping {} pushes (clients resume): {}",
+                      items.size(), e.what());
+        return;
+      }
+      spdlog::warn("job: reading routes failed, retrying: {}", e.what());
+      std::this_thread::sleep_for(250ms);
+    }
+  }
+  auto nodes = comets_.nodes();
+  std::unordered_map<std::string, std::string> live;
+  std::vector<std::string> addresses;
+  for (auto& n : nodes) {
+    live[n.id] = n.address;
+    addresses.push_back(n.address);
+  }
+  channels_.retain(addresses);
+
+  std::vector<std::unique_ptr<Outgoing>> calls;
+  std::unordered_map<std::string, Outgoing*> room_call;  // comet id -> its BroadcastRoom
+  auto room_call_for = [&](const std::string& comet) -> Outgoing* {
+    auto addr = live.find(comet);
+    if (addr == live.end()) return nullptr;  // a stale route of a comet that left
+    auto& c = room_call[comet];
+    if (!c) {
+      calls.push_back(std::make_unique<Outgoing>());
+      c = calls.back().get();
+      c->kind = Outgoing::Kind::kRoom;
+      c->comet_id = comet;
+      c->address = addr->second;
+    }
+    return c;
+  };
+  for (auto& b : batches) {
+    pb::RoomMessages msg;
+    to_pb(*b, msg);
+    for (auto& comet : room_routes[room_index[b->room_id]])
+      if (auto* c = room_call_for(comet)) *c->room.add_batches() = msg;
+  }
+  for (auto& it : items) {
+    if (it.kind == Item::Kind::kRoomEvent) {
+      for (auto& comet : room_routes[room_index[it.room_id]])
+        if (auto* c = room_call_for(comet)) {
+          auto* e = c->room.add_events();
+          e->set_room_id(it.room_id);
+          e->set_event(*it.event);
+        }
+    } else if (it.kind == Item::Kind::kUsers) {
+      std::unordered_map<std::string, Outgoing*> per_comet;
+      for (auto u : it.user_ids) {
+        for (auto& comet : user_routes[user_index[u]]) {
+          auto addr = live.find(comet);
+          if (addr == live.end()) continue;
+          auto& c = per_comet[comet];
+          if (!c) {
+            calls.push_back(std::make_unique<Outgoing>());
+            c = calls.back().get();
+            c->kind = Outgoing::Kind::kUsers;
+            c->comet_id = comet;
+            c->address = addr->second;
+            c->users.set_event(*it.event);
+          }
+          c->users.add_user_ids(u);
+        }
+      }
+    } else if (it.kind == Item::Kind::kBroadcast) {
+      for (auto& n : nodes) {
+        calls.push_back(std::make_unique<Outgoing>());
+        auto* c = calls.back().get();
+        c->kind = Outgoing::Kind::kBroadcast;
+        c->comet_id = n.id;
+        c->address = n.address;
+        c->broadcast.set_event(*it.event);
+      }
+    }
+  }
+
+  // Every call is idempotent for the user (seq dedup on the connections): retry what failed
+  // while its comet is still registered.
+  std::vector<Outgoing*> pending;
+  for (auto& c : calls) pending.push_back(c.get());
+  for (int attempt = 0; attempt < kAttempts && !pending.empty(); ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(100ms * (1 << (attempt - 1)));
+      try {
+        comets_.refresh();
+      } catch (const std::exception& e) {
+        spdlog::warn("job: comet registry unreadable: {}", e.what());
+      }
+      std::unordered_set<std::string> still;
+      for (auto& n : comets_.nodes()) still.insert(n.id);
+      std::erase_if(pending, [&](Outgoing* c) { return !still.count(c->comet_id); });
+    }
+    send_round(channels_, pending);
+    std::vector<Outgoing*> failed;
+    for (auto* c : pending) {
+      if (c->status.ok()) continue;
+      spdlog::warn("job: push to comet {} failed ({}: {})", c->comet_id,
+                   static_cast<int>(c->status.error_code()), c->status.error_message());
+      failed.push_back(c);
+    }
+    pending = std::move(failed);
+  }
+  for (auto* c : pending)
+    spdlog::error("job: gave up pushing to comet {}; its clients resume on reconnect", c->comet_id);
+}
+
+}  // namespace roomcast

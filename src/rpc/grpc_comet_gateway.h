@@ -1,0 +1,70 @@
+// Job's CometGateway in the distributed mode: pushes go over gRPC to exactly the comets that
+// hold the target users or room members (routes in Redis, live comets from the registry).
+// Pushes are queued and sent by one flusher thread every job_batch_window_ms: everything bound
+// for one comet in a window travels in one RPC, consecutive batches of a room are merged, and
+// flush() (called by Job before its offsets are committed) waits until they are delivered, so
+// a Job that dies mid-way leaves nothing undelivered that the queue would not redeliver.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "comet/comet_gateway.h"
+#include "discovery/registry.h"
+#include "discovery/routing.h"
+#include "rpc/channel_pool.h"
+
+namespace roomcast {
+
+class GrpcCometGateway final : public CometGateway {
+ public:
+  GrpcCometGateway(RedisClient& redis, Resolver& comets, ChannelPool& channels, int window_ms);
+  ~GrpcCometGateway() override;
+
+  void start();
+  void stop();  // delivers what is queued, then stops the flusher
+
+  void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;
+  void push_room_event(const std::string& room_id,
+                       std::shared_ptr<const std::string> event) override;
+  void push_users_event(const std::vector<int64_t>& user_ids,
+                        std::shared_ptr<const std::string> event) override;
+  void broadcast_event(std::shared_ptr<const std::string> event) override;
+  void flush() override;
+
+ private:
+  struct Item {
+    enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast } kind;
+    std::shared_ptr<const RoomMessages> batch;  // kChat
+    std::string room_id;                        // kRoomEvent
+    std::vector<int64_t> user_ids;              // kUsers
+    std::shared_ptr<const std::string> event;   // all but kChat
+  };
+  void enqueue(Item item);
+  void run();
+  void deliver(std::vector<Item> items);
+
+  RedisClient& redis_;
+  Resolver& comets_;
+  ChannelPool& channels_;
+  RouteTable routes_;
+  int window_ms_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;  // flusher: items queued or stopping
+  std::condition_variable done_;  // flush(): a round finished
+  std::deque<Item> queue_;
+  uint64_t enqueued_ = 0;   // items ever queued
+  uint64_t delivered_ = 0;  // items whose round finished (delivered or given up)
+  bool stopping_ = false;
+  bool running_ = false;  // the flusher runs (flush() must not wait on a stopped one)
+  std::thread thread_;
+};
+
+}  // namespace roomcast

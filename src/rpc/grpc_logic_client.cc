@@ -1,0 +1,236 @@
+#include "rpc/grpc_logic_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace roomcast {
+
+namespace pb = roomcast::logic;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kAttempts = 3;
+constexpr auto kBadFor = 3s;  // how long a failed peer is avoided (the registry drops it in ~3 s)
+
+StoredMessage from_pb(const pb::Message& m) {
+  StoredMessage s;
+  s.room_id = m.room_id();
+  s.seq = m.seq();
+  s.user_id = m.user_id();
+  s.username = m.username();
+  s.content = m.content();
+  s.timestamp_ms = m.timestamp_ms();
+  s.client_id = m.client_id();
+  return s;
+}
+
+void set_user(pb::User* out, const User& u) {
+  out->set_id(u.id);
+  out->set_username(u.username);
+}
+
+}  // namespace
+
+GrpcLogicClient::GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id)
+    : logics_(logics), channels_(channels), comet_id_(std::move(comet_id)) {}
+
+void GrpcLogicClient::mark_bad(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  bad_until_[id] = Clock::now() + kBadFor;
+}
+
+GrpcLogicClient::Peer GrpcLogicClient::pick(int attempt) {
+  auto nodes = logics_.nodes();
+  if (nodes.empty()) {
+    logics_.refresh();  // just started, or every Logic restarted: ask the registry now
+    nodes = logics_.nodes();
+  }
+  if (nodes.empty()) throw std::runtime_error("no Logic node is registered");
+  auto now = Clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (now - last_retain_ > 2s) {
+      last_retain_ = now;
+      std::vector<std::string> addrs;
+      for (auto& n : nodes) addrs.push_back(n.address);
+      channels_.retain(addrs);
+      std::erase_if(bad_until_, [&](auto& kv) { return kv.second < now; });
+    }
+  }
+  // Round robin, preferring peers that neither failed lately nor have a broken channel.
+  uint64_t start = next_++;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      auto& n = nodes[(start + i + static_cast<uint64_t>(attempt)) % nodes.size()];
+      auto ch = channels_.get(n.address);
+      if (pass == 0) {
+        std::lock_guard lock(mutex_);
+        auto bad = bad_until_.find(n.id);
+        if (bad != bad_until_.end() && bad->second > now) continue;
+        if (ch->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) continue;
+      }
+      return {n.id, ch};
+    }
+  }
+  auto& n = nodes[start % nodes.size()];
+  return {n.id, channels_.get(n.address)};
+}
+
+void GrpcLogicClient::call(const char* what, bool idempotent, std::chrono::milliseconds deadline,
+                           const Attempt& attempt) {
+  grpc::Status status;
+  for (int i = 0; i < kAttempts; ++i) {
+    if (i > 0) std::this_thread::sleep_for(50ms * (1 << (i - 1)));
+    auto peer = pick(i);
+    // A request on a channel that was not connected fails before it is sent: safe to retry.
+    bool was_ready = peer.channel->GetState(true) == GRPC_CHANNEL_READY;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    auto stub = pb::Logic::NewStub(peer.channel);
+    status = attempt(*stub, ctx);
+    if (status.ok()) return;
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      pb::ClientError err;
+      if (err.ParseFromString(status.error_details()))
+        throw ClientError(err.code(), err.message());
+      throw ClientError("BAD_REQUEST", status.error_message());
+    }
+    bool unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    if (unavailable || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+      mark_bad(peer.id);
+    bool retry = idempotent ? (unavailable ||
+                               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+                            : (unavailable && !was_ready);
+    spdlog::warn("logic client: {} on {} failed ({}: {}){}", what, peer.id,
+                 static_cast<int>(status.error_code()), status.error_message(),
+                 retry && i + 1 < kAttempts ? ", retrying" : "");
+    if (!retry) break;
+  }
+  throw std::runtime_error(std::string(what) + " failed: " + status.error_message());
+}
+
+std::optional<User> GrpcLogicClient::authenticate(const std::string& sid) {
+  pb::ConnectRequest req;
+  req.set_sid(sid);
+  req.set_comet_id(comet_id_);
+  pb::ConnectReply reply;
+  call("Connect", true, 3s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Connect(&ctx, req, &reply);
+  });
+  if (!reply.ok()) return std::nullopt;
+  return User{reply.user().id(), reply.user().username()};
+}
+
+std::vector<RoomInfo> GrpcLogicClient::user_rooms(int64_t user_id) {
+  pb::RoomsRequest req;
+  req.set_user_id(user_id);
+  pb::RoomsReply reply;
+  call("Rooms", true, 3s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Rooms(&ctx, req, &reply);
+  });
+  std::vector<RoomInfo> out;
+  for (auto& r : reply.rooms()) out.push_back({r.id(), r.name()});
+  return out;
+}
+
+RoomPage GrpcLogicClient::room_page(int64_t user_id, const std::string& room_id,
+                                    uint64_t after_seq, uint64_t before_seq, int limit) {
+  pb::HistoryRequest req;
+  req.set_user_id(user_id);
+  req.set_room_id(room_id);
+  req.set_after_seq(after_seq);
+  req.set_before_seq(before_seq);
+  req.set_limit(limit);
+  pb::HistoryReply reply;
+  call("History", true, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.History(&ctx, req, &reply);
+  });
+  RoomPage page;
+  page.room = {reply.room().id(), reply.room().name()};
+  page.has_more = reply.has_more();
+  page.messages.reserve(static_cast<std::size_t>(reply.messages_size()));
+  for (auto& m : reply.messages()) page.messages.push_back(from_pb(m));
+  return page;
+}
+
+void GrpcLogicClient::post_messages(const User& user, const std::string& room_id,
+                                    const std::vector<ClientMessage>& messages) {
+  pb::ReceiveRequest req;
+  set_user(req.mutable_user(), user);
+  auto* body = req.mutable_messages();
+  body->set_room_id(room_id);
+  bool all_keyed = !messages.empty();
+  for (auto& m : messages) {
+    auto* out = body->add_messages();
+    out->set_content(m.content);
+    out->set_client_id(m.client_id);
+    all_keyed = all_keyed && !m.client_id.empty();
+  }
+  // With a client id on every message a repeat is dropped by Job: the call is idempotent.
+  pb::ReceiveReply reply;
+  call("Receive(messages)", all_keyed, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Receive(&ctx, req, &reply);
+  });
+}
+
+RoomInfo GrpcLogicClient::create_room(const User& user, const std::string& name) {
+  pb::ReceiveRequest req;
+  set_user(req.mutable_user(), user);
+  req.mutable_create_room()->set_name(name);
+  pb::ReceiveReply reply;
+  call("Receive(createRoom)", false, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Receive(&ctx, req, &reply);
+  });
+  return {reply.room().id(), reply.room().name()};
+}
+
+RoomInfo GrpcLogicClient::join_room(int64_t user_id, const std::string& room_id) {
+  pb::ReceiveRequest req;
+  req.mutable_user()->set_id(user_id);
+  req.mutable_join_room()->set_room_id(room_id);
+  pb::ReceiveReply reply;
+  call("Receive(joinRoom)", true, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Receive(&ctx, req, &reply);
+  });
+  return {reply.room().id(), reply.room().name()};
+}
+
+void GrpcLogicClient::leave_room(int64_t user_id, const std::string& room_id) {
+  pb::ReceiveRequest req;
+  req.mutable_user()->set_id(user_id);
+  req.mutable_leave_room()->set_room_id(room_id);
+  pb::ReceiveReply reply;
+  // Not idempotent for the client: a repeat would answer NOT_MEMBER.
+  call("Receive(leaveRoom)", false, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Receive(&ctx, req, &reply);
+  });
+}
+
+HttpResponse GrpcLogicClient::rest(const HttpRequest& r) {
+  pb::RestRequest req;
+  req.set_method(r.method);
+  req.set_path(r.path);
+  req.set_body(r.body);
+  req.set_cookie(r.cookie);
+  req.set_authorization(r.authorization);
+  pb::RestReply reply;
+  bool safe = r.method == "GET" || r.method == "HEAD";
+  try {
+    call("Rest", safe, 15s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+      return stub.Rest(&ctx, req, &reply);
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("comet: REST {} {} could not reach Logic: {}", r.method, r.path, e.what());
+    return api_error(503, "UNAVAILABLE", "the service is temporarily unavailable; retry");
+  }
+  HttpResponse out;
+  out.status = reply.status();
+  out.body = reply.body();
+  for (auto& h : reply.headers()) out.headers.emplace_back(h.name(), h.value());
+  return out;
+}
+
+}  // namespace roomcast

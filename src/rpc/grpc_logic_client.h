@@ -1,0 +1,64 @@
+// The LogicApi of a comet in the distributed mode: every call goes over gRPC to one of the live
+// Logic nodes found in the registry (round robin, skipping peers that just failed or whose
+// channel is down). Idempotent calls are retried on another Logic with backoff; the others only
+// when the request provably never left (the channel was not connected), so a retry never
+// creates a second message or room.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/status.h>
+
+#include "discovery/registry.h"
+#include "logic.grpc.pb.h"
+#include "logic/logic_api.h"
+#include "logic/rest_api.h"
+#include "rpc/channel_pool.h"
+
+namespace roomcast {
+
+class GrpcLogicClient final : public LogicApi {
+ public:
+  GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id);
+
+  std::optional<User> authenticate(const std::string& sid) override;
+  std::vector<RoomInfo> user_rooms(int64_t user_id) override;
+  RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
+                     uint64_t before_seq, int limit) override;
+  void post_messages(const User& user, const std::string& room_id,
+                     const std::vector<ClientMessage>& messages) override;
+  RoomInfo create_room(const User& user, const std::string& name) override;
+  RoomInfo join_room(int64_t user_id, const std::string& room_id) override;
+  void leave_room(int64_t user_id, const std::string& room_id) override;
+
+  // The REST API of PROTOCOL.md, proxied to a Logic (the comet's /api/* handler).
+  HttpResponse rest(const HttpRequest& request);
+
+ private:
+  struct Peer {
+    std::string id;
+    std::shared_ptr<grpc::Channel> channel;
+  };
+  // One attempt: runs the RPC on `stub` with `ctx` (deadline set) and returns its status.
+  using Attempt = std::function<grpc::Status(logic::Logic::Stub& stub, grpc::ClientContext& ctx)>;
+  void call(const char* what, bool idempotent, std::chrono::milliseconds deadline,
+            const Attempt& attempt);
+  Peer pick(int attempt);
+  void mark_bad(const std::string& id);
+
+  Resolver& logics_;
+  ChannelPool& channels_;
+  std::string comet_id_;
+  std::atomic<uint64_t> next_{0};
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_until_;
+  std::chrono::steady_clock::time_point last_retain_{};
+};
+
+}  // namespace roomcast

@@ -1,0 +1,129 @@
+#include "rpc/logic_service.h"
+
+#include <spdlog/spdlog.h>
+
+namespace roomcast {
+
+namespace pb = roomcast::logic;
+
+namespace {
+
+// Runs `f`, mapping a ClientError to FAILED_PRECONDITION with the error in the details (the
+// comet rethrows it as a ClientError) and anything else to INTERNAL.
+template <class F>
+grpc::Status guarded(const char* what, F&& f) {
+  try {
+    f();
+    return grpc::Status::OK;
+  } catch (const ClientError& e) {
+    pb::ClientError err;
+    err.set_code(e.code);
+    err.set_message(e.what());
+    return {grpc::StatusCode::FAILED_PRECONDITION, e.what(), err.SerializeAsString()};
+  } catch (const std::exception& e) {
+    spdlog::error("logic service: {} failed: {}", what, e.what());
+    return {grpc::StatusCode::INTERNAL, e.what()};
+  }
+}
+
+void set_room(pb::Room* out, const RoomInfo& r) {
+  out->set_id(r.id);
+  out->set_name(r.name);
+}
+
+User user_of(const pb::User& u) { return {u.id(), u.username()}; }
+
+}  // namespace
+
+grpc::Status LogicService::Connect(grpc::ServerContext*, const pb::ConnectRequest* req,
+                                   pb::ConnectReply* reply) {
+  return guarded("Connect", [&] {
+    auto user = logic_.authenticate(req->sid());
+    reply->set_ok(user.has_value());
+    if (user) {
+      reply->mutable_user()->set_id(user->id);
+      reply->mutable_user()->set_username(user->username);
+    }
+  });
+}
+
+grpc::Status LogicService::Disconnect(grpc::ServerContext*, const pb::DisconnectRequest*,
+                                      pb::DisconnectReply*) {
+  return grpc::Status::OK;  // sessions outlive connections; nothing to release yet
+}
+
+grpc::Status LogicService::Heartbeat(grpc::ServerContext*, const pb::HeartbeatRequest*,
+                                     pb::HeartbeatReply*) {
+  return grpc::Status::OK;  // liveness for probes; the registry is the source of truth
+}
+
+grpc::Status LogicService::Receive(grpc::ServerContext*, const pb::ReceiveRequest* req,
+                                   pb::ReceiveReply* reply) {
+  return guarded("Receive", [&] {
+    auto user = user_of(req->user());
+    switch (req->event_case()) {
+      case pb::ReceiveRequest::kMessages: {
+        std::vector<ClientMessage> messages;
+        messages.reserve(static_cast<std::size_t>(req->messages().messages_size()));
+        for (auto& m : req->messages().messages()) messages.push_back({m.content(), m.client_id()});
+        logic_.post_messages(user, req->messages().room_id(), messages);
+        break;
+      }
+      case pb::ReceiveRequest::kCreateRoom:
+        set_room(reply->mutable_room(), logic_.create_room(user, req->create_room().name()));
+        break;
+      case pb::ReceiveRequest::kJoinRoom:
+        set_room(reply->mutable_room(), logic_.join_room(user.id, req->join_room().room_id()));
+        break;
+      case pb::ReceiveRequest::kLeaveRoom:
+        logic_.leave_room(user.id, req->leave_room().room_id());
+        break;
+      default:
+        throw ClientError("UNKNOWN_TYPE", "unknown event type");
+    }
+  });
+}
+
+grpc::Status LogicService::History(grpc::ServerContext*, const pb::HistoryRequest* req,
+                                   pb::HistoryReply* reply) {
+  return guarded("History", [&] {
+    auto page = logic_.room_page(req->user_id(), req->room_id(), req->after_seq(),
+                                 req->before_seq(), req->limit());
+    set_room(reply->mutable_room(), page.room);
+    reply->set_has_more(page.has_more);
+    for (auto& m : page.messages) {
+      auto* out = reply->add_messages();
+      out->set_room_id(m.room_id);
+      out->set_seq(m.seq);
+      out->set_user_id(m.user_id);
+      out->set_username(m.username);
+      out->set_content(m.content);
+      out->set_timestamp_ms(m.timestamp_ms);
+      out->set_client_id(m.client_id);
+    }
+  });
+}
+
+grpc::Status LogicService::Rooms(grpc::ServerContext*, const pb::RoomsRequest* req,
+                                 pb::RoomsReply* reply) {
+  return guarded("Rooms", [&] {
+    for (auto& r : logic_.user_rooms(req->user_id())) set_room(reply->add_rooms(), r);
+  });
+}
+
+grpc::Status LogicService::Rest(grpc::ServerContext*, const pb::RestRequest* req,
+                                pb::RestReply* reply) {
+  return guarded("Rest", [&] {
+    auto out = rest_.handle({req->method(), req->path(), req->body(), req->cookie(),
+                             req->authorization()});
+    reply->set_status(out.status);
+    reply->set_body(out.body);
+    for (auto& [name, value] : out.headers) {
+      auto* h = reply->add_headers();
+      h->set_name(name);
+      h->set_value(value);
+    }
+  });
+}
+
+}  // namespace roomcast

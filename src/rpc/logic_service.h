@@ -1,0 +1,35 @@
+// The Logic gRPC service: the business layer (Logic, RestApi) offered to comets. Runs on gRPC's
+// synchronous server threads, which may block on storage like the blocking pool in standalone.
+#pragma once
+
+#include "logic.grpc.pb.h"
+#include "logic/logic.h"
+#include "logic/rest_api.h"
+
+namespace roomcast {
+
+class LogicService final : public logic::Logic::Service {
+ public:
+  LogicService(Logic& logic, RestApi& rest) : logic_(logic), rest_(rest) {}
+
+  grpc::Status Connect(grpc::ServerContext*, const logic::ConnectRequest* req,
+                       logic::ConnectReply* reply) override;
+  grpc::Status Disconnect(grpc::ServerContext*, const logic::DisconnectRequest* req,
+                          logic::DisconnectReply* reply) override;
+  grpc::Status Heartbeat(grpc::ServerContext*, const logic::HeartbeatRequest* req,
+                         logic::HeartbeatReply* reply) override;
+  grpc::Status Receive(grpc::ServerContext*, const logic::ReceiveRequest* req,
+                       logic::ReceiveReply* reply) override;
+  grpc::Status History(grpc::ServerContext*, const logic::HistoryRequest* req,
+                       logic::HistoryReply* reply) override;
+  grpc::Status Rooms(grpc::ServerContext*, const logic::RoomsRequest* req,
+                     logic::RoomsReply* reply) override;
+  grpc::Status Rest(grpc::ServerContext*, const logic::RestRequest* req,
+                    logic::RestReply* reply) override;
+
+ private:
+  Logic& logic_;
+  RestApi& rest_;
+};
+
+}  // namespace roomcast
