@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: deps build run test test-unit test-asan test-e2e bench format clean
+.PHONY: deps build run test test-asan bench fuzz format clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -39,3 +39,8 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Coverage-guided fuzzing of the client-event parser and validators (clang + libFuzzer).
+fuzz:
+	bash scripts/install-deps.sh fuzz
+	bash tests/fuzz/run.sh 60

@@ -16,6 +16,7 @@ for extra in "$@"; do
   case "$extra" in
     e2e) PKGS+=(chromium nodejs npm) ;;
     bench) PKGS+=(libnginx-mod-nchan nodejs npm gnuplot-nox linux-perf) ;;
+    fuzz) PKGS+=(clang-14 libclang-rt-14-dev) ;;
   esac
 done
 

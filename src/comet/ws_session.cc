@@ -12,7 +12,7 @@
 
 #include "common/events.h"
 #include "common/ids.h"
-#include "logic/rest_api.h"
+#include "common/cookie.h"
 
 namespace roomcast {
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/cookie.h"
 #include "logic/logic.h"
 
 namespace roomcast {
@@ -24,9 +25,6 @@ struct HttpResponse {
   std::string body = "{}";
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
 };
-
-// Value of cookie `name` in a Cookie header, or "".
-std::string cookie_value(std::string_view header, std::string_view name);
 
 class RestApi {
  public:
