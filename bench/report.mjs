@@ -1,7 +1,7 @@
 // Turns bench/out/results.jsonl into bench/RESULTS.md and bench/results.svg (via gnuplot).
 //   node bench/report.mjs [--results FILE] [--label LABEL] [--md FILE] [--svg FILE]
-// Without --label the newest label in the file is used. For each target and scenario the
-// latest run with that label counts.
+// Without --label the newest label in the file is used (several: --label a,b). For each
+// target and scenario the latest run with that label counts.
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -29,8 +29,11 @@ if (!rows.length) {
   console.error(`no results in ${resultsFile}`);
   process.exit(1);
 }
+// --label a,b combines runs (e.g. a full run and a later re-run of one scenario); for each
+// target and scenario the latest run among them counts.
 const label = args.label || rows[rows.length - 1].label;
-let sel = rows.filter((r) => r.label === label);
+const labels = new Set(label.split(','));
+let sel = rows.filter((r) => labels.has(r.label));
 // keep only the latest run per target+scenario
 const latestRun = new Map();
 for (const r of sel) latestRun.set(`${r.target}/${r.scenario}`, r.run);

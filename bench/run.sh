@@ -7,6 +7,7 @@
 #   bash bench/run.sh [--short] [--targets "nchan socketio roomcast"] [--scenarios "S1 S2 S3 S4"]
 #                     [--roomcast-bin PATH] [--nchan-workers N|auto] [--stop-p99-ms MS] [--no-report]
 #                     [--perf]   (perf record of each server: bench/out/srv/<target>-<scenario>/perf.txt)
+#                     [--nice N] (servers and client run under nice -n N, e.g. -5 on a busy machine)
 #
 # --short: 5,000 connections instead of 10,000/19,000, fewer rates, 3 s steps (a few minutes),
 #          and a scenario stops at p99 > 1 s instead of 250 ms (short runs share the machine).
@@ -23,6 +24,7 @@ NCHAN_WORKERS=auto
 REPORT=1
 STOP_P99_MS=""
 PERF=0
+NICE=""   # e.g. --nice -5: run servers and client at a higher priority than background builds
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) MODE=short ;;
@@ -34,7 +36,8 @@ while [ $# -gt 0 ]; do
     --no-report) REPORT=0 ;;
     --stop-p99-ms) STOP_P99_MS="$2"; shift ;;
     --perf) PERF=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --nice) NICE="$2"; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -59,6 +62,8 @@ ROOM_SIZE=10
 STOP_P99_MS=${STOP_P99_MS:-250}
 BENCH_TIMEOUT=900   # seconds, per scenario run
 
+NICECMD=""
+[ -n "$NICE" ] && NICECMD="nice -n $NICE"
 mkdir -p "$OUT"
 LABEL="$(date -u +%Y%m%dT%H%M%SZ)-$MODE"
 RESULTS="$OUT/results.jsonl"
@@ -120,14 +125,14 @@ start_server() {  # target scenario
     nchan)
       mkdir -p "$dir/tmp"
       sed -e "s/@PORT@/$PORT/" -e "s/@WORKERS@/$NCHAN_WORKERS/" "$HERE/peers/nchan.conf" > "$dir/nginx.conf"
-      nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" > "$dir/stdout.log" 2>&1 &
+ $NICECMD nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
     socketio)
-      (cd "$HERE/peers/socketio" && exec env PORT="$PORT" node server.js) > "$dir/stdout.log" 2>&1 &
+      (cd "$HERE/peers/socketio" && exec $NICECMD env PORT="$PORT" node server.js) > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
     roomcast)
       ROOMCAST_ADMIN_TOKEN="$TOKEN" ROOMCAST_PASSWORD_COST=min \
-        "$ROOMCAST_BIN" standalone --listen "127.0.0.1:$PORT" --data-dir "$dir/data" > "$dir/stdout.log" 2>&1 &
+        $NICECMD "$ROOMCAST_BIN" standalone --listen "127.0.0.1:$PORT" --data-dir "$dir/data" > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
   esac
   if ! wait_port "$PORT" 20; then
@@ -159,7 +164,7 @@ run_scenario() {  # target scenario
     perf record -q -F 499 -g -p "$SERVER_PIDS" -o "$OUT/srv/$target-$scen/perf.data" >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$target" --port "$PORT" --scenario "$scen" \
+ $NICECMD timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$target" --port "$PORT" --scenario "$scen" \
     --server-pid "$SERVER_PIDS" --admin-token "$TOKEN" --step-secs "$STEP" --drain-secs "$DRAIN" \
     --idle-secs "$IDLE" --stop-p99-ms "$STOP_P99_MS" --out "$RESULTS" --label "$LABEL" "${args[@]}" \
     >> "$LOG" 2>&1 || rc=$?
