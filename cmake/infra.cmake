@@ -28,7 +28,30 @@ target_compile_options(roomcast_proto PRIVATE -Wno-error -Wno-unused-parameter)
 
 add_library(roomcast_infra STATIC
   src/store/redis_client.cc
+  src/store/redis_session_store.cc
+  src/store/mysql_pool.cc
+  src/store/mysql_store.cc
 )
 target_include_directories(roomcast_infra PUBLIC src)
 target_link_libraries(roomcast_infra PUBLIC
   roomcast_core roomcast_proto PkgConfig::HIREDIS PkgConfig::MARIADB PkgConfig::RDKAFKA)
+
+# librdkafka's mock cluster as a process (tests, local clusters without Kafka).
+add_executable(roomcast-kafka-mock src/tools/kafka_mock.cc)
+target_link_libraries(roomcast-kafka-mock PRIVATE PkgConfig::RDKAFKA)
+
+# Infra tests against real servers: tests/infra/run.sh starts redis-server, mariadbd and the
+# Kafka mock in a temporary directory (scripts/test-servers.sh), runs infra_tests, stops them.
+if(BUILD_TESTING)
+  find_package(GTest REQUIRED)
+  add_executable(infra_tests
+    tests/infra/redis_test.cc
+    tests/infra/mysql_store_test.cc
+  )
+  target_link_libraries(infra_tests PRIVATE roomcast_infra GTest::gtest_main)
+  target_compile_definitions(infra_tests PRIVATE ROOMCAST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+  add_test(NAME infra
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/infra/run.sh $<TARGET_FILE:infra_tests>
+            $<TARGET_FILE:roomcast-kafka-mock>)
+  set_tests_properties(infra PROPERTIES TIMEOUT 300)
+endif()
