@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# A roomcast cluster on 127.0.0.1, every server with a private data dir under one folder:
+# redis-server, mariadbd, roomcast-kafka-mock (3 brokers), nginx as the entry point, and
+# COMETS comets, LOGICS logics and JOBS jobs (2 each by default).
+#
+#   deploy/local-cluster.sh up       start what is not running (a dead node, or more nodes when a
+#                                    count was raised); prints the URL
+#   deploy/local-cluster.sh status   one line per process: role id pid address
+#   deploy/local-cluster.sh down     stop everything (data is kept for the next `up`)
+#
+# Environment: CLUSTER_DIR (deploy/cluster), PORT (8080, nginx's public port), COMETS, LOGICS, JOBS
+# (default: the counts of the previous `up`, else 2), ROOMCAST_BIN, KAFKA_MOCK (built binaries),
+# PASSWORD_COST (interactive), LOG_LEVEL (info), KAFKA_PARTITIONS (8).
+# Only nginx listens on the public port; Redis, MariaDB, Kafka, gRPC and Logic REST listen on
+# loopback ports of their own. Secrets (MariaDB password, admin token) are generated at the
+# first start into $CLUSTER_DIR/secrets, never stored in the repository.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+D="$(mkdir -p "${CLUSTER_DIR:-$here/cluster}" && cd "${CLUSTER_DIR:-$here/cluster}" && pwd)"
+BIN="${ROOMCAST_BIN:-$repo/build/roomcast}"
+KAFKA_MOCK="${KAFKA_MOCK:-$(dirname "$BIN")/roomcast-kafka-mock}"
+mkdir -p "$D/ports" "$D/secrets" "$D/nodes"
+chmod 700 "$D/secrets"
+
+log() { echo "local-cluster: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# A port from the file `name`, else a free one (kept, so restarts reuse it).
+port_of() {
+  local f="$D/ports/$1"
+  if [[ -s "$f" ]]; then cat "$f"; return; fi
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 30000))
+    grep -qx "$p" "$D"/ports/* 2>/dev/null && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" >"$f"; echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+
+alive() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_until() {  # wait_until SECONDS WHAT COMMAND...
+  local t=$(($1 * 10)) what=$2; shift 2
+  for _ in $(seq "$t"); do "$@" && return 0; sleep 0.1; done
+  die "$what did not come up in time"
+}
+secret() {  # secret NAME: generated once, readable only by the owner
+  local f="$D/secrets/$1"
+  [[ -s "$f" ]] || (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$f")
+  cat "$f"
+}
+count() {  # count ROLE: from the environment, else the last `up`, else 2
+  local var; var=$(echo "$1" | tr a-z A-Z)S
+  local v="${!var:-}"
+  [[ -n "$v" ]] || v=$(cat "$D/count.$1" 2>/dev/null || echo 2)
+  echo "$v" >"$D/count.$1"
+  echo "$v"
+}
+
+start_redis() {
+  local dir="$D/redis" port; port=$(port_of redis); mkdir -p "$dir"
+  alive "$dir/redis.pid" && return 0
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no >/dev/null
+  wait_until 10 redis redis-cli -p "$port" ping
+}
+
+start_mysql() {
+  local dir="$D/mysql" port; port=$(port_of mysql); mkdir -p "$dir"
+  alive "$dir/mysqld.pid" && return 0
+  local pw; pw=$(secret mysql_password)
+  if [[ ! -d "$dir/data/mysql" ]]; then
+    mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$dir/data" \
+      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
+      die "mariadb-install-db failed (see $dir/install.log)"
+  fi
+  nohup mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+    --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
+    --log-error="$dir/mysqld.err" --skip-name-resolve --max-connections=500 \
+    --innodb-buffer-pool-size=128M >/dev/null 2>&1 &
+  wait_until 30 mariadb mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping --silent
+  mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
+CREATE DATABASE IF NOT EXISTS roomcast CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS 'roomcast'@'127.0.0.1' IDENTIFIED BY '$pw';
+CREATE USER IF NOT EXISTS 'roomcast'@'localhost' IDENTIFIED BY '$pw';
+GRANT ALL ON roomcast.* TO 'roomcast'@'127.0.0.1';
+GRANT ALL ON roomcast.* TO 'roomcast'@'localhost';
+SQL
+}
+
+# Returns 0 when the mock was (re)started: its broker ports are new, so Kafka clients restart.
+start_kafka() {
+  local dir="$D/kafka" port; port=$(port_of kafka_control); mkdir -p "$dir"
+  alive "$dir/kafka.pid" && return 1
+  [[ -x "$KAFKA_MOCK" ]] || die "no $KAFKA_MOCK (build it: ninja -C build roomcast-kafka-mock)"
+  rm -f "$dir/bootstrap"
+  setsid nohup "$KAFKA_MOCK" --brokers 3 --partitions "${KAFKA_PARTITIONS:-8}" \
+    --bootstrap-file "$dir/bootstrap" --control-port "$port" >"$dir/kafka.log" 2>&1 </dev/null &
+  echo $! >"$dir/kafka.pid"
+  wait_until 15 kafka-mock test -s "$dir/bootstrap"
+  return 0
+}
+
+node_env() {
+  cat <<EOF
+ROOMCAST_REDIS=127.0.0.1:$(port_of redis)
+ROOMCAST_MYSQL_HOST=127.0.0.1
+ROOMCAST_MYSQL_PORT=$(port_of mysql)
+ROOMCAST_MYSQL_USER=roomcast
+ROOMCAST_MYSQL_PASSWORD=$(secret mysql_password)
+ROOMCAST_MYSQL_DATABASE=roomcast
+ROOMCAST_KAFKA_BROKERS=$(cat "$D/kafka/bootstrap")
+ROOMCAST_ADMIN_TOKEN=$(secret admin_token)
+ROOMCAST_PASSWORD_COST=${PASSWORD_COST:-interactive}
+ROOMCAST_LOG_LEVEL=${LOG_LEVEL:-info}
+ROOMCAST_GRPC_LISTEN=127.0.0.1:0
+ROOMCAST_ADVERTISE_HOST=127.0.0.1
+EOF
+}
+
+# start_node ROLE N: starts <role>-<n> unless it runs. Returns 0 when it was started.
+start_node() {
+  local role=$1 n=$2 id="$1-$2" dir="$D/nodes/$1-$2"
+  mkdir -p "$dir"
+  alive "$dir/pid" && return 1
+  local args=("$role" --node-id "$id" --data-dir "$dir")
+  case $role in
+    comet) args+=(--listen "127.0.0.1:$(port_of "$id")") ;;
+    logic) args+=(--logic-http-listen "127.0.0.1:$(port_of "$id")") ;;
+  esac
+  (
+    set -a
+    # shellcheck disable=SC1090
+    source <(node_env)
+    set +a
+    exec setsid nohup "$BIN" "${args[@]}" >>"$dir/log" 2>&1 </dev/null
+  ) &
+  echo $! >"$dir/pid"
+  return 0
+}
+
+write_nginx() {
+  local dir="$D/nginx" comets="" logics="" n
+  mkdir -p "$dir/tmp"
+  for n in $(seq "$(cat "$D/count.comet")"); do
+    comets+="    server 127.0.0.1:$(port_of "comet-$n") max_fails=1 fail_timeout=3s;"$'\n'
+  done
+  for n in $(seq "$(cat "$D/count.logic")"); do
+    logics+="    server 127.0.0.1:$(port_of "logic-$n") max_fails=1 fail_timeout=3s;"$'\n'
+  done
+  local conf; conf=$(<"$here/nginx.conf")
+  conf=${conf//@DIR@/$dir}
+  conf=${conf//@LISTEN@/127.0.0.1:${PORT:-$(cat "$D/ports/nginx" 2>/dev/null || echo 8080)}}
+  conf=${conf//@COMETS@/${comets%$'\n'}}
+  conf=${conf//@LOGICS@/${logics%$'\n'}}
+  if [[ $(id -u) == 0 ]]; then conf=${conf//@USER@/user root;}; else conf=${conf//@USER@/}; fi
+  local new="$dir/nginx.conf.new"
+  echo "$conf" >"$new"
+  if cmp -s "$new" "$dir/nginx.conf"; then rm -f "$new"; return 1; fi
+  mv "$new" "$dir/nginx.conf"
+  return 0
+}
+
+start_nginx() {
+  local dir="$D/nginx" changed=0
+  echo "${PORT:-$(cat "$D/ports/nginx" 2>/dev/null || echo 8080)}" >"$D/ports/nginx"
+  write_nginx && changed=1
+  if alive "$dir/nginx.pid"; then
+    if ((changed)); then
+      nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -t -q
+      nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -s reload
+      log "nginx reloaded with the new upstreams"
+    fi
+    return 0
+  fi
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+  wait_until 10 nginx listening "$(cat "$D/ports/nginx")"
+}
+
+cmd_up() {
+  command -v redis-server >/dev/null || die "redis-server is missing (scripts/install-deps.sh)"
+  [[ -x "$BIN" ]] || die "no $BIN (build it: ninja -C build)"
+  local t0=$SECONDS comets logics jobs n kafka_new=0
+  comets=$(count comet); logics=$(count logic); jobs=$(count job)
+  start_redis
+  start_mysql
+  start_kafka && kafka_new=1
+  if ((kafka_new)); then
+    # New broker ports: Kafka clients started against the old mock must start over.
+    for dir in "$D"/nodes/logic-* "$D"/nodes/job-*; do
+      [[ -d $dir ]] && alive "$dir/pid" && stop_pid "$dir/pid"
+    done
+  fi
+  local started=()
+  # Logics first: comets authenticate through them; the schema is created by the first one.
+  for n in $(seq "$logics"); do start_node logic "$n" && started+=("logic-$n"); done
+  for n in $(seq "$logics"); do
+    wait_until 60 "logic-$n" listening "$(port_of "logic-$n")" ||
+      die "logic-$n failed: $(tail -5 "$D/nodes/logic-$n/log")"
+  done
+  for n in $(seq "$jobs"); do start_node job "$n" && started+=("job-$n"); done
+  for n in $(seq "$comets"); do start_node comet "$n" && started+=("comet-$n"); done
+  for n in $(seq "$comets"); do wait_until 30 "comet-$n" listening "$(port_of "comet-$n")"; done
+  start_nginx
+  for id in "${started[@]}"; do
+    alive "$D/nodes/$id/pid" || die "$id exited: $(tail -5 "$D/nodes/$id/log")"
+  done
+  ((${#started[@]})) && log "started ${started[*]} in $((SECONDS - t0)) s"
+  echo "roomcast cluster up: http://127.0.0.1:$(cat "$D/ports/nginx") (data in $D)"
+}
+
+stop_pid() {  # SIGTERM, then SIGKILL after 10 s
+  local pid; pid=$(cat "$1" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+cmd_down() {
+  local pids=() dir
+  # Comets first (clients get 1001), then jobs (finish their batch), then logics.
+  for role in comet job logic; do
+    for dir in "$D"/nodes/"$role"-*; do
+      [[ -d $dir ]] && alive "$dir/pid" && { kill "$(cat "$dir/pid")"; pids+=("$dir/pid"); }
+    done
+  done
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  alive "$D/nginx/nginx.pid" && nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -e "$D/nginx/error.log" -s quit
+  alive "$D/kafka/kafka.pid" && stop_pid "$D/kafka/kafka.pid"
+  if alive "$D/mysql/mysqld.pid"; then
+    mariadb-admin --no-defaults --socket="$D/mysql/mysqld.sock" -uroot shutdown || stop_pid "$D/mysql/mysqld.pid"
+  fi
+  alive "$D/redis/redis.pid" && { redis-cli -p "$(port_of redis)" shutdown nosave >/dev/null 2>&1 || stop_pid "$D/redis/redis.pid"; }
+  log "stopped"
+}
+
+cmd_status() {
+  line() {  # role id pidfile address
+    local pid="-"
+    alive "$3" && pid=$(cat "$3")
+    [[ $pid == - ]] && pid="down"
+    echo "$1 $2 $pid $4"
+  }
+  line redis redis "$D/redis/redis.pid" "127.0.0.1:$(cat "$D/ports/redis" 2>/dev/null)"
+  line mysql mysql "$D/mysql/mysqld.pid" "127.0.0.1:$(cat "$D/ports/mysql" 2>/dev/null)"
+  line kafka kafka-mock "$D/kafka/kafka.pid" "$(cat "$D/kafka/bootstrap" 2>/dev/null)"
+  line nginx nginx "$D/nginx/nginx.pid" "127.0.0.1:$(cat "$D/ports/nginx" 2>/dev/null)"
+  local dir id
+  for role in comet logic job; do
+    for dir in $(ls -d "$D"/nodes/"$role"-* 2>/dev/null | sort -V); do
+      id=$(basename "$dir")
+      local addr="-"
+      [[ -s "$D/ports/$id" ]] && addr="127.0.0.1:$(cat "$D/ports/$id")"
+      line "$role" "$id" "$dir/pid" "$addr"
+    done
+  done
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
