@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
-const resultsFile = args.results || path.join(here, 'out', 'results.jsonl');
+const resultsFile = path.resolve(args.results || path.join(here, 'out', 'results.jsonl'));
 const mdFile = args.md || path.join(here, 'RESULTS.md');
 const svgFile = args.svg || path.join(here, 'results.svg');
 
