@@ -32,6 +32,8 @@ add_library(roomcast_infra STATIC
   src/store/mysql_pool.cc
   src/store/mysql_store.cc
   src/store/cached_store.cc
+  src/queue/record_codec.cc
+  src/queue/kafka_queue.cc
 )
 target_include_directories(roomcast_infra PUBLIC src)
 target_link_libraries(roomcast_infra PUBLIC
@@ -49,6 +51,7 @@ if(BUILD_TESTING)
     tests/infra/redis_test.cc
     tests/infra/mysql_store_test.cc
     tests/infra/cached_store_test.cc
+    tests/infra/kafka_test.cc
   )
   target_link_libraries(infra_tests PRIVATE roomcast_infra GTest::gtest_main)
   target_compile_definitions(infra_tests PRIVATE ROOMCAST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")

@@ -36,6 +36,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -91,8 +92,10 @@ std::string run_command(rd_kafka_mock_cluster_t* mc, int brokers, const std::str
     int n = 0, api = 0;  // api key 0 = Produce
     if (!(in >> n) || n < 0) return "error bad count";
     in >> api;
-    rd_kafka_mock_push_request_errors(mc, static_cast<int16_t>(api), static_cast<size_t>(n),
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(n),
+                                            RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    rd_kafka_mock_push_request_errors_array(mc, static_cast<int16_t>(api), errors.size(),
+                                            errors.data());
   } else if (cmd == "rtt") {
     int id = 0, ms = 0;
     if (!(in >> id >> ms) || id < 1 || id > brokers || ms < 0) return "error bad arguments";

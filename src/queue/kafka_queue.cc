@@ -1,0 +1,369 @@
+#include "queue/kafka_queue.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+
+#include "common/config.h"
+#include "queue/record_codec.h"
+
+namespace roomcast {
+
+namespace {
+
+void set(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
+  std::string err;
+  if (conf.set(key, value, err) != RdKafka::Conf::CONF_OK)
+    throw QueueError("kafka: " + key + "=" + value + ": " + err);
+}
+
+std::unique_ptr<RdKafka::Conf> base_conf(const KafkaOptions& o) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  set(*conf, "bootstrap.servers", o.brokers);
+  set(*conf, "client.id", "roomcast");
+  set(*conf, "log_level", "4");  // warnings and worse: the client logs every reconnect at info
+  for (auto& [k, v] : o.extra) set(*conf, k, v);
+  return conf;
+}
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+}  // namespace
+
+KafkaOptions KafkaOptions::from_config(const Config& c) {
+  KafkaOptions o;
+  o.brokers = c.kafka_brokers;
+  o.topic = c.kafka_topic;
+  o.group = c.kafka_group;
+  o.partitions = c.queue_partitions;
+  o.batch_max = c.job_batch_max;
+  o.batch_window_ms = c.job_batch_window_ms;
+  o.session_timeout_ms = env_int("ROOMCAST_KAFKA_SESSION_TIMEOUT_MS", o.session_timeout_ms);
+  o.heartbeat_interval_ms = env_int("ROOMCAST_KAFKA_HEARTBEAT_MS", o.heartbeat_interval_ms);
+  o.message_timeout_ms = env_int("ROOMCAST_KAFKA_MESSAGE_TIMEOUT_MS", o.message_timeout_ms);
+  if (const char* props = std::getenv("ROOMCAST_KAFKA_PROPS")) {
+    std::string s = props;
+    std::size_t start = 0;
+    while (start < s.size()) {
+      auto end = s.find(',', start);
+      if (end == std::string::npos) end = s.size();
+      auto item = s.substr(start, end - start);
+      if (auto eq = item.find('='); eq != std::string::npos)
+        o.extra[item.substr(0, eq)] = item.substr(eq + 1);
+      start = end + 1;
+    }
+  }
+  return o;
+}
+
+void ensure_kafka_topic(const KafkaOptions& o) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", o.brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+  for (auto& [k, v] : o.extra) rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) throw QueueError(std::string("kafka: ") + err);
+  // Already there (the usual case, and the mock's topic): nothing to do. Metadata of all topics
+  // is asked for, because asking for one topic can auto-create it with the broker's defaults.
+  const rd_kafka_metadata_t* md = nullptr;
+  bool exists = false;
+  if (rd_kafka_metadata(rk, 1, nullptr, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < md->topic_cnt; ++i)
+      if (o.topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        exists = true;
+    rd_kafka_metadata_destroy(md);
+  }
+  if (exists) {
+    rd_kafka_destroy(rk);
+    return;
+  }
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(o.topic.c_str(), o.partitions, o.replication_factor, err, sizeof err);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(opts, 10000, err, sizeof err);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, 10000, err, sizeof err);
+  rd_kafka_CreateTopics(rk, &topic, 1, opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 15000);
+  std::string problem;
+  if (!ev) {
+    problem = "no answer";
+  } else if (rd_kafka_event_error(ev)) {
+    problem = rd_kafka_event_error_string(ev);
+  } else if (auto* res = rd_kafka_event_CreateTopics_result(ev)) {
+    size_t n = 0;
+    auto** topics = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n; ++i) {
+      auto code = rd_kafka_topic_result_error(topics[i]);
+      if (code == RD_KAFKA_RESP_ERR_NO_ERROR)
+        spdlog::info("kafka: created topic {} ({} partitions)", o.topic, o.partitions);
+      else if (code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        problem = rd_kafka_err2str(code);
+    }
+  }
+  if (!problem.empty())
+    spdlog::warn("kafka: could not create topic {} ({}); relying on it existing or auto-creation",
+                 o.topic, problem);
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_NewTopic_destroy(topic);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+}
+
+// ---- producer ----
+
+// The outcome of one produce() call, shared with the delivery reports of its records.
+struct KafkaProducer::Delivery {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::size_t pending = 0;
+  std::string error;  // the first failure
+};
+
+class KafkaProducer::Reports : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& m) override {
+    auto* d = static_cast<Delivery*>(m.msg_opaque());
+    if (!d) return;
+    std::lock_guard lock(d->mutex);
+    if (m.err() != RdKafka::ERR_NO_ERROR && d->error.empty()) d->error = m.errstr();
+    if (--d->pending == 0) d->done.notify_all();
+  }
+};
+
+KafkaProducer::KafkaProducer(const Config& config) : KafkaProducer(KafkaOptions::from_config(config)) {}
+
+KafkaProducer::KafkaProducer(KafkaOptions options)
+    : options_(std::move(options)), reports_(std::make_unique<Reports>()) {
+  auto conf = base_conf(options_);
+  set(*conf, "enable.idempotence", "true");  // implies acks=all, ordered retries, no duplicates
+  set(*conf, "acks", "all");
+  set(*conf, "message.timeout.ms", std::to_string(options_.message_timeout_ms));
+  set(*conf, "linger.ms", std::to_string(options_.linger_ms));
+  // Java-compatible key hashing (keyed records), random partitions for records without a key.
+  set(*conf, "partitioner", "murmur2_random");
+  std::string err;
+  if (conf->set("dr_cb", reports_.get(), err) != RdKafka::Conf::CONF_OK) throw QueueError(err);
+  if (options_.create_topic) ensure_kafka_topic(options_);
+  producer_.reset(RdKafka::Producer::create(conf.get(), err));
+  if (!producer_) throw QueueError("kafka: cannot create producer: " + err);
+  poller_ = std::thread([this] {
+    while (!stopping_) producer_->poll(100);
+  });
+}
+
+KafkaProducer::~KafkaProducer() {
+  producer_->flush(options_.message_timeout_ms);
+  stopping_ = true;
+  poller_.join();
+}
+
+void KafkaProducer::produce(std::vector<QueueRecord> records) {
+  if (records.empty()) return;
+  Delivery d;
+  std::string payload;
+  for (auto& r : records) {
+    encode_record(r, payload);
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(options_.message_timeout_ms);
+    for (;;) {
+      {
+        std::lock_guard lock(d.mutex);
+        ++d.pending;
+      }
+      auto code = producer_->produce(
+          options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+          payload.data(), payload.size(), r.room_id.empty() ? nullptr : r.room_id.data(),
+          r.room_id.size(), 0, &d);
+      if (code == RdKafka::ERR_NO_ERROR) break;
+      {
+        std::lock_guard lock(d.mutex);
+        --d.pending;
+      }
+      // The local queue is full: wait for deliveries to make room (the poller serves them).
+      if (code == RdKafka::ERR__QUEUE_FULL && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      // Records already handed over keep their pointer to `d`: wait for them before throwing.
+      std::unique_lock lock(d.mutex);
+      d.done.wait(lock, [&] { return d.pending == 0; });
+      throw QueueError("kafka: produce failed: " + RdKafka::err2str(code));
+    }
+  }
+  // Delivery reports always arrive, at the latest when message.timeout.ms expires.
+  std::unique_lock lock(d.mutex);
+  d.done.wait(lock, [&] { return d.pending == 0; });
+  if (!d.error.empty()) throw QueueError("kafka: delivery failed: " + d.error);
+}
+
+// ---- consumer ----
+
+class KafkaConsumer::Rebalance : public RdKafka::RebalanceCb {
+ public:
+  explicit Rebalance(KafkaConsumer& owner) : owner_(owner) {}
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    ++owner_.generation_;  // records gathered before this are dropped (see run)
+    bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      spdlog::info("kafka: {} partitions assigned", partitions.size());
+      if (owner_.on_assign_) owner_.on_assign_();
+      if (cooperative) consumer->incremental_assign(partitions);
+      else consumer->assign(partitions);
+    } else {
+      spdlog::info("kafka: {} partitions revoked", partitions.size());
+      if (cooperative) consumer->incremental_unassign(partitions);
+      else consumer->unassign();
+    }
+  }
+
+ private:
+  KafkaConsumer& owner_;
+};
+
+KafkaConsumer::KafkaConsumer(const Config& config, std::function<void()> on_assign)
+    : KafkaConsumer(KafkaOptions::from_config(config), std::move(on_assign)) {}
+
+KafkaConsumer::KafkaConsumer(KafkaOptions options, std::function<void()> on_assign)
+    : options_(std::move(options)),
+      on_assign_(std::move(on_assign)),
+      rebalance_(std::make_unique<Rebalance>(*this)) {
+  auto conf = base_conf(options_);
+  set(*conf, "group.id", options_.group);
+  set(*conf, "enable.auto.commit", "false");
+  set(*conf, "enable.auto.offset.store", "false");
+  set(*conf, "auto.offset.reset", "earliest");  // a new group starts at the beginning
+  set(*conf, "session.timeout.ms", std::to_string(options_.session_timeout_ms));
+  set(*conf, "heartbeat.interval.ms", std::to_string(options_.heartbeat_interval_ms));
+  std::string err;
+  if (conf->set("rebalance_cb", rebalance_.get(), err) != RdKafka::Conf::CONF_OK)
+    throw QueueError(err);
+  if (options_.create_topic) ensure_kafka_topic(options_);
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer_) throw QueueError("kafka: cannot create consumer: " + err);
+}
+
+KafkaConsumer::~KafkaConsumer() {
+  stop();
+  consumer_->close();
+}
+
+void KafkaConsumer::start(Handler handler) {
+  handler_ = std::move(handler);
+  auto code = consumer_->subscribe({options_.topic});
+  if (code != RdKafka::ERR_NO_ERROR) throw QueueError("kafka: subscribe: " + RdKafka::err2str(code));
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void KafkaConsumer::stop() {
+  running_ = false;
+  if (thread_.joinable()) thread_.join();
+}
+
+void KafkaConsumer::run() {
+  struct Pending {
+    int32_t partition;
+    int64_t first_offset = -1, last_offset = -1;
+    std::vector<QueueRecord> records;
+  };
+  int failures = 0;
+  while (running_) {
+    // Gather one round: block briefly for the first record, then take what arrives within the
+    // window, up to batch_max.
+    std::vector<Pending> parts;  // in first-seen order; one entry per partition
+    std::size_t count = 0;
+    uint64_t generation = generation_;
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    while (running_ && count < static_cast<std::size_t>(options_.batch_max)) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      int timeout = deadline == std::chrono::steady_clock::time_point::max()
+                        ? 100
+                        : static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               deadline - now).count());
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
+      if (generation != generation_) {
+        // A rebalance ran inside consume(): the partitions may belong to another Job now, which
+        // starts from the committed offsets. Drop what was gathered instead of processing it.
+        parts.clear();
+        count = 0;
+        generation = generation_;
+        deadline = std::chrono::steady_clock::time_point::max();
+      }
+      if (m->err() == RdKafka::ERR__TIMED_OUT) {
+        if (count > 0) break;
+        continue;
+      }
+      if (m->err() != RdKafka::ERR_NO_ERROR) {
+        if (m->err() != RdKafka::ERR__PARTITION_EOF)
+          spdlog::warn("kafka: consume: {}", m->errstr());
+        continue;
+      }
+      if (count == 0)
+        deadline = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(std::max(0, options_.batch_window_ms));
+      Pending* p = nullptr;
+      for (auto& q : parts)
+        if (q.partition == m->partition()) p = &q;
+      if (!p) {
+        parts.push_back({m->partition(), m->offset(), m->offset(), {}});
+        p = &parts.back();
+      }
+      p->last_offset = m->offset();
+      ++count;
+      try {
+        p->records.push_back(
+            decode_record({static_cast<const char*>(m->payload()), m->len()}));
+      } catch (const RecordCodecError& e) {
+        // Skipping is the only way forward for bytes no version of roomcast wrote.
+        spdlog::error("kafka: partition {} offset {}: {}; skipped", m->partition(), m->offset(),
+                      e.what());
+      }
+    }
+
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      auto& p = parts[i];
+      try {
+        if (!p.records.empty()) handler_(p.records);
+      } catch (const std::exception& e) {
+        // Not done: this partition and the ones not handled yet start over from their batch.
+        ++failures;
+        spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition,
+                      failures, e.what());
+        for (std::size_t j = i; j < parts.size(); ++j) {
+          std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
+              options_.topic, parts[j].partition, parts[j].first_offset));
+          auto code = consumer_->seek(*tp, 5000);
+          if (code != RdKafka::ERR_NO_ERROR)
+            spdlog::warn("kafka: seek partition {}: {}", parts[j].partition, RdKafka::err2str(code));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
+        break;
+      }
+      failures = 0;
+      std::vector<RdKafka::TopicPartition*> offsets{
+          RdKafka::TopicPartition::create(options_.topic, p.partition, p.last_offset + 1)};
+      auto code = consumer_->commitSync(offsets);
+      delete offsets[0];
+      // A failed commit (e.g. the partition moved during the batch) only means redelivery to the
+      // next owner; Job's idempotency keys make that harmless.
+      if (code != RdKafka::ERR_NO_ERROR)
+        spdlog::warn("kafka: commit partition {} offset {}: {}", p.partition, p.last_offset + 1,
+                     RdKafka::err2str(code));
+    }
+  }
+}
+
+}  // namespace roomcast

@@ -1,0 +1,108 @@
+// The queue seam on Kafka (librdkafka). Chat and room records are keyed by room id, so one
+// room's records land in one partition, which one member of the consumer group (one Job) owns
+// at a time: the single writer of the room's sequence.
+//
+// KafkaProducer: idempotent (enable.idempotence, acks=all), so broker retries neither reorder
+// nor duplicate. produce() returns only once every record of the call is acknowledged, or throws
+// QueueError after message.timeout.ms.
+// KafkaConsumer: consumer group, manual commits. One thread polls, gathers up to batch_max
+// records or batch_window_ms, and calls the handler once per partition, in offset order; the
+// partition's offsets are committed (commitSync) only after the handler returned. When it
+// throws, the partition is sought back to the batch's first offset and the batch is delivered
+// again (with backoff). on_assign is called whenever partitions are (re)assigned, so Job can
+// drop sequence state of rooms another Job may have written meanwhile.
+//
+// The topic is created when missing (CreateTopics with `partitions`; a broker that refuses
+// leaves it to auto-creation, and the mock creates it at start: roomcast-kafka-mock).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "queue/queue.h"
+
+namespace RdKafka {
+class Producer;
+class KafkaConsumer;
+}  // namespace RdKafka
+
+namespace roomcast {
+
+struct Config;
+
+struct QueueError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct KafkaOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "roomcast-messages";
+  std::string group = "roomcast-job";
+  int partitions = 8;                // when the topic is created here
+  int replication_factor = -1;       // -1: the broker's default
+  bool create_topic = true;
+  int message_timeout_ms = 30000;    // producer: give up on a record after this
+  int linger_ms = 2;                 // producer: batch records produced together
+  int session_timeout_ms = 10000;    // consumer: a dead Job's partitions move after this
+  int heartbeat_interval_ms = 3000;
+  int batch_max = 512;               // consumer: records per poll round
+  int batch_window_ms = 5;           // consumer: how long a round gathers records
+  std::map<std::string, std::string> extra;  // any other librdkafka property
+
+  // From the roomcast settings (kafka_brokers, kafka_topic, kafka_group, queue_partitions,
+  // job_batch_max, job_batch_window_ms), then the environment: ROOMCAST_KAFKA_SESSION_TIMEOUT_MS,
+  // ROOMCAST_KAFKA_HEARTBEAT_MS, ROOMCAST_KAFKA_MESSAGE_TIMEOUT_MS and ROOMCAST_KAFKA_PROPS
+  // ("key=value,key=value" passed to librdkafka as is).
+  static KafkaOptions from_config(const Config& config);
+};
+
+class KafkaProducer final : public QueueProducer {
+ public:
+  explicit KafkaProducer(KafkaOptions options);
+  explicit KafkaProducer(const Config& config);
+  ~KafkaProducer() override;
+
+  void produce(std::vector<QueueRecord> records) override;
+
+ private:
+  struct Delivery;
+  class Reports;
+  KafkaOptions options_;
+  std::unique_ptr<Reports> reports_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;  // serves delivery reports for every produce() call
+};
+
+class KafkaConsumer final : public QueueConsumer {
+ public:
+  explicit KafkaConsumer(KafkaOptions options, std::function<void()> on_assign = {});
+  explicit KafkaConsumer(const Config& config, std::function<void()> on_assign = {});
+  ~KafkaConsumer() override;
+
+  void start(Handler handler) override;
+  void stop() override;  // finishes the batch in hand, then leaves the group
+
+ private:
+  class Rebalance;
+  void run();
+
+  KafkaOptions options_;
+  std::function<void()> on_assign_;
+  std::unique_ptr<Rebalance> rebalance_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  Handler handler_;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> generation_{0};  // bumped on every rebalance
+  std::thread thread_;
+};
+
+// Creates the topic if it does not exist (used by both; exposed for tools and tests).
+void ensure_kafka_topic(const KafkaOptions& options);
+
+}  // namespace roomcast

@@ -1,0 +1,82 @@
+#include "queue/record_codec.h"
+
+#include "queue.pb.h"
+
+namespace roomcast {
+
+namespace {
+
+// The wire enum is spelled out instead of cast so either side can be renumbered safely.
+queue::Record::Type to_wire(QueueRecord::Type t) {
+  switch (t) {
+    case QueueRecord::Type::kUsers:
+      return queue::Record::USER;
+    case QueueRecord::Type::kRoom:
+      return queue::Record::ROOM;
+    case QueueRecord::Type::kBroadcast:
+      return queue::Record::BROADCAST;
+    case QueueRecord::Type::kChat:
+      break;
+  }
+  return queue::Record::CHAT;
+}
+
+QueueRecord::Type from_wire(int t) {
+  switch (t) {
+    case queue::Record::CHAT:
+      return QueueRecord::Type::kChat;
+    case queue::Record::USER:
+      return QueueRecord::Type::kUsers;
+    case queue::Record::ROOM:
+      return QueueRecord::Type::kRoom;
+    case queue::Record::BROADCAST:
+      return QueueRecord::Type::kBroadcast;
+  }
+  throw RecordCodecError("unknown record type " + std::to_string(t));
+}
+
+}  // namespace
+
+void encode_record(const QueueRecord& r, std::string& out) {
+  queue::Record p;
+  p.set_type(to_wire(r.type));
+  p.set_op(r.op);
+  p.set_room_id(r.room_id);
+  p.mutable_user_ids()->Add(r.user_ids.begin(), r.user_ids.end());
+  p.set_body(r.body);
+  p.set_sender_id(r.sender_id);
+  p.set_sender_name(r.sender_name);
+  p.set_content(r.content);
+  p.set_client_id(r.client_id);
+  p.set_dedup_key(r.dedup_key);
+  p.set_timestamp_ms(r.timestamp_ms);
+  out.clear();
+  if (!p.SerializeToString(&out)) throw RecordCodecError("record does not serialise");
+}
+
+std::string encode_record(const QueueRecord& record) {
+  std::string out;
+  encode_record(record, out);
+  return out;
+}
+
+QueueRecord decode_record(std::string_view bytes) {
+  queue::Record p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    throw RecordCodecError("malformed queue record");
+  QueueRecord r;
+  r.type = from_wire(p.type());
+  r.op = p.op();
+  r.room_id = p.room_id();
+  r.user_ids.assign(p.user_ids().begin(), p.user_ids().end());
+  r.body = p.body();
+  r.sender_id = p.sender_id();
+  r.sender_name = p.sender_name();
+  r.content = p.content();
+  r.client_id = p.client_id();
+  r.dedup_key = p.dedup_key();
+  r.timestamp_ms = p.timestamp_ms();
+  return r;
+}
+
+}  // namespace roomcast
