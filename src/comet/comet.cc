@@ -35,9 +35,11 @@ void Comet::schedule_sweep(CometShard& shard) {
   });
 }
 
-void Comet::accept(asio::io_context& loop, boost::beast::tcp_stream stream,
-                   boost::beast::http::request<boost::beast::http::string_body> request) {
-  auto session = std::make_shared<WsSession>(*this, shard_of(loop), std::move(stream));
+void Comet::accept(asio::io_context& loop, asio::ip::tcp::socket socket,
+                   boost::beast::http::request<boost::beast::http::string_body> request,
+                   std::string leftover) {
+  auto session = std::make_shared<WsSession>(*this, shard_of(loop), std::move(socket),
+                                             std::move(leftover));
   session->start(std::move(request));
 }
 
@@ -107,17 +109,20 @@ void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room
     room_counts_.erase(c);
 }
 
+// Every push is framed once here and the frame shared by all recipients on all loops.
 void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
+  auto frame = make_text_frame(batch->event);
   for (auto& shard : shards_) {
-    asio::post(shard->ctx, [batch, &shard = *shard] {
+    asio::post(shard->ctx, [batch, frame, &shard = *shard] {
       auto it = shard.rooms.find(batch->room_id);
       if (it == shard.rooms.end()) return;
-      for (auto* s : it->second) s->deliver_room_messages(batch);
+      for (auto* s : it->second) s->deliver_room_messages(batch, frame);
     });
   }
 }
 
-void Comet::push_room_event(const std::string& room_id, std::shared_ptr<const std::string> event) {
+void Comet::push_room_event(const std::string& room_id, std::shared_ptr<const std::string> json) {
+  auto event = make_text_frame(*json);
   for (auto& shard : shards_) {
     asio::post(shard->ctx, [room_id, event, &shard = *shard] {
       auto it = shard.rooms.find(room_id);
@@ -128,7 +133,8 @@ void Comet::push_room_event(const std::string& room_id, std::shared_ptr<const st
 }
 
 void Comet::push_users_event(const std::vector<int64_t>& user_ids,
-                             std::shared_ptr<const std::string> event) {
+                             std::shared_ptr<const std::string> json) {
+  auto event = make_text_frame(*json);
   for (auto& shard : shards_) {
     asio::post(shard->ctx, [user_ids, event, &shard = *shard] {
       for (auto id : user_ids) {
@@ -140,7 +146,8 @@ void Comet::push_users_event(const std::vector<int64_t>& user_ids,
   }
 }
 
-void Comet::broadcast_event(std::shared_ptr<const std::string> event) {
+void Comet::broadcast_event(std::shared_ptr<const std::string> json) {
+  auto event = make_text_frame(*json);
   for (auto& shard : shards_) {
     asio::post(shard->ctx, [event, &shard = *shard] {
       for (auto* s : shard.all) s->send(event);

@@ -6,7 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -38,12 +38,13 @@ class PresenceListener {
 
 // The connections of one I/O loop. Only touched from that loop.
 struct CometShard {
-  explicit CometShard(asio::io_context& c) : ctx(c), sweep(c) {}
+  explicit CometShard(asio::io_context& c) : ctx(c), sweep(c), scratch(64 * 1024) {}
   asio::io_context& ctx;
   asio::steady_timer sweep;  // pings and silence timeouts
   std::unordered_map<std::string, std::vector<WsSession*>> rooms;
   std::unordered_map<int64_t, std::vector<WsSession*>> users;
   std::vector<WsSession*> all;
+  std::vector<char> scratch;  // every read on this loop goes through it (sessions keep none)
 };
 
 class Comet final : public CometGateway {
@@ -52,8 +53,10 @@ class Comet final : public CometGateway {
   ~Comet() override;
 
   // Takes over an upgrade request read by the HTTP server; runs on the connection's loop.
-  void accept(asio::io_context& loop, boost::beast::tcp_stream stream,
-              boost::beast::http::request<boost::beast::http::string_body> request);
+  // `leftover`: bytes read past the request (the client's first frames).
+  void accept(asio::io_context& loop, asio::ip::tcp::socket socket,
+              boost::beast::http::request<boost::beast::http::string_body> request,
+              std::string leftover);
 
   // CometGateway: callable from any thread.
   void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;

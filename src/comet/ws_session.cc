@@ -3,105 +3,198 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "common/cookie.h"
 #include "common/events.h"
 #include "common/ids.h"
-#include "common/cookie.h"
 
 namespace roomcast {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using asio::use_awaitable;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-WsSession::WsSession(Comet& comet, CometShard& shard, beast::tcp_stream stream)
-    : comet_(comet), shard_(shard), ws_(std::move(stream)) {}
+namespace {
+constexpr std::size_t kMaxGather = 64;              // frames per write
+constexpr std::size_t kMaxGatherBytes = 256 * 1024;  // bytes per write
+constexpr auto kCloseTimeout = std::chrono::seconds(5);
+const Frame kPingFrame = std::make_shared<const std::string>(encode_ws_frame(kWsPing, ""));
+}  // namespace
+
+WsSession::WsSession(Comet& comet, CometShard& shard, tcp::socket socket, std::string leftover)
+    : comet_(comet),
+      shard_(shard),
+      socket_(std::move(socket)),
+      in_(std::move(leftover)),
+      parser_(comet.config().limits.max_frame_bytes) {}
 
 void WsSession::start(http::request<http::string_body> request) {
   asio::co_spawn(
-      ws_.get_executor(),
+      socket_.get_executor(),
       [self = shared_from_this(), req = std::move(request)]() mutable {
         return self->run(std::move(req));
       },
       asio::detached);
 }
 
+asio::awaitable<bool> WsSession::handshake(const http::request<http::string_body>& req) {
+  auto key = req[http::field::sec_websocket_key];
+  std::string response;
+  bool ok = req.method() == http::verb::get && key.size() == 24 &&
+            req[http::field::sec_websocket_version] == "13";
+  if (ok) {
+    response =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Server: roomcast\r\nSec-WebSocket-Accept: " +
+        ws_accept_key(key) + "\r\n\r\n";
+  } else {
+    response =
+        "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\nContent-Length: 59\r\n\r\n"
+        R"({"id":"BAD_REQUEST","message":"bad WebSocket handshake"} )";
+  }
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(response), as_tuple_awaitable);
+  co_return ok && !ec;
+}
+
 asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
-  const auto& limits = comet_.config().limits;
-  beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(10),
-                                                  websocket::stream_base::none(), false});
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, "roomcast"); }));
-  ws_.read_message_max(limits.max_frame_bytes);
-  ws_.auto_fragment(false);
-  ws_.control_callback([this](websocket::frame_type, std::string_view) {
-    last_heard_ = Clock::now();  // pongs (and pings) count as signs of life
-  });
-
-  auto [accept_ec] = co_await ws_.async_accept(req, as_tuple_awaitable);
-  if (accept_ec) co_return;
+  if (!co_await handshake(req)) {
+    close_socket();
+    co_return;
+  }
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
   last_heard_ = last_ping_ = tokens_at_ = Clock::now();
-  tokens_ = limits.rate_burst;
+  tokens_ = comet_.config().limits.rate_burst;
 
+  co_await authenticate_and_greet(req);
+  if (!registered_) {
+    // Refused (1008/1011): the sweep does not watch unregistered sessions, so bound the wait
+    // for the peer's close answer here.
+    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), kCloseTimeout);
+    timer->async_wait([self = shared_from_this(), timer](boost::system::error_code ec) {
+      if (!ec) self->close_socket();
+    });
+  }
+
+  std::vector<WsFrameParser::Event> events;
+  // Bytes read together with the upgrade request are parsed first.
+  if (!in_.empty()) {
+    std::string early = std::move(in_);
+    in_.clear();
+    consume(early, events);
+  }
+  for (;;) {
+    for (auto& ev : events) {
+      if (closing_ || !registered_) break;
+      co_await serve(ev.payload);
+    }
+    events.clear();
+    if (!co_await read_events(events)) break;
+  }
+  close_socket();
+  unregister();
+}
+
+asio::awaitable<void> WsSession::authenticate_and_greet(const http::request<http::string_body>& req) {
   // The handshake is complete; a refused client learns why from the close code (1008).
   if (!comet_.origin_allowed(req[http::field::origin], req[http::field::host])) {
     close(1008, "origin not allowed");
-  } else {
-    std::optional<User> user;
-    try {
-      auto sid = cookie_value(req[http::field::cookie], "sid");
-      auto* presence = comet_.presence();
-      user = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), &sid, presence] {
-        auto u = logic.authenticate(sid);
-        if (u && presence) presence->user_connected(u->id);
-        return u;
-      });
-    } catch (const std::exception& e) {
-      spdlog::error("comet: authentication failed: {}", e.what());
-      close(1011, "internal error");
-    }
-    if (!closing_ && !user) close(1008, "invalid session");
-    if (!closing_) {
-      user_ = *user;
-      comet_.add(shard_, this, user_.id);
-      registered_ = true;
-      try {
-        auto rooms = co_await run_blocking(
-            comet_.blocking(), [&logic = comet_.logic(), id = user_.id] { return logic.user_rooms(id); });
-        co_await open_rooms(std::move(rooms), true, false);
-      } catch (const std::exception& e) {
-        spdlog::error("comet: hello for user {} failed: {}", user_.id, e.what());
-        close(1011, "internal error");
-      }
-    }
+    co_return;
   }
+  std::optional<User> user;
+  try {
+    auto sid = cookie_value(req[http::field::cookie], "sid");
+    auto* presence = comet_.presence();
+    user = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), &sid, presence] {
+      auto u = logic.authenticate(sid);
+      if (u && presence) presence->user_connected(u->id);
+      return u;
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("comet: authentication failed: {}", e.what());
+    close(1011, "internal error");
+    co_return;
+  }
+  if (!user) {
+    close(1008, "invalid session");
+    co_return;
+  }
+  user_ = *user;
+  comet_.add(shard_, this, user_.id);
+  registered_ = true;
+  try {
+    auto rooms = co_await run_blocking(
+        comet_.blocking(), [&logic = comet_.logic(), id = user_.id] { return logic.user_rooms(id); });
+    co_await open_rooms(std::move(rooms), true, false);
+  } catch (const std::exception& e) {
+    spdlog::error("comet: hello for user {} failed: {}", user_.id, e.what());
+    close(1011, "internal error");
+  }
+}
 
+asio::awaitable<bool> WsSession::read_events(std::vector<WsFrameParser::Event>& events) {
+  auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
+  if (ec) co_return false;
+  // Read through the loop's scratch buffer: only a partial frame is ever kept per connection.
+  auto& scratch = shard_.scratch;
   for (;;) {
-    auto [ec, n] = co_await ws_.async_read(buffer_, as_tuple_awaitable);
-    // Beast itself closes with 1009 past read_message_max and 1007 on invalid UTF-8.
-    if (ec) break;
+    boost::system::error_code rec;
+    std::size_t n = socket_.read_some(asio::buffer(scratch), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+    if (rec || n == 0) co_return false;  // EOF or reset
     last_heard_ = Clock::now();
-    if (!ws_.got_text()) {
-      buffer_.consume(buffer_.size());
-      close(1003, "binary frames are not supported");
-      continue;
-    }
-    std::string frame = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    if (buffer_.capacity() > 8192) buffer_.shrink_to_fit();  // a big frame must not pin memory
-    if (closing_ || !registered_) continue;
-    co_await serve(frame);
+    if (!consume(std::string_view(scratch.data(), n), events)) co_return false;
+    if (n < scratch.size()) break;
   }
-  unregister();
+  co_return true;
+}
+
+bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>& events) {
+  std::size_t first = events.size();
+  if (in_.empty()) {
+    std::size_t used = parser_.parse(data, events);
+    in_.assign(data.substr(used));
+  } else {
+    in_.append(data);
+    std::size_t used = parser_.parse(in_, events);
+    in_.erase(0, used);
+  }
+  if (in_.capacity() > 4096 && in_.size() < 1024) in_.shrink_to_fit();
+  if (parser_.failure()) {
+    close(parser_.failure(), parser_.failure_reason());
+    in_.clear();
+  }
+  // Control frames are answered here; text messages stay in `events` for serve().
+  std::size_t keep = first;
+  for (std::size_t i = first; i < events.size(); ++i) {
+    auto& ev = events[i];
+    if (ev.opcode == kWsText) {
+      if (keep != i) events[keep] = std::move(ev);
+      ++keep;
+    } else if (ev.opcode == kWsPing) {
+      send_control(std::make_shared<const std::string>(encode_ws_frame(kWsPong, ev.payload)));
+    } else if (ev.opcode == kWsClose) {
+      if (closing_) {
+        close_socket();  // the answer to our close: the handshake is complete
+        return false;
+      }
+      // The peer closes: echo its code, then drop the connection once that is written.
+      closing_ = true;
+      close_after_write_ = true;
+      uint16_t code = ev.close_code == 1005 ? 1000 : ev.close_code;
+      out_.resize(out_head_ + in_flight_);
+      send_control(make_close_frame(code, ""));
+    }
+  }
+  events.resize(keep);
+  return true;
 }
 
 void WsSession::unregister() {
@@ -274,23 +367,23 @@ void WsSession::mark_ready(const std::string& room_id, const RoomPage& page) {
   state.ready = true;
   auto pending = std::move(state.pending);
   state.pending.clear();
-  for (auto& batch : pending) deliver_room_messages(batch);
+  for (auto& [batch, frame] : pending) deliver_room_messages(batch, frame);
 }
 
-void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch) {
+void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch,
+                                      const Frame& frame) {
   if (closing_) return;
   auto it = rooms_.find(batch->room_id);
   if (it == rooms_.end()) return;
   auto& state = it->second;
   if (!state.ready) {
-    state.pending.push_back(batch);
+    state.pending.emplace_back(batch, frame);
     return;
   }
   if (batch->last_seq() <= state.last_seq) return;  // all seen (page overlap or redelivery)
   if (batch->first_seq() > state.last_seq) {
     state.last_seq = batch->last_seq();
-    // The common case: share the batch's bytes (aliasing shared_ptr, no copy).
-    send(std::shared_ptr<const std::string>(batch, &batch->event));
+    send(frame);  // the common case: the batch's frame, shared with every recipient
     return;
   }
   auto first_new = std::upper_bound(
@@ -298,63 +391,99 @@ void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>&
       [](uint64_t seq, const StoredMessage& m) { return seq < m.seq; });
   state.last_seq = batch->last_seq();
   send_text(server_messages_event(
-      batch->room_id, std::span<const StoredMessage>(&*first_new, batch->messages.end() - first_new)));
+      batch->room_id,
+      std::span<const StoredMessage>(&*first_new, batch->messages.end() - first_new)));
 }
 
-void WsSession::send(std::shared_ptr<const std::string> event) {
+void WsSession::send(Frame frame) {
   if (closing_) return;
   const auto& limits = comet_.config().limits;
-  if (out_.size() >= limits.outbound_max_events ||
-      out_bytes_ + event->size() > limits.outbound_max_bytes) {
+  if (out_.size() - out_head_ >= limits.outbound_max_events ||
+      out_bytes_ + frame->size() > limits.outbound_max_bytes) {
     close(1013, "outbound queue full; resume later");
     return;
   }
-  out_bytes_ += event->size();
-  out_.push_back(std::move(event));
+  send_control(std::move(frame));
+}
+
+// Queues a frame regardless of the limits (pongs, pings, close frames).
+void WsSession::send_control(Frame frame) {
+  if (!socket_.is_open()) return;
+  out_bytes_ += frame->size();
+  out_.push_back(std::move(frame));
   if (!writing_) write_next();
 }
 
 void WsSession::write_next() {
+  write_buffers_.clear();
+  std::size_t bytes = 0;
+  in_flight_ = 0;
+  for (std::size_t i = out_head_; i < out_.size() && in_flight_ < kMaxGather && bytes < kMaxGatherBytes; ++i) {
+    write_buffers_.push_back(asio::buffer(*out_[i]));
+    bytes += out_[i]->size();
+    ++in_flight_;
+  }
   writing_ = true;
-  ws_.text(true);
-  ws_.async_write(asio::buffer(*out_.front()),
-                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                    self->writing_ = false;
-                    self->out_bytes_ -= self->out_.front()->size();
-                    self->out_.pop_front();
-                    if (ec) {
-                      self->closing_ = true;
-                      self->out_.clear();
-                      self->out_bytes_ = 0;
-                      return;
-                    }
-                    if (!self->out_.empty()) self->write_next();
-                  });
+  asio::async_write(socket_, write_buffers_,
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->on_written(ec);
+                    });
+}
+
+void WsSession::on_written(boost::system::error_code ec) {
+  writing_ = false;
+  for (std::size_t i = 0; i < in_flight_; ++i) out_bytes_ -= out_[out_head_ + i]->size();
+  out_head_ += in_flight_;
+  in_flight_ = 0;
+  if (out_head_ == out_.size()) {
+    out_.clear();
+    out_head_ = 0;
+    if (out_.capacity() > 64) out_.shrink_to_fit();  // a burst must not pin memory
+  } else if (out_head_ > 256 && out_head_ * 2 > out_.size()) {
+    out_.erase(out_.begin(), out_.begin() + static_cast<long>(out_head_));
+    out_head_ = 0;
+  }
+  if (ec) {
+    close_socket();
+    return;
+  }
+  if (out_head_ < out_.size()) {
+    write_next();
+  } else if (close_after_write_) {
+    close_socket();
+  }
 }
 
 void WsSession::close(uint16_t code, const char* reason) {
-  if (closing_) return;
+  if (closing_ || !socket_.is_open()) return;
   closing_ = true;
-  // Drop queued output, but not the frame being written.
-  while (out_.size() > (writing_ ? 1u : 0u)) {
-    out_bytes_ -= out_.back()->size();
-    out_.pop_back();
-  }
-  ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
-                  [self = shared_from_this()](beast::error_code) {});
+  close_started_ = Clock::now();
+  // Drop queued output, but not the frames being written.
+  for (std::size_t i = out_head_ + in_flight_; i < out_.size(); ++i) out_bytes_ -= out_[i]->size();
+  out_.resize(out_head_ + in_flight_);
+  send_control(make_close_frame(code, reason));
+}
+
+void WsSession::close_socket() {
+  if (!socket_.is_open()) return;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);  // cancels the pending read wait: run() then unregisters
 }
 
 void WsSession::tick(Clock::time_point now) {
-  if (closing_) return;
+  if (closing_) {
+    if (now - close_started_ > kCloseTimeout) close_socket();  // the peer never answered
+    return;
+  }
   const auto& limits = comet_.config().limits;
   if (now - last_heard_ > std::chrono::milliseconds(limits.idle_timeout_ms)) {
     close(1001, "silence timeout");
     return;
   }
-  if (!control_busy_ && now - last_ping_ >= std::chrono::milliseconds(limits.ping_interval_ms)) {
-    control_busy_ = true;
+  if (now - last_ping_ >= std::chrono::milliseconds(limits.ping_interval_ms)) {
     last_ping_ = now;
-    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->control_busy_ = false; });
+    send_control(kPingFrame);
   }
 }
 

@@ -1,52 +1,64 @@
 // One WebSocket connection: authenticates, sends `hello`, then serves client events in order
 // (one at a time, so a connection's messages keep their send order) while pushes are queued
 // for writing. Lives on one I/O loop; every member is touched only from that loop.
+//
+// The transport is roomcast's own (ws_codec.h) on the raw socket: an idle connection holds no
+// read buffer (reads go through the loop's scratch buffer), and every frame queued while a
+// write is in flight goes out in the next single gathered write.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "comet/client_events.h"
 #include "comet/comet.h"
+#include "comet/ws_codec.h"
 
 namespace roomcast {
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
   using Clock = std::chrono::steady_clock;
-  WsSession(Comet& comet, CometShard& shard, boost::beast::tcp_stream stream);
+  // `leftover`: bytes the HTTP reader had already read past the upgrade request.
+  WsSession(Comet& comet, CometShard& shard, asio::ip::tcp::socket socket, std::string leftover);
 
   void start(boost::beast::http::request<boost::beast::http::string_body> request);
 
-  // Pushes, called on this session's loop.
-  void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch);
-  void send(std::shared_ptr<const std::string> event);
-  // Closes with `code` unless already closing; pending output is dropped.
+  // Pushes, called on this session's loop. Frames are complete and shared.
+  void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
+  void send(Frame frame);
+  // Starts the closing handshake with `code` unless already closing; queued output is dropped.
   void close(uint16_t code, const char* reason);
-  // Called by the shard's sweep timer: pings and silence timeout.
+  // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.
   void tick(Clock::time_point now);
 
  private:
   // Per-room delivery state: what this connection has shown of the room.
   struct RoomState {
-    uint64_t last_seq = 0;      // highest id sent (page or live); live ids ≤ this are dropped
-    uint64_t page_oldest = 1;   // oldest id of the first page sent (hello / joined)
-    bool ready = false;         // the page is out; until then live batches wait in `pending`
-    std::vector<std::shared_ptr<const RoomMessages>> pending;
+    uint64_t last_seq = 0;     // highest id sent (page or live); live ids ≤ this are dropped
+    uint64_t page_oldest = 1;  // oldest id of the first page sent (hello / joined)
+    bool ready = false;        // the page is out; until then live batches wait in `pending`
+    std::vector<std::pair<std::shared_ptr<const RoomMessages>, Frame>> pending;
   };
 
   boost::asio::awaitable<void> run(
       boost::beast::http::request<boost::beast::http::string_body> request);
+  boost::asio::awaitable<bool> handshake(
+      const boost::beast::http::request<boost::beast::http::string_body>& request);
+  boost::asio::awaitable<void> authenticate_and_greet(
+      const boost::beast::http::request<boost::beast::http::string_body>& request);
+  // Waits for data and parses it; returns false when the connection is over.
+  boost::asio::awaitable<bool> read_events(std::vector<WsFrameParser::Event>& events);
+  bool consume(std::string_view data, std::vector<WsFrameParser::Event>& events);
   boost::asio::awaitable<void> serve(const std::string& frame);
   boost::asio::awaitable<void> handle(ClientEvent& ev);
   boost::asio::awaitable<void> post_messages(ClientEvent& ev);
@@ -59,28 +71,36 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   boost::asio::awaitable<void> open_rooms(std::vector<RoomInfo> rooms, bool hello,
                                           bool joined_event);
   void mark_ready(const std::string& room_id, const RoomPage& page);
-  void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+  void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type);
+  void send_control(Frame frame);
   void write_next();
+  void on_written(boost::system::error_code ec);
+  void close_socket();
   bool take_tokens(double n);
   void unregister();
 
   Comet& comet_;
   CometShard& shard_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  boost::beast::flat_buffer buffer_;
+  asio::ip::tcp::socket socket_;
+  std::string in_;  // bytes of a partial frame (usually empty)
+  WsFrameParser parser_;
   User user_;
   bool registered_ = false;
   std::unordered_map<std::string, RoomState> rooms_;
 
-  std::deque<std::shared_ptr<const std::string>> out_;
+  std::vector<Frame> out_;  // queued frames; [out_head_, out_head_ + in_flight_) are being written
+  std::size_t out_head_ = 0;
+  std::size_t in_flight_ = 0;
   std::size_t out_bytes_ = 0;
+  boost::container::small_vector<asio::const_buffer, 2> write_buffers_;
   bool writing_ = false;
-  bool closing_ = false;
-  bool control_busy_ = false;  // a ping or close is in flight (Beast allows one at a time)
+  bool closing_ = false;       // our close frame is queued or sent (or the peer's answered)
+  bool close_after_write_ = false;  // the peer closed: drop TCP once our answer is out
 
   Clock::time_point last_heard_;
   Clock::time_point last_ping_;
+  Clock::time_point close_started_;
   double tokens_ = 0;
   Clock::time_point tokens_at_;
 };

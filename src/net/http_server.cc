@@ -155,7 +155,8 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     if (path == "/api/ws" && comet_) {
       if (beast::websocket::is_upgrade(req)) {
         stream.expires_never();
-        comet_->accept(loop, std::move(stream), std::move(req));
+        std::string leftover = beast::buffers_to_string(buffer.data());
+        comet_->accept(loop, stream.release_socket(), std::move(req), std::move(leftover));
         co_return;
       }
       http::response<http::string_body> res{http::status::upgrade_required, req.version()};

@@ -7,6 +7,7 @@
 #include "comet/client_events.h"
 #include "common/ids.h"
 #include "common/validation.h"
+#include "comet/ws_codec.h"
 #include "common/cookie.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -18,5 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   roomcast::valid_username(input);
   roomcast::valid_email(input);
   roomcast::cookie_value(input, "sid");
+  roomcast::WsFrameParser parser(1024);
+  std::vector<roomcast::WsFrameParser::Event> events;
+  if (parser.parse(input, events) > size) __builtin_trap();
   return 0;
 }

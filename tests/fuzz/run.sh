@@ -12,10 +12,10 @@ printf '%s' '{"type":"requestRoomHistory","payload":{"roomId":"r","firstMessageI
 FLAGS="-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc"
 objs=()
 for src in tests/fuzz/client_event_fuzzer.cc src/comet/client_events.cc src/common/ids.cc \
-           src/common/validation.cc src/common/cookie.cc; do
+           src/common/validation.cc src/common/cookie.cc src/comet/ws_codec.cc; do
   obj="$OUT/$(basename "$src" .cc).o"
   clang++-14 $FLAGS -c "$src" -o "$obj"
   objs+=("$obj")
 done
-clang++-14 $FLAGS "${objs[@]}" -lboost_json -lsodium -o "$OUT/client_event_fuzzer"
+clang++-14 $FLAGS "${objs[@]}" -lboost_json -lsodium -lcrypto -o "$OUT/client_event_fuzzer"
 "$OUT/client_event_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 "$OUT/corpus"
