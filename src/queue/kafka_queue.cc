@@ -141,7 +141,8 @@ class KafkaProducer::Reports : public RdKafka::DeliveryReportCb {
   }
 };
 
-KafkaProducer::KafkaProducer(const Config& config) : KafkaProducer(KafkaOptions::from_config(config)) {}
+KafkaProducer::KafkaProducer(const Config& config)
+    : KafkaProducer(KafkaOptions::from_config(config)) {}
 
 KafkaProducer::KafkaProducer(KafkaOptions options)
     : options_(std::move(options)), reports_(std::make_unique<Reports>()) {
@@ -174,17 +175,17 @@ void KafkaProducer::produce(std::vector<QueueRecord> records) {
   std::string payload;
   for (auto& r : records) {
     encode_record(r, payload);
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(options_.message_timeout_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.message_timeout_ms);
     for (;;) {
       {
         std::lock_guard lock(d.mutex);
         ++d.pending;
       }
-      auto code = producer_->produce(
-          options_.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          payload.data(), payload.size(), r.room_id.empty() ? nullptr : r.room_id.data(),
-          r.room_id.size(), 0, &d);
+      auto code = producer_->produce(options_.topic, RdKafka::Topic::PARTITION_UA,
+                                     RdKafka::Producer::RK_MSG_COPY, payload.data(), payload.size(),
+                                     r.room_id.empty() ? nullptr : r.room_id.data(),
+                                     r.room_id.size(), 0, &d);
       if (code == RdKafka::ERR_NO_ERROR) break;
       {
         std::lock_guard lock(d.mutex);
@@ -219,12 +220,16 @@ class KafkaConsumer::Rebalance : public RdKafka::RebalanceCb {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       spdlog::info("kafka: {} partitions assigned", partitions.size());
       if (owner_.on_assign_) owner_.on_assign_();
-      if (cooperative) consumer->incremental_assign(partitions);
-      else consumer->assign(partitions);
+      if (cooperative)
+        consumer->incremental_assign(partitions);
+      else
+        consumer->assign(partitions);
     } else {
       spdlog::info("kafka: {} partitions revoked", partitions.size());
-      if (cooperative) consumer->incremental_unassign(partitions);
-      else consumer->unassign();
+      if (cooperative)
+        consumer->incremental_unassign(partitions);
+      else
+        consumer->unassign();
     }
   }
 
@@ -262,7 +267,8 @@ KafkaConsumer::~KafkaConsumer() {
 void KafkaConsumer::start(Handler handler) {
   handler_ = std::move(handler);
   auto code = consumer_->subscribe({options_.topic});
-  if (code != RdKafka::ERR_NO_ERROR) throw QueueError("kafka: subscribe: " + RdKafka::err2str(code));
+  if (code != RdKafka::ERR_NO_ERROR)
+    throw QueueError("kafka: subscribe: " + RdKafka::err2str(code));
   running_ = true;
   thread_ = std::thread([this] { run(); });
 }
@@ -289,10 +295,11 @@ void KafkaConsumer::run() {
     while (running_ && count < static_cast<std::size_t>(options_.batch_max)) {
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
-      int timeout = deadline == std::chrono::steady_clock::time_point::max()
-                        ? 100
-                        : static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               deadline - now).count());
+      int timeout =
+          deadline == std::chrono::steady_clock::time_point::max()
+              ? 100
+              : static_cast<int>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
       if (generation != generation_) {
         // A rebalance ran inside consume(): the partitions may belong to another Job now, which
@@ -324,8 +331,7 @@ void KafkaConsumer::run() {
       p->last_offset = m->offset();
       ++count;
       try {
-        p->records.push_back(
-            decode_record({static_cast<const char*>(m->payload()), m->len()}));
+        p->records.push_back(decode_record({static_cast<const char*>(m->payload()), m->len()}));
       } catch (const RecordCodecError& e) {
         // Skipping is the only way forward for bytes no version of roomcast wrote.
         spdlog::error("kafka: partition {} offset {}: {}; skipped", m->partition(), m->offset(),
@@ -340,16 +346,18 @@ void KafkaConsumer::run() {
       } catch (const std::exception& e) {
         // Not done: this partition and the ones not handled yet start over from their batch.
         ++failures;
-        spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition,
-                      failures, e.what());
+        spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition, failures,
+                      e.what());
         for (std::size_t j = i; j < parts.size(); ++j) {
           std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
               options_.topic, parts[j].partition, parts[j].first_offset));
           auto code = consumer_->seek(*tp, 5000);
           if (code != RdKafka::ERR_NO_ERROR)
-            spdlog::warn("kafka: seek partition {}: {}", parts[j].partition, RdKafka::err2str(code));
+            spdlog::warn("kafka: seek partition {}: {}", parts[j].partition,
+                         RdKafka::err2str(code));
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
         break;
       }
       failures = 0;

@@ -43,15 +43,15 @@ struct KafkaOptions {
   std::string brokers = "127.0.0.1:9092";
   std::string topic = "roomcast-messages";
   std::string group = "roomcast-job";
-  int partitions = 8;                // when the topic is created here
-  int replication_factor = -1;       // -1: the broker's default
+  int partitions = 8;           // when the topic is created here
+  int replication_factor = -1;  // -1: the broker's default
   bool create_topic = true;
-  int message_timeout_ms = 30000;    // producer: give up on a record after this
-  int linger_ms = 2;                 // producer: batch records produced together
-  int session_timeout_ms = 10000;    // consumer: a dead Job's partitions move after this
+  int message_timeout_ms = 30000;  // producer: give up on a record after this
+  int linger_ms = 2;               // producer: batch records produced together
+  int session_timeout_ms = 10000;  // consumer: a dead Job's partitions move after this
   int heartbeat_interval_ms = 3000;
-  int batch_max = 512;               // consumer: records per poll round
-  int batch_window_ms = 5;           // consumer: how long a round gathers records
+  int batch_max = 512;                       // consumer: records per poll round
+  int batch_window_ms = 5;                   // consumer: how long a round gathers records
   std::map<std::string, std::string> extra;  // any other librdkafka property
 
   // From the roomcast settings (kafka_brokers, kafka_topic, kafka_group, queue_partitions,

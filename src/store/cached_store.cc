@@ -104,8 +104,8 @@ std::string encode(const StoredMessage& m) {
 bool decode(const std::string& room_id, const std::string& bytes, StoredMessage& m) {
   queue::CachedMessage c;
   if (!c.ParseFromString(bytes)) return false;
-  m = {room_id, c.seq(), c.user_id(), c.username(), c.content(), c.timestamp_ms(), c.client_id(),
-       {}};
+  m = {room_id,     c.seq(),          c.user_id(),   c.username(),
+       c.content(), c.timestamp_ms(), c.client_id(), {}};
   return true;
 }
 
@@ -148,8 +148,9 @@ CachedStore::Lookup CachedStore::read_cached(const std::string& room_id, uint64_
   out.clear();
   // Scores are doubles: exact up to 2^53, far beyond any real sequence.
   std::string max = before_seq >= (uint64_t{1} << 53) ? "+inf" : "(" + std::to_string(before_seq);
-  auto r = redis_.command({"EVAL", kReadScript, "2", history_key(room_id), meta_key(room_id), max,
-                           std::to_string(after_seq), std::to_string(limit)})
+  auto r = redis_
+               .command({"EVAL", kReadScript, "2", history_key(room_id), meta_key(room_id), max,
+                         std::to_string(after_seq), std::to_string(limit)})
                .check();
   if (r.elements.empty() || r.elements[0].integer == 0) return Lookup::kAbsent;
   auto floor = static_cast<uint64_t>(r.elements[1].integer);
@@ -197,7 +198,8 @@ bool CachedStore::fill(const std::string& room_id) {
   auto window = inner_.messages_between(room_id, 0, UINT64_MAX, options_.history_window);
   uint64_t top = window.empty() ? 0 : window.front().seq;
   // A short window holds the whole room (sequences start at 1).
-  uint64_t floor = static_cast<int>(window.size()) < options_.history_window ? 0 : window.back().seq - 1;
+  uint64_t floor =
+      static_cast<int>(window.size()) < options_.history_window ? 0 : window.back().seq - 1;
   RedisClient::Args args{"EVAL",
                          kFillScript,
                          "3",

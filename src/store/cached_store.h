@@ -76,8 +76,8 @@ class CachedStore final : public Store {
 
  private:
   enum class Lookup { kHit, kAbsent, kNotCovered };
-  Lookup read_cached(const std::string& room_id, uint64_t after_seq, uint64_t before_seq,
-                     int limit, std::vector<StoredMessage>& out);
+  Lookup read_cached(const std::string& room_id, uint64_t after_seq, uint64_t before_seq, int limit,
+                     std::vector<StoredMessage>& out);
   bool fill(const std::string& room_id);
   void write_through(const std::string& room_id, const std::vector<const StoredMessage*>& rows);
   void cache_room(const std::string& id, const std::optional<RoomInfo>& room);

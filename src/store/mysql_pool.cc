@@ -24,13 +24,19 @@ bool MysqlError::connection_lost() const {
   }
 }
 
-bool MysqlError::duplicate_key() const { return code == ER_DUP_ENTRY; }
+bool MysqlError::duplicate_key() const {
+  return code == ER_DUP_ENTRY;
+}
 
 // ---- MysqlConnection ----
 
-MysqlConnection::MysqlConnection(const MysqlOptions& options) : options_(options) { open(); }
+MysqlConnection::MysqlConnection(const MysqlOptions& options) : options_(options) {
+  open();
+}
 
-MysqlConnection::~MysqlConnection() { close(); }
+MysqlConnection::~MysqlConnection() {
+  close();
+}
 
 void MysqlConnection::open() {
   mysql_ = mysql_init(nullptr);
@@ -71,7 +77,9 @@ void MysqlConnection::reconnect() {
   open();
 }
 
-bool MysqlConnection::ping() { return mysql_ && mysql_ping(mysql_) == 0; }
+bool MysqlConnection::ping() {
+  return mysql_ && mysql_ping(mysql_) == 0;
+}
 
 void MysqlConnection::fail(unsigned code, const std::string& message) {
   MysqlError e(code, "mysql: " + message);

@@ -72,7 +72,9 @@ int64_t wall_ms() {
 
 }  // namespace
 
-MysqlStore::MysqlStore(MysqlPool& pool) : pool_(pool) { migrate(); }
+MysqlStore::MysqlStore(MysqlPool& pool) : pool_(pool) {
+  migrate();
+}
 
 void MysqlStore::migrate() {
   pool_.with_retry([&](MysqlConnection& c, int) {
@@ -119,8 +121,8 @@ CreateUserResult MysqlStore::create_user(const std::string& username, const std:
       if (!e.duplicate_key()) throw;
     }
     // Which key was taken; when both are, SQLite (the reference) reports the email.
-    auto existing = c.execute(
-        "SELECT id, username_key, password_hash FROM users WHERE email_key = ?", {ekey});
+    auto existing =
+        c.execute("SELECT id, username_key, password_hash FROM users WHERE email_key = ?", {ekey});
     if (existing.rows.empty()) return CreateUserResult::kUsernameExists;
     // A retry after the first insert committed but its answer was lost finds its own row.
     auto& row = existing.rows[0];
@@ -152,8 +154,9 @@ std::optional<User> MysqlStore::find_user(int64_t id) {
 
 void MysqlStore::ensure_room(const RoomInfo& room) {
   pool_.with_retry([&](MysqlConnection& c, int) {
-    c.execute("INSERT INTO rooms (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
-              {room.id, room.name});
+    c.execute(
+        "INSERT INTO rooms (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+        {room.id, room.name});
   });
 }
 
@@ -227,9 +230,9 @@ std::optional<StoredMessage> MysqlStore::find_by_dedup_key(const std::string& ke
         {std::string_view(hash)});
     for (auto& row : r.rows)
       if (row[7] == key)
-        return StoredMessage{row[0].value_or(""), to_u64(row[1]),       to_i64(row[2]),
-                             row[3].value_or(""), row[4].value_or(""), to_i64(row[5]),
-                             row[6].value_or(""), key};
+        return StoredMessage{
+            row[0].value_or(""), to_u64(row[1]), to_i64(row[2]),      row[3].value_or(""),
+            row[4].value_or(""), to_i64(row[5]), row[6].value_or(""), key};
     return std::nullopt;
   });
 }
@@ -251,10 +254,10 @@ void MysqlStore::insert_chunk(MysqlConnection& c, const StoredMessage* rows, std
   for (std::size_t i = 0; i < n; ++i) {
     auto& m = rows[i];
     hashes.push_back(dedup_hash(m.dedup_key));
-    params.insert(params.end(), {std::string_view(m.room_id), m.seq, m.user_id,
-                                 std::string_view(m.username), std::string_view(m.content),
-                                 m.timestamp_ms, std::string_view(m.client_id),
-                                 std::string_view(m.dedup_key), std::string_view(hashes.back())});
+    params.insert(params.end(),
+                  {std::string_view(m.room_id), m.seq, m.user_id, std::string_view(m.username),
+                   std::string_view(m.content), m.timestamp_ms, std::string_view(m.client_id),
+                   std::string_view(m.dedup_key), std::string_view(hashes.back())});
   }
   auto r = c.execute(sql, params);
   if (r.affected_rows == n) return;  // the common case: every row is new
@@ -305,8 +308,14 @@ std::vector<StoredMessage> MysqlStore::messages_between(const std::string& room_
     std::vector<StoredMessage> out;
     out.reserve(r.rows.size());
     for (auto& row : r.rows)
-      out.push_back({room_id, to_u64(row[0]), to_i64(row[1]), row[2].value_or(""),
-                     row[3].value_or(""), to_i64(row[4]), row[5].value_or(""), {}});
+      out.push_back({room_id,
+                     to_u64(row[0]),
+                     to_i64(row[1]),
+                     row[2].value_or(""),
+                     row[3].value_or(""),
+                     to_i64(row[4]),
+                     row[5].value_or(""),
+                     {}});
     return out;
   });
 }

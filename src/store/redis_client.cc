@@ -84,8 +84,8 @@ RedisClient::~RedisClient() {
 }
 
 redisContext* RedisClient::connect() {
-  redisContext* c =
-      redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout));
+  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                            to_timeval(options_.connect_timeout));
   if (c == nullptr) throw RedisError("redis: out of memory");
   if (c->err) {
     std::string err = c->errstr;
@@ -157,7 +157,8 @@ std::vector<RedisReply> RedisClient::run(const std::vector<Argv>& commands, bool
     replies.reserve(commands.size());
     bool ok = true;
     for (auto& cmd : commands)
-      if (redisAppendCommandArgv(c, static_cast<int>(cmd.ptrs.size()), const_cast<const char**>(cmd.ptrs.data()),
+      if (redisAppendCommandArgv(c, static_cast<int>(cmd.ptrs.size()),
+                                 const_cast<const char**>(cmd.ptrs.data()),
                                  cmd.lens.data()) != REDIS_OK) {
         ok = false;
         break;
@@ -210,7 +211,8 @@ RedisReply RedisClient::command_once(const Args& args) {
 std::vector<RedisReply> RedisClient::pipeline(const std::vector<Args>& commands, bool retry) {
   if (commands.empty()) return {};
   std::vector<Argv> argv(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) fill_argv(commands[i], argv[i].ptrs, argv[i].lens);
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    fill_argv(commands[i], argv[i].ptrs, argv[i].lens);
   return run(argv, retry);
 }
 

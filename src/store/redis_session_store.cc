@@ -31,8 +31,7 @@ std::optional<int64_t> RedisSessionStore::session_user(const std::string& sid, i
   auto colon = value->find(':');
   int64_t user = 0, expires = 0;
   const char* b = value->data();
-  if (colon == std::string::npos ||
-      std::from_chars(b, b + colon, user).ec != std::errc() ||
+  if (colon == std::string::npos || std::from_chars(b, b + colon, user).ec != std::errc() ||
       std::from_chars(b + colon + 1, b + value->size(), expires).ec != std::errc())
     return std::nullopt;  // not written by us: treat as no session
   if (expires <= now_ms) return std::nullopt;

@@ -42,7 +42,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void on_signal(int) { g_stop = true; }
+void on_signal(int) {
+  g_stop = true;
+}
 
 struct Options {
   int brokers = 3;
@@ -67,12 +69,18 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--brokers") o.brokers = std::atoi(value().c_str());
-    else if (a == "--topic") o.topic = value();
-    else if (a == "--partitions") o.partitions = std::atoi(value().c_str());
-    else if (a == "--bootstrap-file") o.bootstrap_file = value();
-    else if (a == "--control-port") o.control_port = std::atoi(value().c_str());
-    else usage(("unknown argument " + a).c_str());
+    if (a == "--brokers")
+      o.brokers = std::atoi(value().c_str());
+    else if (a == "--topic")
+      o.topic = value();
+    else if (a == "--partitions")
+      o.partitions = std::atoi(value().c_str());
+    else if (a == "--bootstrap-file")
+      o.bootstrap_file = value();
+    else if (a == "--control-port")
+      o.control_port = std::atoi(value().c_str());
+    else
+      usage(("unknown argument " + a).c_str());
   }
   if (o.brokers < 1 || o.partitions < 1) usage("brokers and partitions must be positive");
   return o;
@@ -87,7 +95,8 @@ std::string run_command(rd_kafka_mock_cluster_t* mc, int brokers, const std::str
   if (cmd == "down" || cmd == "up") {
     int id = 0;
     if (!(in >> id) || id < 1 || id > brokers) return "error bad broker id";
-    err = cmd == "down" ? rd_kafka_mock_broker_set_down(mc, id) : rd_kafka_mock_broker_set_up(mc, id);
+    err =
+        cmd == "down" ? rd_kafka_mock_broker_set_down(mc, id) : rd_kafka_mock_broker_set_up(mc, id);
   } else if (cmd == "errors") {
     int n = 0, api = 0;  // api key 0 = Produce
     if (!(in >> n) || n < 0) return "error bad count";
@@ -174,7 +183,8 @@ int main(int argc, char** argv) {
     std::cerr << "roomcast-kafka-mock: cannot create the mock cluster\n";
     return 1;
   }
-  if (auto e = rd_kafka_mock_topic_create(mc, o.topic.c_str(), o.partitions, std::min(3, o.brokers))) {
+  if (auto e =
+          rd_kafka_mock_topic_create(mc, o.topic.c_str(), o.partitions, std::min(3, o.brokers))) {
     std::cerr << "roomcast-kafka-mock: topic: " << rd_kafka_err2str(e) << "\n";
     return 1;
   }

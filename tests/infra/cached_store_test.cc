@@ -103,7 +103,7 @@ TEST_F(CachedStoreTest, MissedWriteDropsTheCacheInsteadOfLeavingAHole) {
 TEST_F(CachedStoreTest, EvictedSetIsDetected) {
   cached->append_messages(make(1, 5));
   cached->messages_between(room, 0, UINT64_MAX, 10);  // fill
-  redis->command({"DEL", "rc:h:{" + room + "}"});      // as if evicted, meta left behind
+  redis->command({"DEL", "rc:h:{" + room + "}"});     // as if evicted, meta left behind
   EXPECT_EQ(cached->messages_between(room, 0, UINT64_MAX, 10).size(), 5u);
 }
 

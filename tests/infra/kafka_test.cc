@@ -122,7 +122,8 @@ TEST(RecordCodec, RoundTrip) {
   EXPECT_EQ(back.client_id, r.client_id);
   EXPECT_EQ(back.dedup_key, r.dedup_key);
   EXPECT_EQ(back.timestamp_ms, r.timestamp_ms);
-  for (auto t : {QueueRecord::Type::kChat, QueueRecord::Type::kRoom, QueueRecord::Type::kBroadcast}) {
+  for (auto t :
+       {QueueRecord::Type::kChat, QueueRecord::Type::kRoom, QueueRecord::Type::kBroadcast}) {
     r.type = t;
     EXPECT_EQ(decode_record(encode_record(r)).type, t);
   }

@@ -18,8 +18,8 @@ using test::unique;
 
 StoredMessage msg(const std::string& room, uint64_t seq, const std::string& key,
                   std::string content = "hello") {
-  return {room, seq, 1, "alice", std::move(content), 1000 + static_cast<int64_t>(seq), "c" + key,
-          key};
+  return {room,      seq, 1, "alice", std::move(content), 1000 + static_cast<int64_t>(seq),
+          "c" + key, key};
 }
 
 // The same semantic cases for both implementations.

@@ -18,12 +18,17 @@ inline std::string env(const char* name) {
   return v ? v : "";
 }
 
-inline bool have_servers() { return !env("ROOMCAST_REDIS").empty(); }
+inline bool have_servers() {
+  return !env("ROOMCAST_REDIS").empty();
+}
 
-#define REQUIRE_SERVERS() \
-  if (!::roomcast::test::have_servers()) GTEST_SKIP() << "no test servers (use tests/infra/run.sh)"
+#define REQUIRE_SERVERS()                                                        \
+  if (!::roomcast::test::have_servers()) GTEST_SKIP() << "no test servers (use " \
+                                                         "tests/infra/run.sh)"
 
-inline RedisOptions redis_options() { return RedisOptions::from_address(env("ROOMCAST_REDIS")); }
+inline RedisOptions redis_options() {
+  return RedisOptions::from_address(env("ROOMCAST_REDIS"));
+}
 
 inline MysqlOptions mysql_options() {
   MysqlOptions o;
@@ -37,8 +42,8 @@ inline MysqlOptions mysql_options() {
 
 // Runs scripts/test-servers.sh with a command (e.g. restart-mysql) on the test's servers.
 inline int servers_script(const std::string& command) {
-  std::string cmd = std::string(ROOMCAST_SOURCE_DIR) + "/scripts/test-servers.sh " + command +
-                    " " + env("ROOMCAST_TEST_SERVERS") + " >/dev/null";
+  std::string cmd = std::string(ROOMCAST_SOURCE_DIR) + "/scripts/test-servers.sh " + command + " " +
+                    env("ROOMCAST_TEST_SERVERS") + " >/dev/null";
   return std::system(cmd.c_str());
 }
 
