@@ -5,7 +5,7 @@ if(NOT TARGET roomcast_infra)
   return()
 endif()
 
-add_library(roomcast_rpc STATIC
+add_library(roomcast_services STATIC
   src/discovery/registry.cc
   src/discovery/routing.cc
   src/rpc/channel_pool.cc
@@ -13,5 +13,24 @@ add_library(roomcast_rpc STATIC
   src/rpc/logic_service.cc
   src/rpc/grpc_comet_gateway.cc
   src/rpc/comet_service.cc
+  src/services/node.cc
+  src/services/comet_main.cc
+  src/services/logic_main.cc
+  src/services/job_main.cc
 )
-target_link_libraries(roomcast_rpc PUBLIC roomcast_infra roomcast_proto)
+target_link_libraries(roomcast_services PUBLIC roomcast_infra roomcast_proto)
+
+# The cluster suite (tests/cluster): deploy/local-cluster.sh on free ports, then the protocol
+# suite through nginx and the fault tests. About 5-10 minutes; release builds only (under the
+# sanitizers the fleet of 6 instrumented processes does not fit the time budget).
+if((NOT DEFINED BUILD_TESTING OR BUILD_TESTING) AND NOT ROOMCAST_SANITIZE)
+  enable_testing()  # include(CTest) comes after this file in CMakeLists.txt
+  find_program(ROOMCAST_NODE node)
+  if(ROOMCAST_NODE)
+    add_test(NAME cluster
+      COMMAND ${ROOMCAST_NODE} --test --test-concurrency=1 --test-reporter=spec cluster/
+      WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+    set_tests_properties(cluster PROPERTIES LABELS cluster TIMEOUT 900 RUN_SERIAL ON
+      ENVIRONMENT "ROOMCAST_BIN=$<TARGET_FILE:roomcast>;KAFKA_MOCK=$<TARGET_FILE:roomcast-kafka-mock>")
+  endif()
+endif()

@@ -65,7 +65,7 @@ start_redis() {
   alive "$dir/redis.pid" && return 0
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no >/dev/null
-  wait_until 10 redis redis-cli -p "$port" ping
+  wait_until 10 redis redis-cli -p "$port" ping >/dev/null
 }
 
 start_mysql() {
@@ -81,7 +81,7 @@ start_mysql() {
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
     --log-error="$dir/mysqld.err" --skip-name-resolve --max-connections=500 \
     --innodb-buffer-pool-size=128M >/dev/null 2>&1 &
-  wait_until 30 mariadb mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping --silent
+  wait_until 30 mariadb mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping --silent >/dev/null 2>&1
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
 CREATE DATABASE IF NOT EXISTS roomcast CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 CREATE USER IF NOT EXISTS 'roomcast'@'127.0.0.1' IDENTIFIED BY '$pw';
@@ -116,6 +116,8 @@ ROOMCAST_KAFKA_BROKERS=$(cat "$D/kafka/bootstrap")
 ROOMCAST_ADMIN_TOKEN=$(secret admin_token)
 ROOMCAST_PASSWORD_COST=${PASSWORD_COST:-interactive}
 ROOMCAST_LOG_LEVEL=${LOG_LEVEL:-info}
+ROOMCAST_KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
+ROOMCAST_KAFKA_HEARTBEAT_MS=2000
 ROOMCAST_GRPC_LISTEN=127.0.0.1:0
 ROOMCAST_ADVERTISE_HOST=127.0.0.1
 EOF
@@ -126,6 +128,8 @@ start_node() {
   local role=$1 n=$2 id="$1-$2" dir="$D/nodes/$1-$2"
   mkdir -p "$dir"
   alive "$dir/pid" && return 1
+  touch "$dir/log"
+  wc -l <"$dir/log" >"$dir/log.start"  # where this run's output begins
   local args=("$role" --node-id "$id" --data-dir "$dir")
   case $role in
     comet) args+=(--listen "127.0.0.1:$(port_of "$id")") ;;
@@ -140,6 +144,29 @@ start_node() {
   ) &
   echo $! >"$dir/pid"
   return 0
+}
+
+# Waits until node ID listens on its public port; fails at once when it exits.
+wait_node() {
+  local id=$1 port; port=$(port_of "$1")
+  for _ in $(seq 600); do
+    listening "$port" && return 0
+    alive "$D/nodes/$id/pid" || die "$id exited: $(tail -5 "$D/nodes/$id/log")"
+    sleep 0.1
+  done
+  die "$id did not listen on $port within 60 s"
+}
+
+# Waits until a started job has joined the consumer group (partitions assigned).
+wait_job() {
+  local dir="$D/nodes/$1" from
+  from=$(($(cat "$dir/log.start") + 1))
+  for _ in $(seq 600); do
+    tail -n +"$from" "$dir/log" | grep -q "partitions assigned" && return 0
+    alive "$dir/pid" || die "$1 exited: $(tail -5 "$dir/log")"
+    sleep 0.1
+  done
+  die "$1 did not join the consumer group within 60 s"
 }
 
 write_nginx() {
@@ -197,14 +224,12 @@ cmd_up() {
   local started=()
   # Logics first: comets authenticate through them; the schema is created by the first one.
   for n in $(seq "$logics"); do start_node logic "$n" && started+=("logic-$n"); done
-  for n in $(seq "$logics"); do
-    wait_until 60 "logic-$n" listening "$(port_of "logic-$n")" ||
-      die "logic-$n failed: $(tail -5 "$D/nodes/logic-$n/log")"
-  done
+  for n in $(seq "$logics"); do wait_node "logic-$n"; done
   for n in $(seq "$jobs"); do start_node job "$n" && started+=("job-$n"); done
   for n in $(seq "$comets"); do start_node comet "$n" && started+=("comet-$n"); done
-  for n in $(seq "$comets"); do wait_until 30 "comet-$n" listening "$(port_of "comet-$n")"; done
+  for n in $(seq "$comets"); do wait_node "comet-$n"; done
   start_nginx
+  for id in "${started[@]}"; do [[ $id == job-* ]] && wait_job "$id"; done
   for id in "${started[@]}"; do
     alive "$D/nodes/$id/pid" || die "$id exited: $(tail -5 "$D/nodes/$id/log")"
   done

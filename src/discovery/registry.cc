@@ -11,7 +11,9 @@ std::string node_key(const std::string& role, const std::string& id) {
 }
 
 namespace {
-std::string index_key(const std::string& role) { return "rc:nodes:" + role; }
+std::string index_key(const std::string& role) {
+  return "rc:nodes:" + role;
+}
 
 std::vector<std::string> split_tabs(const std::string& s) {
   std::vector<std::string> out;
@@ -26,9 +28,14 @@ std::vector<std::string> split_tabs(const std::string& s) {
 }  // namespace
 
 Registry::Registry(RedisClient& redis, NodeInfo self, int ttl_ms, LoadFn load)
-    : redis_(redis), self_(std::move(self)), ttl_ms_(std::max(ttl_ms, 300)), load_(std::move(load)) {}
+    : redis_(redis),
+      self_(std::move(self)),
+      ttl_ms_(std::max(ttl_ms, 300)),
+      load_(std::move(load)) {}
 
-Registry::~Registry() { stop(); }
+Registry::~Registry() {
+  stop();
+}
 
 void Registry::beat() {
   int64_t load = load_ ? load_() : 0;
@@ -67,8 +74,8 @@ void Registry::stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   try {
-    redis_.pipeline({{"DEL", node_key(self_.role, self_.id)},
-                     {"SREM", index_key(self_.role), self_.id}});
+    redis_.pipeline(
+        {{"DEL", node_key(self_.role, self_.id)}, {"SREM", index_key(self_.role), self_.id}});
     spdlog::info("registry: {} {} deregistered", self_.role, self_.id);
   } catch (const std::exception& e) {
     spdlog::warn("registry: deregistration failed (the entry expires by itself): {}", e.what());
@@ -78,7 +85,9 @@ void Registry::stop() {
 Resolver::Resolver(RedisClient& redis, std::string role, int refresh_ms)
     : redis_(redis), role_(std::move(role)), refresh_ms_(std::max(refresh_ms, 50)) {}
 
-Resolver::~Resolver() { stop(); }
+Resolver::~Resolver() {
+  stop();
+}
 
 void Resolver::refresh() {
   auto ids = redis_.command({"SMEMBERS", index_key(role_)}).check();

@@ -6,13 +6,17 @@
 
 namespace roomcast {
 
-std::string room_route_key(const std::string& room_id) { return "rc:route:room:" + room_id; }
+std::string room_route_key(const std::string& room_id) {
+  return "rc:route:room:" + room_id;
+}
 std::string user_route_key(int64_t user_id) {
   return "rc:route:user:" + std::to_string(user_id);
 }
 
 namespace {
-std::string mark_key(const std::string& comet_id) { return "rc:route:mark:" + comet_id; }
+std::string mark_key(const std::string& comet_id) {
+  return "rc:route:mark:" + comet_id;
+}
 constexpr auto kMarkCheck = std::chrono::seconds(1);
 constexpr int kFullRoundEvery = 5;  // mark checks between full re-announcements
 }  // namespace
@@ -21,7 +25,9 @@ RedisPresence::RedisPresence(RedisClient& redis, std::string comet_id, const Com
                              int entry_ttl_ms)
     : redis_(redis), comet_id_(std::move(comet_id)), comet_(comet), ttl_ms_(entry_ttl_ms) {}
 
-RedisPresence::~RedisPresence() { stop(); }
+RedisPresence::~RedisPresence() {
+  stop();
+}
 
 void RedisPresence::announce(const std::vector<std::string>& keys) {
   if (keys.empty()) return;
@@ -43,7 +49,9 @@ void RedisPresence::rooms_subscribed(const std::vector<std::string>& room_ids) {
   announce(keys);
 }
 
-void RedisPresence::user_connected(int64_t user_id) { announce({user_route_key(user_id)}); }
+void RedisPresence::user_connected(int64_t user_id) {
+  announce({user_route_key(user_id)});
+}
 
 std::vector<std::string> RedisPresence::local_keys() const {
   std::vector<std::string> keys;

@@ -11,8 +11,8 @@ grpc::Status CometService::PushMsg(grpc::ServerContext*, const pb::PushMsgReques
   return grpc::Status::OK;
 }
 
-grpc::Status CometService::BroadcastRoom(grpc::ServerContext*,
-                                         const pb::BroadcastRoomRequest* req, pb::PushReply*) {
+grpc::Status CometService::BroadcastRoom(grpc::ServerContext*, const pb::BroadcastRoomRequest* req,
+                                         pb::PushReply*) {
   // Chat batches first, in request order: Job lists a room's batches in sequence order and the
   // loops keep the order of what is posted to them.
   for (auto& b : req->batches()) {

@@ -86,7 +86,9 @@ GrpcCometGateway::GrpcCometGateway(RedisClient& redis, Resolver& comets, Channel
                                    int window_ms)
     : redis_(redis), comets_(comets), channels_(channels), routes_(redis), window_ms_(window_ms) {}
 
-GrpcCometGateway::~GrpcCometGateway() { stop(); }
+GrpcCometGateway::~GrpcCometGateway() {
+  stop();
+}
 
 void GrpcCometGateway::start() {
   running_ = true;

@@ -94,16 +94,15 @@ void GrpcLogicClient::call(const char* what, bool idempotent, std::chrono::milli
     if (status.ok()) return;
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
       pb::ClientError err;
-      if (err.ParseFromString(status.error_details()))
-        throw ClientError(err.code(), err.message());
+      if (err.ParseFromString(status.error_details())) throw ClientError(err.code(), err.message());
       throw ClientError("BAD_REQUEST", status.error_message());
     }
     bool unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
     if (unavailable || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
       mark_bad(peer.id);
-    bool retry = idempotent ? (unavailable ||
-                               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
-                            : (unavailable && !was_ready);
+    bool retry = idempotent
+                     ? (unavailable || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+                     : (unavailable && !was_ready);
     spdlog::warn("logic client: {} on {} failed ({}: {}){}", what, peer.id,
                  static_cast<int>(status.error_code()), status.error_message(),
                  retry && i + 1 < kAttempts ? ", retrying" : "");
@@ -136,8 +135,8 @@ std::vector<RoomInfo> GrpcLogicClient::user_rooms(int64_t user_id) {
   return out;
 }
 
-RoomPage GrpcLogicClient::room_page(int64_t user_id, const std::string& room_id,
-                                    uint64_t after_seq, uint64_t before_seq, int limit) {
+RoomPage GrpcLogicClient::room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
+                                    uint64_t before_seq, int limit) {
   pb::HistoryRequest req;
   req.set_user_id(user_id);
   req.set_room_id(room_id);

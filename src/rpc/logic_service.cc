@@ -31,7 +31,9 @@ void set_room(pb::Room* out, const RoomInfo& r) {
   out->set_name(r.name);
 }
 
-User user_of(const pb::User& u) { return {u.id(), u.username()}; }
+User user_of(const pb::User& u) {
+  return {u.id(), u.username()};
+}
 
 }  // namespace
 
@@ -114,8 +116,8 @@ grpc::Status LogicService::Rooms(grpc::ServerContext*, const pb::RoomsRequest* r
 grpc::Status LogicService::Rest(grpc::ServerContext*, const pb::RestRequest* req,
                                 pb::RestReply* reply) {
   return guarded("Rest", [&] {
-    auto out = rest_.handle({req->method(), req->path(), req->body(), req->cookie(),
-                             req->authorization()});
+    auto out = rest_.handle(
+        {req->method(), req->path(), req->body(), req->cookie(), req->authorization()});
     reply->set_status(out.status);
     reply->set_body(out.body);
     for (auto& [name, value] : out.headers) {

@@ -1,0 +1,69 @@
+// `roomcast comet`: the gateway role. Holds WebSocket connections (the same Comet as
+// standalone), asks a Logic over gRPC for everything else, proxies /api/* to Logic, serves
+// pushes from Job over gRPC, and announces itself and its routes in Redis.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "comet/comet.h"
+#include "discovery/registry.h"
+#include "discovery/routing.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
+#include "rpc/comet_service.h"
+#include "rpc/grpc_logic_client.h"
+#include "services.h"
+#include "services/node.h"
+#include "web_root.h"
+
+namespace roomcast {
+
+int run_comet(const Config& config) {
+  SignalWaiter signals;
+  auto id = node_id(config, "comet");
+  RedisClient redis(redis_options(config));
+  Resolver logics(redis, "logic");
+  logics.start();
+  ChannelPool channels;
+  GrpcLogicClient logic(logics, channels, id);
+
+  IoPool loops(config.io_threads);
+  asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
+  Comet comet(loops, blocking, logic, config);
+  RedisPresence presence(redis, id, comet);
+  comet.set_presence_listener(&presence);
+  HttpServer http(
+      loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
+      find_web_root(config.web_root));
+  auto endpoint = http.listen(config.listen);
+  CometService service(comet);
+  auto rpc = start_grpc(config, {&service});
+  loops.start();
+  presence.start();
+  NodeInfo self{"comet", id, rpc.address, advertised(config, endpoint.port()), 0};
+  Registry registry(redis, self, config.registry_ttl_ms,
+                    [&comet] { return static_cast<int64_t>(comet.connection_count()); });
+  registry.start();
+  std::cout << "roomcast comet " << id << " listening on http://" << endpoint << " (gRPC "
+            << rpc.address << ")" << std::endl;
+
+  int sig = signals.wait();
+  spdlog::info("comet {}: signal {}, shutting down", id, sig);
+  // Leave the registry first so Job stops routing here, then close connections with 1001
+  // (clients reconnect to another comet and resume), then stop serving.
+  registry.stop();
+  http.stop_accepting();
+  comet.shutdown();
+  presence.stop();
+  rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let close frames go out
+  loops.stop();
+  loops.join();
+  blocking.join();
+  logics.stop();
+  spdlog::info("comet {}: stopped", id);
+  return 0;
+}
+
+}  // namespace roomcast

@@ -1,0 +1,50 @@
+// `roomcast job`: the consumer role. The same Job as standalone (sequencing, persistence,
+// dedup) over MySQL with the Redis history cache, fed by a Kafka consumer group, pushing to the
+// comets over gRPC. Offsets are committed only after a batch is persisted and pushed.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "discovery/registry.h"
+#include "job/job.h"
+#include "queue/kafka_queue.h"
+#include "rpc/grpc_comet_gateway.h"
+#include "services.h"
+#include "services/node.h"
+#include "store/cached_store.h"
+#include "store/mysql_store.h"
+
+namespace roomcast {
+
+int run_job(const Config& config) {
+  SignalWaiter signals;
+  auto id = node_id(config, "job");
+  RedisClient redis(redis_options(config));
+  MysqlPool pool(mysql_options(config));
+  MysqlStore mysql(pool);
+  CachedStore store(mysql, redis);
+  Resolver comets(redis, "comet");
+  comets.start();
+  ChannelPool channels;
+  GrpcCometGateway gateway(redis, comets, channels, config.job_batch_window_ms);
+  gateway.start();
+  Job job(store, gateway);
+  // Partitions that moved may have been written by another Job meanwhile: forget cached seqs.
+  KafkaConsumer consumer(config, [&job] { job.reset(); });
+  consumer.start([&job](std::span<const QueueRecord> batch) { job.handle_batch(batch); });
+  Registry registry(redis, {"job", id, "", "", 0}, config.registry_ttl_ms);
+  registry.start();
+  std::cout << "roomcast job " << id << " consuming " << config.kafka_topic << " as "
+            << config.kafka_group << std::endl;
+
+  int sig = signals.wait();
+  spdlog::info("job {}: signal {}, shutting down", id, sig);
+  registry.stop();
+  consumer.stop();  // finishes the batch in hand (persisted, pushed, committed)
+  gateway.stop();
+  comets.stop();
+  spdlog::info("job {}: stopped", id);
+  return 0;
+}
+
+}  // namespace roomcast

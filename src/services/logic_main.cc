@@ -1,0 +1,67 @@
+// `roomcast logic`: the business role. The same Logic as standalone over MySQL (with the Redis
+// history cache), Redis sessions and a Kafka producer; serves comets over gRPC and REST (the
+// API of PROTOCOL.md, including the admin push API) on its own listener behind the balancer.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "discovery/registry.h"
+#include "logic/logic.h"
+#include "logic/rest_api.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
+#include "queue/kafka_queue.h"
+#include "rpc/logic_service.h"
+#include "services.h"
+#include "services/node.h"
+#include "store/cached_store.h"
+#include "store/mysql_store.h"
+#include "store/redis_session_store.h"
+#include "web_root.h"
+
+namespace roomcast {
+
+int run_logic(const Config& config) {
+  SignalWaiter signals;
+  auto id = node_id(config, "logic");
+  RedisClient redis(redis_options(config));
+  MysqlPool pool(mysql_options(config));
+  MysqlStore mysql(pool);
+  CachedStore store(mysql, redis);
+  RedisSessionStore sessions(redis);
+  KafkaProducer producer(config);
+  Logic logic(config, store, sessions, producer);
+  logic.init_default_rooms();
+  RestApi rest(logic, config);
+
+  IoPool loops(std::max(1, config.io_threads == 0 ? 2 : config.io_threads));
+  asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
+  HttpServer http(
+      loops, blocking, nullptr, [&rest](const HttpRequest& r) { return rest.handle(r); },
+      find_web_root(config.web_root));
+  auto endpoint = http.listen(config.logic_http_listen);
+  LogicService service(logic, rest);
+  auto rpc = start_grpc(config, {&service});
+  loops.start();
+  NodeInfo self{"logic", id, rpc.address, advertised(config, endpoint.port()), 0};
+  Registry registry(redis, self, config.registry_ttl_ms);
+  registry.start();
+  std::cout << "roomcast logic " << id << " REST on http://" << endpoint << " (gRPC " << rpc.address
+            << ")" << std::endl;
+
+  int sig = signals.wait();
+  spdlog::info("logic {}: signal {}, shutting down", id, sig);
+  // Leave the registry first so comets pick another Logic, finish calls in flight, then let
+  // the producer deliver what it accepted.
+  registry.stop();
+  http.stop_accepting();
+  rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  loops.stop();
+  loops.join();
+  blocking.join();
+  spdlog::info("logic {}: stopped", id);
+  return 0;
+}
+
+}  // namespace roomcast

@@ -1,0 +1,93 @@
+#include "services/node.h"
+
+#include <arpa/inet.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <netdb.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "common/ids.h"
+#include "net/http_server.h"
+
+namespace roomcast {
+
+SignalWaiter::SignalWaiter() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int SignalWaiter::wait() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+std::string node_id(const Config& config, const std::string& role) {
+  return config.node_id.empty() ? role + "-" + random_hex(4) : config.node_id;
+}
+
+RedisOptions redis_options(const Config& config) {
+  auto o = RedisOptions::from_address(config.redis);
+  o.pool_max = std::max(4, config.blocking_threads + 4);
+  if (const char* pw = std::getenv("ROOMCAST_REDIS_PASSWORD")) o.password = pw;
+  return o;
+}
+
+MysqlOptions mysql_options(const Config& config) {
+  MysqlOptions o;
+  o.host = config.mysql_host;
+  o.port = config.mysql_port;
+  o.user = config.mysql_user;
+  o.password = config.mysql_password;
+  o.database = config.mysql_database;
+  o.pool_max = config.mysql_pool_max;
+  return o;
+}
+
+std::string advertised(const Config& config, unsigned short port) {
+  std::string host = config.advertise_host;
+  if (host == "auto") {
+    // Containers: the address this host name resolves to (the container's own IP).
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(name, nullptr, &hints, &found) != 0 || !found)
+      throw std::runtime_error(std::string("advertise_host=auto: cannot resolve ") + name);
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, ip, sizeof ip);
+    freeaddrinfo(found);
+    host = ip;
+  }
+  return host + ":" + std::to_string(port);
+}
+
+GrpcServer start_grpc(const Config& config, const std::vector<grpc::Service*>& services) {
+  auto [host, port] = split_host_port(config.grpc_listen);
+  grpc::ServerBuilder builder;
+  int bound = 0;
+  builder.AddListeningPort(host + ":" + std::to_string(port), grpc::InsecureServerCredentials(),
+                           &bound);
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  // Peers ping to notice a vanished node; allow it without calls in flight.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  for (auto* s : services) builder.RegisterService(s);
+  auto server = builder.BuildAndStart();
+  if (!server || bound == 0)
+    throw std::runtime_error("cannot listen for gRPC on " + config.grpc_listen);
+  return {std::move(server), advertised(config, static_cast<unsigned short>(bound))};
+}
+
+}  // namespace roomcast
