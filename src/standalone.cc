@@ -36,6 +36,8 @@ int run_standalone(const Config& config) {
   HttpServer http(loops, blocking, comet, [&rest](const HttpRequest& r) { return rest.handle(r); },
                   find_web_root(config.web_root));
 
+  // Pushes only append to the in-process queue: no reason to leave the I/O loop for them.
+  http.run_inline([](std::string_view path) { return path.starts_with("/api/push/"); });
   auto endpoint = http.listen(config.listen);
   loops.start();
   std::cout << "roomcast standalone listening on http://" << endpoint << " (data in "

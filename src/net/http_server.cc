@@ -183,7 +183,10 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
       try {
         // Capture by reference only: GCC 12 destroys by-value captures of a temporary lambda in a
         // co_await expression twice.
-        out = co_await run_blocking(blocking_, [this, &r] { return rest_(r); });
+        if (inline_ && inline_(r.path))
+          out = rest_(r);
+        else
+          out = co_await run_blocking(blocking_, [this, &r] { return rest_(r); });
       } catch (const std::exception& e) {
         spdlog::error("http: {} failed: {}", path, e.what());
         out = api_error(500, "INTERNAL", "internal error");

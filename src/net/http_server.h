@@ -29,6 +29,12 @@ class HttpServer {
   // Binds and starts accepting; returns the bound endpoint (port 0 picks a free port).
   asio::ip::tcp::endpoint listen(const std::string& host_port);
   void stop_accepting();
+  // Requests whose path matches are handled on the I/O loop instead of the blocking pool: for
+  // handlers that never block (the push API over the embedded queue), the two thread hand-offs
+  // cost more than the work.
+  void run_inline(std::function<bool(std::string_view path)> predicate) {
+    inline_ = std::move(predicate);
+  }
 
  private:
   asio::awaitable<void> accept_loop();
@@ -38,6 +44,7 @@ class HttpServer {
   asio::thread_pool& blocking_;
   Comet* comet_;
   RestHandler rest_;
+  std::function<bool(std::string_view)> inline_;
   std::string web_root_;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
 };

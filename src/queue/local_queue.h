@@ -2,6 +2,7 @@
 // worker thread that waits a short window so that a burst into a room becomes one batch.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -38,7 +39,7 @@ class LocalQueue final : public QueueProducer, public QueueConsumer {
   int batch_window_ms_;
   std::size_t batch_max_;
   Handler handler_;
-  std::size_t next_keyless_ = 0;
+  std::atomic<std::size_t> next_keyless_{0};  // spreads keyless records; produce() is concurrent
 };
 
 }  // namespace roomcast
