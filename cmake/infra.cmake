@@ -52,6 +52,7 @@ if(BUILD_TESTING)
     tests/infra/mysql_store_test.cc
     tests/infra/cached_store_test.cc
     tests/infra/kafka_test.cc
+    tests/infra/pipeline_test.cc
   )
   target_link_libraries(infra_tests PRIVATE roomcast_infra GTest::gtest_main)
   target_compile_definitions(infra_tests PRIVATE ROOMCAST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")

@@ -90,10 +90,10 @@ void ensure_kafka_topic(const KafkaOptions& o) {
       rd_kafka_NewTopic_new(o.topic.c_str(), o.partitions, o.replication_factor, err, sizeof err);
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(opts, 10000, err, sizeof err);
-  rd_kafka_AdminOptions_set_operation_timeout(opts, 10000, err, sizeof err);
+  rd_kafka_AdminOptions_set_request_timeout(opts, 5000, err, sizeof err);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, 5000, err, sizeof err);
   rd_kafka_CreateTopics(rk, &topic, 1, opts, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 15000);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 8000);
   std::string problem;
   if (!ev) {
     problem = "no answer";
@@ -261,7 +261,6 @@ KafkaConsumer::KafkaConsumer(KafkaOptions options, std::function<void()> on_assi
 
 KafkaConsumer::~KafkaConsumer() {
   stop();
-  consumer_->close();
 }
 
 void KafkaConsumer::start(Handler handler) {
@@ -276,6 +275,9 @@ void KafkaConsumer::start(Handler handler) {
 void KafkaConsumer::stop() {
   running_ = false;
   if (thread_.joinable()) thread_.join();
+  // Leave the group now rather than at destruction, so the partitions move to the other Jobs
+  // at once instead of after session.timeout.ms.
+  if (!closed_.exchange(true)) consumer_->close();
 }
 
 void KafkaConsumer::run() {

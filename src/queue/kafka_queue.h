@@ -86,7 +86,7 @@ class KafkaConsumer final : public QueueConsumer {
   ~KafkaConsumer() override;
 
   void start(Handler handler) override;
-  void stop() override;  // finishes the batch in hand, then leaves the group
+  void stop() override;  // finishes the batch in hand, then leaves the group (final)
 
  private:
   class Rebalance;
@@ -98,6 +98,7 @@ class KafkaConsumer final : public QueueConsumer {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Handler handler_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> closed_{false};
   std::atomic<uint64_t> generation_{0};  // bumped on every rebalance
   std::thread thread_;
 };
