@@ -77,11 +77,27 @@ start_mysql() {
       --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
       die "mariadb-install-db failed (see $dir/install.log)"
   fi
-  nohup mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
-    --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
-    --log-error="$dir/mysqld.err" --skip-name-resolve --max-connections=500 \
-    --innodb-buffer-pool-size=128M >/dev/null 2>&1 &
-  wait_until 30 mariadb mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping --silent >/dev/null 2>&1
+  # A server that was just stopped may still hold the data dir's locks for a moment: retry.
+  local attempt pid ok=0
+  for attempt in 1 2 3 4 5; do
+    nohup mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+      --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
+      --log-error="$dir/mysqld.err" --skip-name-resolve --max-connections=500 \
+      --innodb-buffer-pool-size=128M >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 600); do
+      if mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping --silent >/dev/null 2>&1; then
+        ok=1
+        break
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    ((ok)) && break
+    log "mariadbd did not start (attempt $attempt), retrying"
+    sleep 1
+  done
+  ((ok)) || die "mariadbd did not start (see $dir/mysqld.err)"
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
 CREATE DATABASE IF NOT EXISTS roomcast CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 CREATE USER IF NOT EXISTS 'roomcast'@'127.0.0.1' IDENTIFIED BY '$pw';

@@ -87,9 +87,12 @@ export async function startCluster({ comets = 2, logics = 2, jobs = 2, env = {} 
     },
     mysqlSocket() { return path.join(dir, 'mysql', 'mysqld.sock'); },
     async mysqlStop() {
+      const pid = Number(readFileSync(path.join(dir, 'mysql', 'mysqld.pid'), 'utf8'));
       await run('mariadb-admin', ['--no-defaults', `--socket=${cluster.mysqlSocket()}`, '-uroot', 'shutdown']);
-      const pidFile = path.join(dir, 'mysql', 'mysqld.pid');
-      for (let i = 0; i < 200 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 400; i++) {
+        try { process.kill(pid, 0); } catch { return; }
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     log(id) {
       const f = path.join(dir, 'nodes', id, 'log');

@@ -175,6 +175,40 @@ test('kill -9 of one Logic: sends keep working within seconds', async () => {
   await b.close();
 });
 
+test('kill -9 of one Comet: its clients reconnect to another and resume without loss', async () => {
+  const [ua, ub] = [await createUser(cluster.url, 'ca'), await createUser(cluster.url, 'cb')];
+  const a = await open(await cluster.cometWs('comet-1'), ua);
+  const b = await open(await cluster.cometWs('comet-2'), ub);
+  const room = await newRoom(a);
+  await join(b, room);
+  const tag = unique();
+  const before = await sendFlow(a, room, 10, 20, `${tag}-before`);
+  const seen = await b.waitLive(room, 10);
+  const lastId = seen.at(-1).id;
+  await cluster.kill('comet-2');
+  await b.closed;
+  const during = await sendFlow(a, room, 20, 20, `${tag}-during`);
+  await a.waitLive(room, 30);
+  // The client reconnects through nginx (comet-2 is dead, so it lands on a live comet).
+  const b2 = await open(cluster.wsUrl, ub);
+  const page = b2.hello.rooms.find((r) => r.id === room);
+  b2.send('clientResume', { rooms: [{ roomId: room, lastMessageId: lastId }] });
+  const resumed = await b2.next('serverRoomHistory', (p) => p.roomId === room && p.resume);
+  const after = await sendFlow(a, room, 5, 20, `${tag}-after`);
+  await b2.waitLive(room, 5);
+  const got = [
+    ...page.messages.filter((m) => seqOf(m.id) > seqOf(lastId)).reverse(),
+    ...resumed.messages.slice().reverse(),
+    ...b2.live(room),
+  ];
+  const expected = [...during, ...after];
+  assert.deepEqual(got.map((m) => m.clientId).sort(), [...expected].sort());
+  assert.equal(before.length + expected.length, 35);
+  await cluster.up();  // restarts comet-2
+  await a.close();
+  await b2.close();
+});
+
 test('Redis FLUSHALL: history still pages from MySQL and live delivery recovers', async () => {
   const u = await createUser(cluster.url, 'fl');
   const a = await open(await cluster.cometWs('comet-1'), u);
