@@ -117,6 +117,11 @@ void Resolver::refresh() {
   }
   std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
   std::lock_guard lock(mutex_);
+  auto now = std::chrono::steady_clock::now();
+  // An empty registry right after a full one means Redis lost its data (FLUSHALL, restart):
+  // the nodes re-register within one heartbeat, so keep the last list meanwhile.
+  if (live.empty() && !nodes_.empty() && now - last_seen_ < std::chrono::seconds(5)) return;
+  if (!live.empty()) last_seen_ = now;
   nodes_ = std::move(live);
 }
 

@@ -7,6 +7,7 @@
 //       rc:nodes:<role>     = SET of ids (members whose key expired are pruned by resolvers)
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -69,6 +70,7 @@ class Resolver {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::vector<NodeInfo> nodes_;
+  std::chrono::steady_clock::time_point last_seen_{};  // when the list was last non-empty
   std::thread thread_;
 };
 

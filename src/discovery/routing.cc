@@ -111,6 +111,21 @@ void RedisPresence::stop() {
   }
 }
 
+bool RouteTable::complete() {
+  // Longer than a comet needs to notice the loss (its mark check, 1 s) and re-announce.
+  constexpr auto kRebuildTime = std::chrono::seconds(5);
+  auto replies =
+      redis_.pipeline({{"SET", "rc:route:epoch", random_hex(8), "NX"}, {"GET", "rc:route:epoch"}});
+  auto now = std::chrono::steady_clock::now();
+  auto epoch = replies.at(1).check().string().value_or("");
+  if (epoch != epoch_) {
+    if (!epoch_.empty()) spdlog::warn("routing: routes were lost in Redis, sending to every comet");
+    epoch_ = epoch;
+    suspect_until_ = now + kRebuildTime;
+  }
+  return now >= suspect_until_;
+}
+
 std::vector<std::vector<std::string>> RouteTable::read(const std::vector<std::string>& keys) {
   std::vector<std::vector<std::string>> out(keys.size());
   if (keys.empty()) return out;

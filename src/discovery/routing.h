@@ -8,6 +8,7 @@
 //       empty) the comet re-announces everything at once instead of waiting for the next round.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -55,6 +56,11 @@ class RedisPresence final : public PresenceListener {
 class RouteTable {
  public:
   explicit RouteTable(RedisClient& redis) : redis_(redis) {}
+  // False while the routes may be incomplete: Redis lost its data (FLUSHALL, restart without
+  // persistence) less than kRebuildTime ago, so comets are still re-announcing. Detected by an
+  // epoch key that whoever finds it missing recreates with a new value. Callers then send to
+  // every live comet instead (comets drop what no local connection wants).
+  bool complete();
   // For each room / user, the comet ids with a live entry. One round trip.
   std::vector<std::vector<std::string>> rooms(const std::vector<std::string>& room_ids);
   std::vector<std::vector<std::string>> users(const std::vector<int64_t>& user_ids);
@@ -62,6 +68,8 @@ class RouteTable {
  private:
   std::vector<std::vector<std::string>> read(const std::vector<std::string>& keys);
   RedisClient& redis_;
+  std::string epoch_;  // the epoch of the routes last seen
+  std::chrono::steady_clock::time_point suspect_until_{};
 };
 
 std::string room_route_key(const std::string& room_id);

@@ -212,6 +212,13 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
     try {
       room_routes = routes_.rooms(rooms);
       user_routes = routes_.users(users);
+      if (!routes_.complete()) {
+        // Routes are being rebuilt after Redis lost them: every live comet gets everything.
+        std::vector<std::string> all;
+        for (auto& n : comets_.nodes()) all.push_back(n.id);
+        for (auto& r : room_routes) r = all;
+        for (auto& r : user_routes) r = all;
+      }
       break;
     } catch (const std::exception& e) {
       if (attempt >= 20) {

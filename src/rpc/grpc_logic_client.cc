@@ -44,8 +44,14 @@ void GrpcLogicClient::mark_bad(const std::string& id) {
 
 GrpcLogicClient::Peer GrpcLogicClient::pick(int attempt) {
   auto nodes = logics_.nodes();
-  if (nodes.empty()) {
-    logics_.refresh();  // just started, or every Logic restarted: ask the registry now
+  // Just started, or every Logic is restarting: ask the registry again for a moment.
+  for (int i = 0; nodes.empty() && i < 10; ++i) {
+    if (i > 0) std::this_thread::sleep_for(200ms);
+    try {
+      logics_.refresh();
+    } catch (const std::exception& e) {
+      spdlog::warn("logic client: registry unreadable: {}", e.what());
+    }
     nodes = logics_.nodes();
   }
   if (nodes.empty()) throw std::runtime_error("no Logic node is registered");

@@ -314,3 +314,43 @@ test('MariaDB restarted under load: no accepted message lost', async () => {
   await a.close();
   await b.close();
 });
+
+test('latency and throughput across comets (measurement)', async () => {
+  const rooms = 10;
+  const perRoom = 100;
+  const pairs = [];
+  for (let i = 0; i < rooms; i++) {
+    const [us, ur] = [await createUser(cluster.url, 'ps'), await createUser(cluster.url, 'pr')];
+    const s = await open(await cluster.cometWs('comet-1'), us);
+    const r = await open(await cluster.cometWs('comet-2'), ur);
+    const room = await newRoom(s);
+    await join(r, room);
+    pairs.push({ s, r, room, sentAt: new Map() });
+  }
+  const latencies = [];
+  for (const p of pairs) {
+    p.r.ws.on('message', (d) => {
+      const ev = JSON.parse(d.toString());
+      if (ev.type !== 'serverMessages' || ev.payload.roomId !== p.room) return;
+      for (const m of ev.payload.messages) latencies.push(Date.now() - p.sentAt.get(m.clientId));
+    });
+  }
+  const start = Date.now();
+  for (const p of pairs) {
+    for (let i = 0; i < perRoom; i++) {
+      p.sentAt.set(`m${i}`, Date.now());
+      p.s.send('clientMessages', { roomId: p.room, messages: [{ content: `load ${i}`, clientId: `m${i}` }] });
+    }
+  }
+  for (const p of pairs) await p.r.waitLive(p.room, perRoom, 60000);
+  const seconds = (Date.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))];
+  console.log(`# ${rooms * perRoom} messages (${rooms} rooms, comet-1 -> comet-2) in ${seconds.toFixed(2)} s: ` +
+    `${Math.round((rooms * perRoom) / seconds)} msg/s, send->receive p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.at(-1)} ms`);
+  for (const p of pairs) {
+    assertInOrderOnce(p.r.live(p.room), 'load');
+    await p.s.close();
+    await p.r.close();
+  }
+});
