@@ -154,7 +154,12 @@ void GrpcCometGateway::run() {
     queue_.clear();
     lock.unlock();
     auto n = items.size();
-    deliver(std::move(items));
+    try {
+      deliver(std::move(items));
+    } catch (const std::exception& e) {
+      // Never let the flusher die: Job would wait in flush() forever.
+      spdlog::error("job: push round failed: {}", e.what());
+    }
     lock.lock();
     delivered_ += n;
     done_.notify_all();
