@@ -415,26 +415,51 @@ void WsSession::send_control(Frame frame) {
 }
 
 void WsSession::write_next() {
-  write_buffers_.clear();
-  std::size_t bytes = 0;
-  in_flight_ = 0;
-  for (std::size_t i = out_head_; i < out_.size() && in_flight_ < kMaxGather && bytes < kMaxGatherBytes; ++i) {
-    write_buffers_.push_back(asio::buffer(*out_[i]));
-    bytes += out_[i]->size();
-    ++in_flight_;
+  while (out_head_ < out_.size()) {
+    write_buffers_.clear();
+    std::size_t bytes = 0;
+    in_flight_ = 0;
+    for (std::size_t i = out_head_;
+         i < out_.size() && in_flight_ < kMaxGather && bytes < kMaxGatherBytes; ++i) {
+      write_buffers_.push_back(asio::buffer(*out_[i]));
+      bytes += out_[i]->size();
+      ++in_flight_;
+    }
+    // The socket is non-blocking: try the write right here. Usually the kernel takes it all,
+    // and a delivery then costs one sendmsg and no asynchronous operation at all.
+    boost::system::error_code ec;
+    std::size_t n = socket_.write_some(write_buffers_, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      n = 0;
+    } else if (ec) {
+      close_socket();
+      return;
+    }
+    if (n == bytes) {
+      release_written(in_flight_);
+      continue;
+    }
+    // Partial: retire the frames fully written, then let Asio finish the rest.
+    std::size_t done = 0;
+    while (n >= out_[out_head_ + done]->size()) n -= out_[out_head_ + done++]->size();
+    release_written(done);
+    in_flight_ -= done;
+    write_buffers_.erase(write_buffers_.begin(), write_buffers_.begin() + static_cast<long>(done));
+    write_buffers_.front() += n;
+    writing_ = true;
+    asio::async_write(socket_, write_buffers_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        self->on_written(ec);
+                      });
+    return;
   }
-  writing_ = true;
-  asio::async_write(socket_, write_buffers_,
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                      self->on_written(ec);
-                    });
+  in_flight_ = 0;
+  if (close_after_write_) close_socket();
 }
 
-void WsSession::on_written(boost::system::error_code ec) {
-  writing_ = false;
-  for (std::size_t i = 0; i < in_flight_; ++i) out_bytes_ -= out_[out_head_ + i]->size();
-  out_head_ += in_flight_;
-  in_flight_ = 0;
+void WsSession::release_written(std::size_t frames) {
+  for (std::size_t i = 0; i < frames; ++i) out_bytes_ -= out_[out_head_ + i]->size();
+  out_head_ += frames;
   if (out_head_ == out_.size()) {
     out_.clear();
     out_head_ = 0;
@@ -443,15 +468,17 @@ void WsSession::on_written(boost::system::error_code ec) {
     out_.erase(out_.begin(), out_.begin() + static_cast<long>(out_head_));
     out_head_ = 0;
   }
+}
+
+void WsSession::on_written(boost::system::error_code ec) {
+  writing_ = false;
+  release_written(in_flight_);
+  in_flight_ = 0;
   if (ec) {
     close_socket();
     return;
   }
-  if (out_head_ < out_.size()) {
-    write_next();
-  } else if (close_after_write_) {
-    close_socket();
-  }
+  write_next();
 }
 
 void WsSession::close(uint16_t code, const char* reason) {

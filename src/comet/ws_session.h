@@ -76,6 +76,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void send_control(Frame frame);
   void write_next();
   void on_written(boost::system::error_code ec);
+  void release_written(std::size_t frames);
   void close_socket();
   bool take_tokens(double n);
   void unregister();
@@ -89,7 +90,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool registered_ = false;
   std::unordered_map<std::string, RoomState> rooms_;
 
-  std::vector<Frame> out_;  // queued frames; [out_head_, out_head_ + in_flight_) are being written
+  // Queued frames; [out_head_, out_head_ + in_flight_) are being written asynchronously.
+  std::vector<Frame> out_;
   std::size_t out_head_ = 0;
   std::size_t in_flight_ = 0;
   std::size_t out_bytes_ = 0;
