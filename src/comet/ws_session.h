@@ -16,12 +16,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "comet/client_events.h"
 #include "comet/comet.h"
 #include "comet/ws_codec.h"
+#include "common/flat_map.h"
 
 namespace roomcast {
 
@@ -88,7 +88,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   WsFrameParser parser_;
   User user_;
   bool registered_ = false;
-  std::unordered_map<std::string, RoomState> rooms_;
+  FlatMap<std::string, RoomState> rooms_;
 
   // Queued frames; [out_head_, out_head_ + in_flight_) are being written asynchronously.
   std::vector<Frame> out_;

@@ -30,3 +30,19 @@ TEST(Validation, AccountRules) {
   EXPECT_FALSE(valid_password(std::string(101, 'p')));
   EXPECT_EQ(fold_case("MiXeD@Example.COM"), "mixed@example.com");
 }
+
+#include "common/flat_map.h"
+
+TEST(FlatMap, BehavesLikeAMap) {
+  FlatMap<std::string, int> m;
+  m["a"] = 1;
+  m["b"] = 2;
+  m["a"] += 10;
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.find("a")->second, 11);
+  EXPECT_EQ(m.count("c"), 0u);
+  EXPECT_EQ(m.erase("a"), 1u);
+  EXPECT_EQ(m.erase("a"), 0u);
+  EXPECT_EQ(m.find("a"), m.end());
+  EXPECT_EQ(m.begin()->first, "b");
+}

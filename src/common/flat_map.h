@@ -1,0 +1,45 @@
+// A map kept in one vector, for the few entries a connection holds (its rooms): one allocation
+// instead of a node per entry and a bucket array, and a linear scan that beats hashing at this
+// size. The subset of std::unordered_map's interface that callers use.
+#pragma once
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace roomcast {
+
+template <class Key, class Value>
+class FlatMap {
+ public:
+  using value_type = std::pair<Key, Value>;
+  using iterator = typename std::vector<value_type>::iterator;
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  iterator find(const Key& key) {
+    return std::find_if(items_.begin(), items_.end(), [&](auto& kv) { return kv.first == key; });
+  }
+  std::size_t count(const Key& key) { return find(key) == end() ? 0 : 1; }
+  Value& operator[](const Key& key) {
+    auto it = find(key);
+    if (it != end()) return it->second;
+    return items_.emplace_back(key, Value{}).second;
+  }
+  std::size_t erase(const Key& key) {
+    auto it = find(key);
+    if (it == end()) return 0;
+    items_.erase(it);
+    return 1;
+  }
+  void clear() {
+    items_.clear();
+    items_.shrink_to_fit();
+  }
+  std::size_t size() const { return items_.size(); }
+
+ private:
+  std::vector<value_type> items_;
+};
+
+}  // namespace roomcast
