@@ -132,6 +132,20 @@ void Comet::push_room_event(const std::string& room_id, std::shared_ptr<const st
   }
 }
 
+void Comet::push_room_events(const std::string& room_id,
+                             const std::vector<std::shared_ptr<const std::string>>& events) {
+  if (events.size() == 1) return push_room_event(room_id, events.front());
+  auto frames = std::make_shared<std::vector<Frame>>();
+  for (auto& e : events) frames->push_back(make_text_frame(*e));
+  for (auto& shard : shards_) {
+    asio::post(shard->ctx, [room_id, frames, &shard = *shard] {
+      auto it = shard.rooms.find(room_id);
+      if (it == shard.rooms.end()) return;
+      for (auto* s : it->second) s->send_many(*frames);
+    });
+  }
+}
+
 void Comet::push_users_event(const std::vector<int64_t>& user_ids,
                              std::shared_ptr<const std::string> json) {
   auto event = make_text_frame(*json);

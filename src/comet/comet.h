@@ -62,6 +62,8 @@ class Comet final : public CometGateway {
   void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;
   void push_room_event(const std::string& room_id,
                        std::shared_ptr<const std::string> event) override;
+  void push_room_events(const std::string& room_id,
+                        const std::vector<std::shared_ptr<const std::string>>& events) override;
   void push_users_event(const std::vector<int64_t>& user_ids,
                         std::shared_ptr<const std::string> event) override;
   void broadcast_event(std::shared_ptr<const std::string> event) override;

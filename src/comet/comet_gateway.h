@@ -26,6 +26,12 @@ class CometGateway {
   virtual void push_room_messages(std::shared_ptr<const RoomMessages> batch) = 0;
   virtual void push_room_event(const std::string& room_id,
                                std::shared_ptr<const std::string> event) = 0;
+  // Several events for one room, in order: a gateway that can (Comet) queues them together so
+  // each connection writes them in one system call. Defaults to one push each.
+  virtual void push_room_events(const std::string& room_id,
+                                const std::vector<std::shared_ptr<const std::string>>& events) {
+    for (auto& e : events) push_room_event(room_id, e);
+  }
   virtual void push_users_event(const std::vector<int64_t>& user_ids,
                                 std::shared_ptr<const std::string> event) = 0;
   virtual void broadcast_event(std::shared_ptr<const std::string> event) = 0;

@@ -406,6 +406,22 @@ void WsSession::send(Frame frame) {
   send_control(std::move(frame));
 }
 
+void WsSession::send_many(const std::vector<Frame>& frames) {
+  if (closing_) return;
+  const auto& limits = comet_.config().limits;
+  std::size_t bytes = 0;
+  for (auto& f : frames) bytes += f->size();
+  if (out_.size() - out_head_ + frames.size() > limits.outbound_max_events ||
+      out_bytes_ + bytes > limits.outbound_max_bytes) {
+    close(1013, "outbound queue full; resume later");
+    return;
+  }
+  if (!socket_.is_open()) return;
+  out_bytes_ += bytes;
+  out_.insert(out_.end(), frames.begin(), frames.end());
+  if (!writing_) write_next();
+}
+
 // Queues a frame regardless of the limits (pongs, pings, close frames).
 void WsSession::send_control(Frame frame) {
   if (!socket_.is_open()) return;

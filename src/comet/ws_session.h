@@ -36,6 +36,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Pushes, called on this session's loop. Frames are complete and shared.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
   void send(Frame frame);
+  // Queues all, then writes them together (one gathered write when the socket allows).
+  void send_many(const std::vector<Frame>& frames);
   // Starts the closing handshake with `code` unless already closing; queued output is dropped.
   void close(uint16_t code, const char* reason);
   // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <unordered_set>
 
@@ -78,13 +79,21 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
     }
   }
 
+  // Room pushes are grouped per room (in order) so a burst goes out as one write per connection.
+  std::vector<std::pair<std::string, std::vector<std::shared_ptr<const std::string>>>> room_pushes;
   for (auto& r : batch) {
     if (r.type == QueueRecord::Type::kChat) continue;
     auto event = std::make_shared<const std::string>(r.body);
     if (r.type == QueueRecord::Type::kUsers) comets_.push_users_event(r.user_ids, event);
-    if (r.type == QueueRecord::Type::kRoom) comets_.push_room_event(r.room_id, event);
     if (r.type == QueueRecord::Type::kBroadcast) comets_.broadcast_event(event);
+    if (r.type == QueueRecord::Type::kRoom) {
+      auto it = std::find_if(room_pushes.begin(), room_pushes.end(),
+                             [&](auto& p) { return p.first == r.room_id; });
+      if (it == room_pushes.end()) it = room_pushes.insert(room_pushes.end(), {r.room_id, {}});
+      it->second.push_back(std::move(event));
+    }
   }
+  for (auto& [room, events] : room_pushes) comets_.push_room_events(room, events);
   comets_.flush();  // the batch is done (and committed) only once its pushes are out
 }
 

@@ -270,6 +270,13 @@ test('server push API: token required; users, room and broadcast pushes arrive',
   r = await api(server.url, '/api/push/room', { token: TOKEN, body: { roomId: room, op: 8, body: [1, 2] } });
   assert.equal(r.status, 200);
   assert.deepEqual(await d1.next('serverPush'), { op: 8, body: [1, 2] });
+  // A burst of room pushes (grouped per room by Job) arrives complete and exactly once.
+  await Promise.all(Array.from({ length: 50 }, (_, n) =>
+    api(server.url, '/api/push/room', { token: TOKEN, body: { roomId: room, op: 10, body: { n } } })));
+  for (let i = 0; i < 50; i++) await d1.next('serverPush', (p) => p.op === 10);
+  await sleep(100);
+  const burst = d1.events.filter((e) => e.type === 'serverPush' && e.payload.op === 10).map((e) => e.payload.body.n);
+  assert.deepEqual([...burst].sort((x, y) => x - y), Array.from({ length: 50 }, (_, n) => n));
   r = await api(server.url, '/api/push/broadcast', { token: TOKEN, body: { op: 9, body: 'all' } });
   assert.equal(r.status, 200);
   assert.deepEqual(await other.next('serverPush'), { op: 9, body: 'all' });

@@ -43,6 +43,13 @@ class RecordingGateway : public CometGateway {
     std::lock_guard lock(mutex);
     events.push_back("room:" + room + ":" + *e);
   }
+  void push_room_events(const std::string& room,
+                        const std::vector<std::shared_ptr<const std::string>>& es) override {
+    std::string all;
+    for (auto& e : es) all += *e;
+    std::lock_guard lock(mutex);
+    events.push_back("room:" + room + ":" + all);
+  }
   void push_users_event(const std::vector<int64_t>& ids, std::shared_ptr<const std::string> e) override {
     std::lock_guard lock(mutex);
     events.push_back("users:" + std::to_string(ids.size()) + ":" + *e);
@@ -168,6 +175,12 @@ TEST_F(JobTest, RoutesPushRecords) {
   QueueRecord all;
   all.type = QueueRecord::Type::kBroadcast;
   all.body = "B";
-  job->handle_batch(std::vector<QueueRecord>{users, room, all});
-  EXPECT_EQ(gateway->events, (std::vector<std::string>{"users:2:U", "room:r:R", "all:B"}));
+  QueueRecord room2 = room;
+  room2.body = "S";
+  QueueRecord other = room;
+  other.room_id = "q";
+  job->handle_batch(std::vector<QueueRecord>{users, room, all, other, room2});
+  // Room pushes are grouped per room, in order, after the user and broadcast pushes.
+  EXPECT_EQ(gateway->events,
+            (std::vector<std::string>{"users:2:U", "all:B", "room:r:RS", "room:q:R"}));
 }
