@@ -188,9 +188,9 @@ bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>
       // The peer closes: echo its code, then drop the connection once that is written.
       closing_ = true;
       close_after_write_ = true;
-      uint16_t code = ev.close_code == 1005 ? 1000 : ev.close_code;
-      out_.resize(out_head_ + in_flight_);
-      send_control(make_close_frame(code, ""));
+      close_started_ = Clock::now();
+      drop_unsent();
+      send_control(make_close_frame(ev.close_code == 1005 ? 1000 : ev.close_code, ""));
     }
   }
   events.resize(keep);
@@ -501,10 +501,14 @@ void WsSession::close(uint16_t code, const char* reason) {
   if (closing_ || !socket_.is_open()) return;
   closing_ = true;
   close_started_ = Clock::now();
-  // Drop queued output, but not the frames being written.
+  drop_unsent();
+  send_control(make_close_frame(code, reason));
+}
+
+// Drops queued output, but not the frames being written.
+void WsSession::drop_unsent() {
   for (std::size_t i = out_head_ + in_flight_; i < out_.size(); ++i) out_bytes_ -= out_[i]->size();
   out_.resize(out_head_ + in_flight_);
-  send_control(make_close_frame(code, reason));
 }
 
 void WsSession::close_socket() {

@@ -80,6 +80,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void on_written(boost::system::error_code ec);
   void release_written(std::size_t frames);
   void close_socket();
+  void drop_unsent();
   bool take_tokens(double n);
   void unregister();
 
