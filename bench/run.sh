@@ -9,6 +9,8 @@
 #                     [--perf]   (perf record of each server: bench/out/srv/<target>-<scenario>/perf.txt)
 #                     [--nice N] (servers and client run under nice -n N, e.g. -5 on a busy machine)
 #
+# Targets: nchan, socketio, roomcast (standalone) and cluster (deploy/local-cluster.sh: nginx,
+#          2 comets, 2 logics, 2 jobs on the Kafka mock, MariaDB and Redis; meant for S4).
 # --short: 5,000 connections instead of 10,000/19,000, fewer rates, 3 s steps (a few minutes),
 #          and a scenario stops at p99 > 1 s instead of 250 ms (short runs share the machine).
 set -euo pipefail
@@ -103,7 +105,13 @@ wait_port() {  # port timeout_s
   done
   return 1
 }
+CLUSTER_RUNNING=""
 stop_server() {
+  if [ -n "$CLUSTER_RUNNING" ]; then
+    CLUSTER_DIR="$CLUSTER_RUNNING" bash "$ROOT/deploy/local-cluster.sh" down >/dev/null 2>&1 || true
+    CLUSTER_RUNNING=""; SERVER_PID=""; SERVER_PIDS=""
+    return 0
+  fi
   [ -n "$SERVER_PID" ] || return 0
   if kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -130,6 +138,19 @@ start_server() {  # target scenario
     socketio)
       (cd "$HERE/peers/socketio" && exec $NICECMD env PORT="$PORT" node server.js) > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
+    cluster)
+      # The whole distributed pipeline; CPU is summed over every comet, logic and job process.
+      if ! CLUSTER_DIR="$dir/cluster" PORT="$PORT" PASSWORD_COST=min ROOMCAST_BIN="$ROOMCAST_BIN" \
+          bash "$ROOT/deploy/local-cluster.sh" up > "$dir/stdout.log" 2>&1; then
+        echo "  cluster did not start; see $dir/stdout.log" | tee -a "$LOG"
+        CLUSTER_RUNNING="$dir/cluster"; stop_server
+        return 1
+      fi
+      CLUSTER_RUNNING="$dir/cluster"
+      SERVER_PIDS=$(CLUSTER_DIR="$dir/cluster" bash "$ROOT/deploy/local-cluster.sh" status |
+        awk '$1=="comet"||$1=="logic"||$1=="job"{print $3}' | paste -sd, -)
+      SERVER_PID=${SERVER_PIDS%%,*}
+      return 0 ;;
     roomcast)
       ROOMCAST_ADMIN_TOKEN="$TOKEN" ROOMCAST_PASSWORD_COST=min \
         $NICECMD "$ROOMCAST_BIN" standalone --listen "127.0.0.1:$PORT" --data-dir "$dir/data" > "$dir/stdout.log" 2>&1 &
@@ -153,7 +174,7 @@ run_scenario() {  # target scenario
     S1) args=(--conns "$S1_CONNS") ;;
     S2) args=(--conns "$S2_CONNS" --rates "$S2_RATES") ;;
     S3) args=(--conns "$S3_CONNS" --room-size "$ROOM_SIZE" --rates "$S3_RATES") ;;
-    S4) [ "$target" = roomcast ] || return 0
+    S4) [ "$target" = roomcast ] || [ "$target" = cluster ] || return 0
         args=(--conns "$S4_CONNS" --room-size "$ROOM_SIZE" --rates "$S4_RATES") ;;
   esac
   start_server "$target" "$scen" || return 0
@@ -164,7 +185,9 @@ run_scenario() {  # target scenario
     perf record -q -F 499 -g -p "$SERVER_PIDS" -o "$OUT/srv/$target-$scen/perf.data" >/dev/null 2>&1 &
     perf_pid=$!
   fi
- $NICECMD timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$target" --port "$PORT" --scenario "$scen" \
+  local client_target=$target name_args=()
+  if [ "$target" = cluster ]; then client_target=roomcast; name_args=(--name cluster); fi
+ $NICECMD timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$client_target" "${name_args[@]}" --port "$PORT" --scenario "$scen" \
     --server-pid "$SERVER_PIDS" --admin-token "$TOKEN" --step-secs "$STEP" --drain-secs "$DRAIN" \
     --idle-secs "$IDLE" --stop-p99-ms "$STOP_P99_MS" --out "$RESULTS" --label "$LABEL" "${args[@]}" \
     >> "$LOG" 2>&1 || rc=$?
@@ -184,7 +207,7 @@ run_scenario() {  # target scenario
 }
 
 for target in $TARGETS; do
-  if [ "$target" = roomcast ] && [ ! -x "$ROOMCAST_BIN" ]; then
+  if { [ "$target" = roomcast ] || [ "$target" = cluster ]; } && [ ! -x "$ROOMCAST_BIN" ]; then
     echo "skipping roomcast: $ROOMCAST_BIN not built" | tee -a "$LOG"
     continue
   fi
