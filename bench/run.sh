@@ -8,6 +8,7 @@
 #                     [--roomcast-bin PATH] [--nchan-workers N|auto] [--stop-p99-ms MS] [--no-report]
 #                     [--perf]   (perf record of each server: bench/out/srv/<target>-<scenario>/perf.txt)
 #                     [--nice N] (servers and client run under nice -n N, e.g. -5 on a busy machine)
+# Environment: BENCH_S{1..4}_CONNS, BENCH_S{2..4}_RATES, BENCH_STEP override the mode's sizes.
 #
 # Targets: nchan, socketio, roomcast (standalone) and cluster (deploy/local-cluster.sh: nginx,
 #          2 comets, 2 logics, 2 jobs on the Kafka mock, MariaDB and Redis; meant for S4).
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --stop-p99-ms) STOP_P99_MS="$2"; shift ;;
     --perf) PERF=1 ;;
     --nice) NICE="$2"; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -60,6 +61,12 @@ else
   S4_CONNS=10000; S4_RATES=100,200,500,1000,2000,5000,10000
   STEP=10; DRAIN=5; IDLE=3
 fi
+# Targeted runs may override any of these from the environment, e.g. S2_RATES=10,100 S2_CONNS=10000.
+S1_CONNS=${BENCH_S1_CONNS:-$S1_CONNS}
+S2_CONNS=${BENCH_S2_CONNS:-$S2_CONNS}; S2_RATES=${BENCH_S2_RATES:-$S2_RATES}
+S3_CONNS=${BENCH_S3_CONNS:-$S3_CONNS}; S3_RATES=${BENCH_S3_RATES:-$S3_RATES}
+S4_CONNS=${BENCH_S4_CONNS:-$S4_CONNS}; S4_RATES=${BENCH_S4_RATES:-$S4_RATES}
+STEP=${BENCH_STEP:-$STEP}
 ROOM_SIZE=10
 STOP_P99_MS=${STOP_P99_MS:-250}
 BENCH_TIMEOUT=900   # seconds, per scenario run

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <utility>
 
 #include "comet/ws_session.h"
 
@@ -111,62 +112,97 @@ void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room
 
 // Every push is framed once here and the frame shared by all recipients on all loops.
 void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
-  auto frame = make_text_frame(batch->event);
-  for (auto& shard : shards_) {
-    asio::post(shard->ctx, [batch, frame, &shard = *shard] {
-      auto it = shard.rooms.find(batch->room_id);
-      if (it == shard.rooms.end()) return;
-      for (auto* s : it->second) s->deliver_room_messages(batch, frame);
-    });
-  }
+  ShardPush p;
+  p.kind = ShardPush::Kind::kRoomMessages;
+  p.batch_frame = make_text_frame(batch->event);
+  p.batch = std::move(batch);
+  enqueue(p);
 }
 
 void Comet::push_room_event(const std::string& room_id, std::shared_ptr<const std::string> json) {
-  auto event = make_text_frame(*json);
-  for (auto& shard : shards_) {
-    asio::post(shard->ctx, [room_id, event, &shard = *shard] {
-      auto it = shard.rooms.find(room_id);
-      if (it == shard.rooms.end()) return;
-      for (auto* s : it->second) s->send(event);
-    });
-  }
+  push_room_events(room_id, {std::move(json)});
 }
 
 void Comet::push_room_events(const std::string& room_id,
                              const std::vector<std::shared_ptr<const std::string>>& events) {
-  if (events.size() == 1) return push_room_event(room_id, events.front());
   auto frames = std::make_shared<std::vector<Frame>>();
   for (auto& e : events) frames->push_back(make_text_frame(*e));
-  for (auto& shard : shards_) {
-    asio::post(shard->ctx, [room_id, frames, &shard = *shard] {
-      auto it = shard.rooms.find(room_id);
-      if (it == shard.rooms.end()) return;
-      for (auto* s : it->second) s->send_many(*frames);
-    });
-  }
+  ShardPush p;
+  p.kind = ShardPush::Kind::kRoomFrames;
+  p.room_id = room_id;
+  p.frames = std::move(frames);
+  enqueue(p);
 }
 
 void Comet::push_users_event(const std::vector<int64_t>& user_ids,
                              std::shared_ptr<const std::string> json) {
-  auto event = make_text_frame(*json);
-  for (auto& shard : shards_) {
-    asio::post(shard->ctx, [user_ids, event, &shard = *shard] {
-      for (auto id : user_ids) {
-        auto it = shard.users.find(id);
-        if (it == shard.users.end()) continue;
-        for (auto* s : it->second) s->send(event);
-      }
-    });
-  }
+  ShardPush p;
+  p.kind = ShardPush::Kind::kUsers;
+  p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(*json));
+  p.user_ids = std::make_shared<const std::vector<int64_t>>(user_ids);
+  enqueue(p);
 }
 
 void Comet::broadcast_event(std::shared_ptr<const std::string> json) {
-  auto event = make_text_frame(*json);
+  ShardPush p;
+  p.kind = ShardPush::Kind::kAll;
+  p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(*json));
+  enqueue(p);
+}
+
+void Comet::enqueue(const ShardPush& push) {
   for (auto& shard : shards_) {
-    asio::post(shard->ctx, [event, &shard = *shard] {
-      for (auto* s : shard.all) s->send(event);
-    });
+    bool post = false;
+    {
+      std::lock_guard lock(shard->inbox.mutex);
+      shard->inbox.pushes.push_back(push);
+      post = !std::exchange(shard->inbox.drain_posted, true);
+    }
+    if (post) asio::post(shard->ctx, [this, &shard = *shard] { drain(shard); });
   }
+}
+
+void Comet::drain(CometShard& shard) {
+  std::vector<ShardPush> pushes;
+  {
+    std::lock_guard lock(shard.inbox.mutex);
+    pushes.swap(shard.inbox.pushes);
+    shard.inbox.drain_posted = false;
+  }
+  // Sessions queue what they get here and write it all in one go below.
+  auto cork = [&shard](WsSession* s) {
+    if (s->cork()) shard.corked.push_back(s);
+    return s;
+  };
+  for (auto& p : pushes) {
+    switch (p.kind) {
+      case ShardPush::Kind::kRoomMessages: {
+        auto it = shard.rooms.find(p.batch->room_id);
+        if (it == shard.rooms.end()) break;
+        for (auto* s : it->second) cork(s)->deliver_room_messages(p.batch, p.batch_frame);
+        break;
+      }
+      case ShardPush::Kind::kRoomFrames: {
+        auto it = shard.rooms.find(p.room_id);
+        if (it == shard.rooms.end()) break;
+        for (auto* s : it->second) cork(s)->send_many(*p.frames);
+        break;
+      }
+      case ShardPush::Kind::kUsers:
+        for (auto id : *p.user_ids) {
+          auto it = shard.users.find(id);
+          if (it == shard.users.end()) continue;
+          for (auto* s : it->second) cork(s)->send_many(*p.frames);
+        }
+        break;
+      case ShardPush::Kind::kAll:
+        for (auto* s : shard.all) cork(s)->send_many(*p.frames);
+        break;
+    }
+  }
+  for (auto* s : shard.corked) s->uncork();
+  shard.corked.clear();
+  if (shard.corked.capacity() > 4096) shard.corked.shrink_to_fit();
 }
 
 void Comet::shutdown() {

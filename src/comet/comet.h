@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "comet/comet_gateway.h"
+#include "comet/shard_push.h"
 #include "common/config.h"
 #include "logic/logic_api.h"
 #include "net/io_pool.h"
@@ -45,6 +46,8 @@ struct CometShard {
   std::unordered_map<int64_t, std::vector<WsSession*>> users;
   std::vector<WsSession*> all;
   std::vector<char> scratch;  // every read on this loop goes through it (sessions keep none)
+  PushInbox inbox;             // pushes from other threads, delivered by drain()
+  std::vector<WsSession*> corked;  // sessions holding writes until the drain ends
 };
 
 class Comet final : public CometGateway {
@@ -95,6 +98,10 @@ class Comet final : public CometGateway {
 
  private:
   void schedule_sweep(CometShard& shard);
+  // Hands `push` to every loop; a loop with an empty inbox gets one drain posted.
+  void enqueue(const ShardPush& push);
+  // Delivers every push in the shard's inbox in order, each connection writing once at the end.
+  void drain(CometShard& shard);
 
   IoPool& loops_;
   asio::thread_pool& blocking_;

@@ -419,6 +419,11 @@ void WsSession::send_many(const std::vector<Frame>& frames) {
   if (!socket_.is_open()) return;
   out_bytes_ += bytes;
   out_.insert(out_.end(), frames.begin(), frames.end());
+  if (!writing_ && !corked_) write_next();
+}
+
+void WsSession::uncork() {
+  corked_ = false;
   if (!writing_) write_next();
 }
 
@@ -427,7 +432,7 @@ void WsSession::send_control(Frame frame) {
   if (!socket_.is_open()) return;
   out_bytes_ += frame->size();
   out_.push_back(std::move(frame));
-  if (!writing_) write_next();
+  if (!writing_ && !corked_) write_next();
 }
 
 void WsSession::write_next() {

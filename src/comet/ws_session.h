@@ -16,6 +16,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "comet/client_events.h"
@@ -38,6 +39,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void send(Frame frame);
   // Queues all, then writes them together (one gathered write when the socket allows).
   void send_many(const std::vector<Frame>& frames);
+  // While corked, queued frames wait; uncork() writes them in one gathered write. cork()
+  // returns false when the session was corked already.
+  bool cork() { return !std::exchange(corked_, true); }
+  void uncork();
   // Starts the closing handshake with `code` unless already closing; queued output is dropped.
   void close(uint16_t code, const char* reason);
   // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.
@@ -100,6 +105,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::size_t out_bytes_ = 0;
   boost::container::small_vector<asio::const_buffer, 2> write_buffers_;
   bool writing_ = false;
+  bool corked_ = false;
   bool closing_ = false;       // our close frame is queued or sent (or the peer's answered)
   bool close_after_write_ = false;  // the peer closed: drop TCP once our answer is out
 

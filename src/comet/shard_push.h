@@ -1,0 +1,35 @@
+// A push handed to one I/O loop. Pushes wait in the loop's inbox and are delivered together
+// by one drain, so while a loop is busy fanning out, the next pushes pile up and go out as one
+// gathered write per connection instead of one write each (batching that adds no delay when
+// the loop is idle).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "comet/comet_gateway.h"
+#include "comet/ws_codec.h"
+
+namespace roomcast {
+
+struct ShardPush {
+  enum class Kind { kRoomMessages, kRoomFrames, kUsers, kAll };
+  Kind kind = Kind::kRoomFrames;
+  std::shared_ptr<const RoomMessages> batch;  // kRoomMessages
+  Frame batch_frame;                          // kRoomMessages: `batch->event`, framed
+  std::string room_id;                        // kRoomFrames
+  std::shared_ptr<const std::vector<Frame>> frames;  // kRoomFrames, kUsers, kAll
+  std::shared_ptr<const std::vector<int64_t>> user_ids;  // kUsers
+};
+
+// Filled from any thread, drained on the loop. `drain_posted` keeps one drain in flight.
+struct PushInbox {
+  std::mutex mutex;
+  std::vector<ShardPush> pushes;
+  bool drain_posted = false;
+};
+
+}  // namespace roomcast
