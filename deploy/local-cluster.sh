@@ -31,9 +31,13 @@ die() { log "$*"; exit 1; }
 port_of() {
   local f="$D/ports/$1"
   if [[ -s "$f" ]]; then cat "$f"; return; fi
-  local p
+  # Below the kernel's ephemeral range: a port there may be the source port of some outgoing
+  # connection (a load test holds thousands), which a probe cannot see but bind() refuses.
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  ((low > 21000)) || low=50000
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % (low - 20000)))
     grep -qx "$p" "$D"/ports/* 2>/dev/null && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" >"$f"; echo "$p"; return; fi
   done
