@@ -83,6 +83,12 @@ GrpcServer start_grpc(const Config& config, const std::vector<grpc::Service*>& s
   // Peers ping to notice a vanished node; allow it without calls in flight.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // The synchronous server starts a thread when its pollers are all busy and ends it when more
+  // than MAX_POLLERS are idle: under steady load that churns threads (stacks, arenas, futexes).
+  // One completion queue and room for the threads a busy node needs keep them alive instead.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   for (auto* s : services) builder.RegisterService(s);
   auto server = builder.BuildAndStart();
   if (!server || bound == 0)
