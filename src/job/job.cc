@@ -37,15 +37,25 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
   std::unordered_set<std::string> keys_in_batch;
   std::vector<StoredMessage> to_persist;
 
+  // Keys accepted before (a client retry, or the queue redelivering after a crash), looked up
+  // for the whole batch at once.
+  std::vector<std::string> keys;
+  for (auto& r : batch)
+    if (r.type == QueueRecord::Type::kChat && keys_in_batch.insert(r.dedup_key).second)
+      keys.push_back(r.dedup_key);
+  std::unordered_map<std::string, StoredMessage> existing;
+  for (auto& m : store_.find_by_dedup_keys(keys)) existing.emplace(m.dedup_key, std::move(m));
+  keys_in_batch.clear();
+
   for (auto& r : batch) {
     if (r.type != QueueRecord::Type::kChat) continue;
     if (!rooms.count(r.room_id)) room_order.push_back(r.room_id);
     auto& work = rooms[r.room_id];
     if (!keys_in_batch.insert(r.dedup_key).second) continue;  // same key twice in one batch
-    if (auto existing = store_.find_by_dedup_key(r.dedup_key)) {
-      // Accepted before (a client retry, or the queue redelivering after a crash): push the
-      // stored message again instead of creating a second one; connections drop ids they saw.
-      work.repeated.push_back(std::move(*existing));
+    if (auto it = existing.find(r.dedup_key); it != existing.end()) {
+      // Push the stored message again instead of creating a second one; connections drop ids
+      // they saw.
+      work.repeated.push_back(std::move(it->second));
       continue;
     }
     StoredMessage m{r.room_id, 0,         r.sender_id,    r.sender_name, r.content,

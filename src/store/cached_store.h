@@ -64,6 +64,9 @@ class CachedStore final : public Store {
   std::optional<StoredMessage> find_by_dedup_key(const std::string& key) override {
     return inner_.find_by_dedup_key(key);
   }
+  std::vector<StoredMessage> find_by_dedup_keys(const std::vector<std::string>& keys) override {
+    return inner_.find_by_dedup_keys(keys);
+  }
   void append_messages(const std::vector<StoredMessage>& messages) override;
   std::vector<StoredMessage> messages_between(const std::string& room_id, uint64_t after_seq,
                                               uint64_t before_seq, int limit) override;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <unordered_set>
 
 #include "common/validation.h"
 
@@ -235,6 +236,44 @@ std::optional<StoredMessage> MysqlStore::find_by_dedup_key(const std::string& ke
             row[4].value_or(""), to_i64(row[5]), row[6].value_or(""), key};
     return std::nullopt;
   });
+}
+
+std::vector<StoredMessage> MysqlStore::find_by_dedup_keys(const std::vector<std::string>& keys) {
+  std::vector<StoredMessage> out;
+  if (keys.empty()) return out;
+  std::vector<std::string> hashes;
+  hashes.reserve(keys.size());
+  for (auto& k : keys) hashes.push_back(dedup_hash(k));
+  std::unordered_set<std::string_view> wanted(keys.begin(), keys.end());
+  // Chunks of a few fixed sizes (the last one padded with a repeated hash), so each connection
+  // prepares at most four statements however the batches vary.
+  constexpr std::size_t kSizes[] = {1, 8, 32, 128};
+  for (std::size_t at = 0; at < hashes.size();) {
+    std::size_t left = hashes.size() - at, n = kSizes[3];
+    for (auto size : kSizes)
+      if (size >= left) {
+        n = size;
+        break;
+      }
+    std::string sql =
+        "SELECT room_id, seq, user_id, username, content, timestamp_ms, client_id, dedup_key "
+        "FROM messages WHERE dedup_hash IN (?";
+    for (std::size_t i = 1; i < n; ++i) sql += ",?";
+    sql += ")";
+    std::vector<MysqlParam> params;
+    for (std::size_t i = 0; i < n; ++i)
+      params.emplace_back(std::string_view(hashes[at + std::min(i, left - 1)]));
+    auto rows = pool_.with_retry([&](MysqlConnection& c, int) { return c.execute(sql, params).rows; });
+    for (auto& row : rows) {
+      // A hash names its key almost surely; the key itself decides.
+      if (!row[7] || !wanted.count(*row[7])) continue;
+      out.push_back(StoredMessage{row[0].value_or(""), to_u64(row[1]), to_i64(row[2]),
+                                  row[3].value_or(""), row[4].value_or(""), to_i64(row[5]),
+                                  row[6].value_or(""), *row[7]});
+    }
+    at += std::min(n, left);
+  }
+  return out;
 }
 
 // One multi-row INSERT for `n` rows. Duplicates do not fail the statement (the no-op

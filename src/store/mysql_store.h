@@ -24,6 +24,7 @@ class MysqlStore final : public Store {
   void set_membership(int64_t user_id, const std::string& room_id, bool joined) override;
   uint64_t last_seq(const std::string& room_id) override;
   std::optional<StoredMessage> find_by_dedup_key(const std::string& key) override;
+  std::vector<StoredMessage> find_by_dedup_keys(const std::vector<std::string>& keys) override;
   // All or nothing, and idempotent: rows already stored with the same idempotency key at the same
   // place (a retry after a commit whose acknowledgement was lost) are accepted; a row whose key
   // or (room, seq) is taken by a different message fails the whole batch.

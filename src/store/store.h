@@ -74,6 +74,14 @@ class Store {
   virtual uint64_t last_seq(const std::string& room_id) = 0;
   // The already-accepted message with this idempotency key, if any.
   virtual std::optional<StoredMessage> find_by_dedup_key(const std::string& key) = 0;
+  // The already-accepted messages among `keys` (any order). A store with round trips to save
+  // answers in one; the default asks key by key.
+  virtual std::vector<StoredMessage> find_by_dedup_keys(const std::vector<std::string>& keys) {
+    std::vector<StoredMessage> out;
+    for (auto& k : keys)
+      if (auto m = find_by_dedup_key(k)) out.push_back(std::move(*m));
+    return out;
+  }
   // Inserts all rows in one transaction (all or nothing).
   virtual void append_messages(const std::vector<StoredMessage>& messages) = 0;
   // Messages with after_seq < seq < before_seq, newest first, at most `limit`.

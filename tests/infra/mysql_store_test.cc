@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "common/validation.h"
@@ -103,6 +104,22 @@ void store_semantics(Store& s) {
   EXPECT_EQ(found->room_id, r1);
   EXPECT_EQ(found->dedup_key, r1 + ":k7");
   EXPECT_FALSE(s.find_by_dedup_key(r1 + ":nope"));
+
+  // The batched lookup (Job's): chunks of 32 + 8 (padded), unknown keys skipped.
+  std::vector<std::string> keys;
+  for (int i = 1; i <= 37; ++i) keys.push_back(r1 + ":k" + std::to_string(i * 2 - 1));
+  keys.push_back(r1 + ":nope");
+  auto many = s.find_by_dedup_keys(keys);
+  ASSERT_EQ(many.size(), 35u);  // k1, k3, ..., k69 exist; k71, k73 and "nope" do not
+  std::set<uint64_t> seqs;
+  for (auto& m : many) {
+    EXPECT_EQ(m.dedup_key, r1 + ":k" + std::to_string(m.seq));
+    seqs.insert(m.seq);
+  }
+  EXPECT_EQ(seqs.size(), 35u);
+  EXPECT_EQ(*seqs.begin(), 1u);
+  EXPECT_EQ(*seqs.rbegin(), 69u);
+  EXPECT_TRUE(s.find_by_dedup_keys({}).empty());
 
   // All or nothing: a batch with one conflicting row stores nothing.
   std::vector<StoredMessage> bad = {msg(r1, 71, r1 + ":k71"), msg(r1, 72, r1 + ":k1")};
