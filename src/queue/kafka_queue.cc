@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 
 #include "common/config.h"
@@ -29,6 +30,12 @@ std::unique_ptr<RdKafka::Conf> base_conf(const KafkaOptions& o) {
   set(*conf, "log_level", "4");  // warnings and worse: the client logs every reconnect at info
   for (auto& [k, v] : o.extra) set(*conf, k, v);
   return conf;
+}
+
+// Sets key unless the operator's extra properties name it (those were applied already).
+void conf_set_default(RdKafka::Conf& conf, const std::string& key, const std::string& value,
+                      const std::map<std::string, std::string>& extra) {
+  if (!extra.count(key)) set(conf, key, value);
 }
 
 int env_int(const char* name, int fallback) {
@@ -251,6 +258,10 @@ KafkaConsumer::KafkaConsumer(KafkaOptions options, std::function<void()> on_assi
   set(*conf, "auto.offset.reset", "earliest");  // a new group starts at the beginning
   set(*conf, "session.timeout.ms", std::to_string(options_.session_timeout_ms));
   set(*conf, "heartbeat.interval.ms", std::to_string(options_.heartbeat_interval_ms));
+  // A fetch that finds nothing new waits this long at the broker; librdkafka's 500 ms default
+  // was most of a message's end-to-end time at chat rates (p50 274 ms at 100 msg/s, 17 ms with
+  // 10 ms). Set before the extra properties, so ROOMCAST_KAFKA_PROPS can still change it.
+  conf_set_default(*conf, "fetch.wait.max.ms", "10", options_.extra);
   std::string err;
   if (conf->set("rebalance_cb", rebalance_.get(), err) != RdKafka::Conf::CONF_OK)
     throw QueueError(err);
