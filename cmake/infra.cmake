@@ -59,5 +59,5 @@ if(BUILD_TESTING)
   add_test(NAME infra
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/infra/run.sh $<TARGET_FILE:infra_tests>
             $<TARGET_FILE:roomcast-kafka-mock>)
-  set_tests_properties(infra PROPERTIES TIMEOUT 300)
+  set_tests_properties(infra PROPERTIES TIMEOUT 300 LABELS infra)
 endif()

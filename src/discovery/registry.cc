@@ -31,7 +31,10 @@ Registry::Registry(RedisClient& redis, NodeInfo self, int ttl_ms, LoadFn load)
     : redis_(redis),
       self_(std::move(self)),
       ttl_ms_(std::max(ttl_ms, 300)),
-      load_(std::move(load)) {}
+      load_(std::move(load)),
+      // Three beats per TTL: one lost beat (a slow Redis) does not make the node look dead.
+      heartbeat_("registry: heartbeat failed", std::chrono::milliseconds(ttl_ms_ / 3),
+                 [this] { beat(); }) {}
 
 Registry::~Registry() {
   stop();
@@ -49,30 +52,11 @@ void Registry::start() {
   beat();  // fail loudly at startup if Redis is unreachable
   spdlog::info("registry: {} {} registered (grpc {}, public {})", self_.role, self_.id,
                self_.address, self_.public_address);
-  thread_ = std::thread([this] {
-    // Three beats per TTL: one lost beat (a slow Redis) does not make the node look dead.
-    auto period = std::chrono::milliseconds(ttl_ms_ / 3);
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
-      lock.unlock();
-      try {
-        beat();
-      } catch (const std::exception& e) {
-        spdlog::warn("registry: heartbeat failed: {}", e.what());
-      }
-      lock.lock();
-    }
-  });
+  heartbeat_.start();
 }
 
 void Registry::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!heartbeat_.stop()) return;
   try {
     redis_.pipeline(
         {{"DEL", node_key(self_.role, self_.id)}, {"SREM", index_key(self_.role), self_.id}});
@@ -83,7 +67,11 @@ void Registry::stop() {
 }
 
 Resolver::Resolver(RedisClient& redis, std::string role, int refresh_ms)
-    : redis_(redis), role_(std::move(role)), refresh_ms_(std::max(refresh_ms, 50)) {}
+    : redis_(redis),
+      role_(std::move(role)),
+      refresh_ms_(std::max(refresh_ms, 50)),
+      refresher_("resolver " + role_ + ": refresh failed", std::chrono::milliseconds(refresh_ms_),
+                 [this] { refresh(); }) {}
 
 Resolver::~Resolver() {
   stop();
@@ -131,29 +119,11 @@ void Resolver::start() {
   } catch (const std::exception& e) {
     spdlog::warn("resolver {}: first refresh failed: {}", role_, e.what());
   }
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::milliseconds(refresh_ms_),
-                           [this] { return stopping_; })) {
-      lock.unlock();
-      try {
-        refresh();
-      } catch (const std::exception& e) {
-        spdlog::warn("resolver {}: refresh failed: {}", role_, e.what());
-      }
-      lock.lock();
-    }
-  });
+  refresher_.start();
 }
 
 void Resolver::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  refresher_.stop();
 }
 
 std::vector<NodeInfo> Resolver::nodes() const {

@@ -8,14 +8,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/periodic_task.h"
 #include "store/redis_client.h"
 
 namespace roomcast {
@@ -43,10 +42,7 @@ class Registry {
   NodeInfo self_;
   int ttl_ms_;
   LoadFn load_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask heartbeat_;
 };
 
 // The live nodes of one role, refreshed in the background (every `refresh_ms`). Readers get a
@@ -66,12 +62,10 @@ class Resolver {
   RedisClient& redis_;
   std::string role_;
   int refresh_ms_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  mutable std::mutex mutex_;  // guards nodes_ and last_seen_
   std::vector<NodeInfo> nodes_;
   std::chrono::steady_clock::time_point last_seen_{};  // when the list was last non-empty
-  std::thread thread_;
+  PeriodicTask refresher_;
 };
 
 std::string node_key(const std::string& role, const std::string& id);

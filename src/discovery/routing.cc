@@ -23,7 +23,11 @@ constexpr int kFullRoundEvery = 5;  // mark checks between full re-announcements
 
 RedisPresence::RedisPresence(RedisClient& redis, std::string comet_id, const Comet& comet,
                              int entry_ttl_ms)
-    : redis_(redis), comet_id_(std::move(comet_id)), comet_(comet), ttl_ms_(entry_ttl_ms) {}
+    : redis_(redis),
+      comet_id_(std::move(comet_id)),
+      comet_(comet),
+      ttl_ms_(entry_ttl_ms),
+      checker_("presence: reconciliation failed", kMarkCheck, [this] { check(); }) {}
 
 RedisPresence::~RedisPresence() {
   stop();
@@ -71,36 +75,22 @@ void RedisPresence::reconcile() {
   redis_.command({"SET", mark_key(comet_id_), "1", "PX", std::to_string(ttl_ms_)}).check();
 }
 
+void RedisPresence::check() {
+  bool full = ++round_ % kFullRoundEvery == 0;
+  if (!full && redis_.command({"EXISTS", mark_key(comet_id_)}).integer == 0) {
+    spdlog::warn("presence: routes of {} vanished from Redis, re-announcing", comet_id_);
+    full = true;
+  }
+  if (full) reconcile();
+}
+
 void RedisPresence::start() {
   reconcile();
-  thread_ = std::thread([this] {
-    int round = 0;
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, kMarkCheck, [this] { return stopping_; })) {
-      lock.unlock();
-      try {
-        bool full = ++round % kFullRoundEvery == 0;
-        if (!full && redis_.command({"EXISTS", mark_key(comet_id_)}).integer == 0) {
-          spdlog::warn("presence: routes of {} vanished from Redis, re-announcing", comet_id_);
-          full = true;
-        }
-        if (full) reconcile();
-      } catch (const std::exception& e) {
-        spdlog::warn("presence: reconciliation failed: {}", e.what());
-      }
-      lock.lock();
-    }
-  });
+  checker_.start();
 }
 
 void RedisPresence::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!checker_.stop()) return;
   try {
     std::vector<RedisClient::Args> cmds;
     for (auto& k : local_keys()) cmds.push_back({"ZREM", k, comet_id_});

@@ -9,14 +9,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "comet/comet.h"
+#include "common/periodic_task.h"
 #include "store/redis_client.h"
 
 namespace roomcast {
@@ -39,16 +37,15 @@ class RedisPresence final : public PresenceListener {
  private:
   void announce(const std::vector<std::string>& keys);
   void reconcile();
+  void check();  // one tick of the background task: reconcile when due or when routes vanished
   std::vector<std::string> local_keys() const;
 
   RedisClient& redis_;
   std::string comet_id_;
   const Comet& comet_;
   int ttl_ms_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  int round_ = 0;  // touched only by the task's thread
+  PeriodicTask checker_;
 };
 
 // The Job side: reads routes (never cached: a room announced before a page read must receive
