@@ -1,7 +1,7 @@
 #include "comet/comet.h"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <future>
@@ -25,8 +25,8 @@ Comet::~Comet() {
 
 void Comet::schedule_sweep(CometShard& shard) {
   // Fine enough for the configured ping interval, never busier than needed.
-  auto interval = std::chrono::milliseconds(
-      std::clamp(config_.limits.ping_interval_ms / 4, 50, 1000));
+  auto interval =
+      std::chrono::milliseconds(std::clamp(config_.limits.ping_interval_ms / 4, 50, 1000));
   shard.sweep.expires_after(interval);
   shard.sweep.async_wait([this, &shard](boost::system::error_code ec) {
     if (ec) return;
@@ -39,8 +39,8 @@ void Comet::schedule_sweep(CometShard& shard) {
 void Comet::accept(asio::io_context& loop, asio::ip::tcp::socket socket,
                    boost::beast::http::request<boost::beast::http::string_body> request,
                    std::string leftover) {
-  auto session = std::make_shared<WsSession>(*this, shard_of(loop), std::move(socket),
-                                             std::move(leftover));
+  auto session =
+      std::make_shared<WsSession>(*this, shard_of(loop), std::move(socket), std::move(leftover));
   session->start(std::move(request));
 }
 
@@ -240,7 +240,6 @@ std::string origin_authority(std::string_view origin) {
   if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
   return with_port(rest, (scheme == "https" || scheme == "wss") ? "443" : "80");
 }
-
 
 }  // namespace
 

@@ -4,9 +4,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -45,8 +45,8 @@ struct CometShard {
   std::unordered_map<std::string, std::vector<WsSession*>> rooms;
   std::unordered_map<int64_t, std::vector<WsSession*>> users;
   std::vector<WsSession*> all;
-  std::vector<char> scratch;  // every read on this loop goes through it (sessions keep none)
-  PushInbox inbox;             // pushes from other threads, delivered by drain()
+  std::vector<char> scratch;       // every read on this loop goes through it (sessions keep none)
+  PushInbox inbox;                 // pushes from other threads, delivered by drain()
   std::vector<WsSession*> corked;  // sessions holding writes until the drain ends
 };
 

@@ -18,10 +18,10 @@ namespace roomcast {
 struct ShardPush {
   enum class Kind { kRoomMessages, kRoomFrames, kUsers, kAll };
   Kind kind = Kind::kRoomFrames;
-  std::shared_ptr<const RoomMessages> batch;  // kRoomMessages
-  Frame batch_frame;                          // kRoomMessages: `batch->event`, framed
-  std::string room_id;                        // kRoomFrames
-  std::shared_ptr<const std::vector<Frame>> frames;  // kRoomFrames, kUsers, kAll
+  std::shared_ptr<const RoomMessages> batch;             // kRoomMessages
+  Frame batch_frame;                                     // kRoomMessages: `batch->event`, framed
+  std::string room_id;                                   // kRoomFrames
+  std::shared_ptr<const std::vector<Frame>> frames;      // kRoomFrames, kUsers, kAll
   std::shared_ptr<const std::vector<int64_t>> user_ids;  // kUsers
 };
 

@@ -58,8 +58,8 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
       work.repeated.push_back(std::move(it->second));
       continue;
     }
-    StoredMessage m{r.room_id, 0,         r.sender_id,    r.sender_name, r.content,
-                    r.timestamp_ms,       r.client_id,    r.dedup_key};
+    StoredMessage m{r.room_id,      0,           r.sender_id, r.sender_name, r.content,
+                    r.timestamp_ms, r.client_id, r.dedup_key};
     work.fresh.push_back(std::move(m));
   }
   try {

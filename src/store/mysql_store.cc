@@ -263,7 +263,8 @@ std::vector<StoredMessage> MysqlStore::find_by_dedup_keys(const std::vector<std:
     std::vector<MysqlParam> params;
     for (std::size_t i = 0; i < n; ++i)
       params.emplace_back(std::string_view(hashes[at + std::min(i, left - 1)]));
-    auto rows = pool_.with_retry([&](MysqlConnection& c, int) { return c.execute(sql, params).rows; });
+    auto rows =
+        pool_.with_retry([&](MysqlConnection& c, int) { return c.execute(sql, params).rows; });
     for (auto& row : rows) {
       // A hash names its key almost surely; the key itself decides.
       if (!row[7] || !wanted.count(*row[7])) continue;
