@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <random>
 #include <thread>
@@ -130,6 +131,12 @@ std::string CachedStore::lock_key(const std::string& r) const {
 std::string CachedStore::room_key(const std::string& id) const {
   return options_.prefix + "room:" + id;
 }
+std::string CachedStore::membership_key(int64_t user_id) const {
+  return options_.prefix + "mem:" + std::to_string(user_id);
+}
+std::string CachedStore::membership_gen_key(int64_t user_id) const {
+  return options_.prefix + "memgen:" + std::to_string(user_id);
+}
 
 std::string CachedStore::ttl(std::chrono::milliseconds base) {
   std::uniform_real_distribution<double> d(1.0 - options_.jitter / 2, 1.0 + options_.jitter / 2);
@@ -137,7 +144,13 @@ std::string CachedStore::ttl(std::chrono::milliseconds base) {
 }
 
 CachedStore::Stats CachedStore::stats() const {
-  return {hits_.load(), misses_.load(), fills_.load(), room_hits_.load(), room_misses_.load()};
+  return {hits_.load(),
+          misses_.load(),
+          fills_.load(),
+          room_hits_.load(),
+          room_misses_.load(),
+          membership_hits_.load(),
+          membership_misses_.load()};
 }
 
 // ---- history ----
@@ -358,6 +371,84 @@ std::vector<RoomInfo> CachedStore::find_rooms(const std::vector<std::string>& id
   for (auto& f : found)
     if (f) out.push_back(std::move(*f));
   return out;
+}
+
+// ---- memberships ----
+
+namespace {
+// "<generation>\n" then "<room id length>:<room id><0|1>" per row, in the inner store's order.
+std::string encode_memberships(const std::string& generation,
+                               const std::vector<Store::Membership>& rows) {
+  std::string out = generation + "\n";
+  for (auto& m : rows) {
+    out += std::to_string(m.room_id.size()) + ":" + m.room_id;
+    out += m.joined ? '1' : '0';
+  }
+  return out;
+}
+
+// False when `bytes` is not tagged `generation` or is malformed.
+bool decode_memberships(const std::string& bytes, const std::string& generation,
+                        std::vector<Store::Membership>& out) {
+  auto nl = bytes.find('\n');
+  if (nl == std::string::npos || bytes.compare(0, nl, generation) != 0) return false;
+  std::size_t at = nl + 1;
+  while (at < bytes.size()) {
+    auto colon = bytes.find(':', at);
+    if (colon == std::string::npos) return false;
+    std::size_t len = 0;
+    auto [end, ec] = std::from_chars(bytes.data() + at, bytes.data() + colon, len);
+    if (ec != std::errc() || end != bytes.data() + colon || colon + 1 + len >= bytes.size())
+      return false;
+    out.push_back({bytes.substr(colon + 1, len), bytes[colon + 1 + len] == '1'});
+    at = colon + 2 + len;
+  }
+  return true;
+}
+}  // namespace
+
+std::vector<Store::Membership> CachedStore::memberships(int64_t user_id) {
+  std::string generation = "0";  // no generation key yet: nothing changed since it was lost
+  try {
+    auto r = redis_.command({"MGET", membership_key(user_id), membership_gen_key(user_id)}).check();
+    if (r.elements.size() == 2) {
+      if (auto g = r.elements[1].string()) generation = *g;
+      if (auto v = r.elements[0].string()) {
+        std::vector<Membership> rows;
+        if (decode_memberships(*v, generation, rows)) {
+          ++membership_hits_;
+          return rows;
+        }
+      }
+    }
+  } catch (const RedisError& e) {
+    spdlog::warn("membership cache unavailable: {}", e.what());
+    return inner_.memberships(user_id);
+  }
+  ++membership_misses_;
+  // Read after the generation: a change committed meanwhile bumps it, and this entry (tagged
+  // with the old one) is then never served.
+  auto rows = inner_.memberships(user_id);
+  try {
+    redis_.command({"SET", membership_key(user_id), encode_memberships(generation, rows), "PX",
+                    ttl(options_.membership_ttl)});
+  } catch (const RedisError& e) {
+    spdlog::warn("membership cache write failed: {}", e.what());
+  }
+  return rows;
+}
+
+void CachedStore::set_membership(int64_t user_id, const std::string& room_id, bool joined) {
+  inner_.set_membership(user_id, room_id, joined);
+  try {
+    // The generation outlives every entry tagged with it (a day vs. the entry TTL), so an expired
+    // generation can never make an old entry current again. A doubled bump is harmless.
+    redis_.pipeline({{"INCR", membership_gen_key(user_id)},
+                     {"PEXPIRE", membership_gen_key(user_id), "86400000"}},
+                    false);
+  } catch (const RedisError& e) {
+    spdlog::warn("membership cache invalidation failed (entry expires by itself): {}", e.what());
+  }
 }
 
 }  // namespace roomcast

@@ -12,6 +12,10 @@
 //    it, then read the database. A fill loses to a concurrent newer write: every append records
 //    the room's newest seq (a key that outlives the cache), and a fill older than that is dropped.
 //  - Expiry is jittered so rooms filled together do not all expire together (avalanche).
+//  - memberships(user) (Logic checks them on every post) are cached per user, tagged with a
+//    per-user generation that set_membership increments after the database write; an entry
+//    whose tag is not the current generation is a miss, so a fill that raced a change is never
+//    served. If Redis is unreachable during a change, the short TTL bounds the staleness.
 //  - find_room caches unknown ids too (short negative TTL) so lookups of ids that do not exist
 //    do not all reach the database (penetration); create/ensure overwrite the entry.
 // Redis failures never fail a call: reads fall back to the database, write-through failures
@@ -32,6 +36,7 @@ struct CachedStoreOptions {
   std::chrono::milliseconds history_ttl{3600 * 1000};
   std::chrono::milliseconds room_ttl{600 * 1000};
   std::chrono::milliseconds negative_ttl{10 * 1000};
+  std::chrono::milliseconds membership_ttl{60 * 1000};
   std::chrono::milliseconds fill_lock_ttl{3000};
   std::chrono::milliseconds fill_wait{200};  // how long a reader waits for another's fill
   double jitter = 0.2;                       // expiries are spread by ±jitter/2
@@ -54,12 +59,8 @@ class CachedStore final : public Store {
   bool create_room(const RoomInfo& room, int64_t creator) override;
   std::optional<RoomInfo> find_room(const std::string& id) override;
   std::vector<RoomInfo> find_rooms(const std::vector<std::string>& ids) override;
-  std::vector<Membership> memberships(int64_t user_id) override {
-    return inner_.memberships(user_id);
-  }
-  void set_membership(int64_t user_id, const std::string& room_id, bool joined) override {
-    inner_.set_membership(user_id, room_id, joined);
-  }
+  std::vector<Membership> memberships(int64_t user_id) override;
+  void set_membership(int64_t user_id, const std::string& room_id, bool joined) override;
   uint64_t last_seq(const std::string& room_id) override { return inner_.last_seq(room_id); }
   std::optional<StoredMessage> find_by_dedup_key(const std::string& key) override {
     return inner_.find_by_dedup_key(key);
@@ -73,7 +74,8 @@ class CachedStore final : public Store {
 
   // Counters for tests and metrics.
   struct Stats {
-    uint64_t history_hits = 0, history_misses = 0, fills = 0, room_hits = 0, room_misses = 0;
+    uint64_t history_hits = 0, history_misses = 0, fills = 0, room_hits = 0, room_misses = 0,
+             membership_hits = 0, membership_misses = 0;
   };
   Stats stats() const;
 
@@ -90,11 +92,14 @@ class CachedStore final : public Store {
   std::string last_key(const std::string& room) const;
   std::string lock_key(const std::string& room) const;
   std::string room_key(const std::string& id) const;
+  std::string membership_key(int64_t user_id) const;
+  std::string membership_gen_key(int64_t user_id) const;
 
   Store& inner_;
   RedisClient& redis_;
   CachedStoreOptions options_;
-  mutable std::atomic<uint64_t> hits_{0}, misses_{0}, fills_{0}, room_hits_{0}, room_misses_{0};
+  mutable std::atomic<uint64_t> hits_{0}, misses_{0}, fills_{0}, room_hits_{0}, room_misses_{0},
+      membership_hits_{0}, membership_misses_{0};
 };
 
 }  // namespace roomcast

@@ -153,5 +153,45 @@ TEST_F(CachedStoreTest, RoomsAndNegativeCaching) {
   EXPECT_EQ(rooms[0].id, room);
 }
 
+TEST_F(CachedStoreTest, MembershipsAreCachedAndEveryChangeIsSeenAtOnce) {
+  int64_t user = 900000 + static_cast<int64_t>(std::hash<std::string>{}(room) % 100000);
+  auto a = unique("ma"), b = unique("mb");
+  auto joined = [&](const std::vector<Store::Membership>& rows, const std::string& id) {
+    for (auto& m : rows)
+      if (m.room_id == id) return std::optional<bool>(m.joined);
+    return std::optional<bool>();
+  };
+  cached->set_membership(user, a, true);
+  EXPECT_EQ(joined(cached->memberships(user), a), true);
+  auto hits = cached->stats().membership_hits;
+  EXPECT_EQ(joined(cached->memberships(user), a), true);
+  EXPECT_EQ(cached->stats().membership_hits, hits + 1) << "the second read comes from Redis";
+
+  // A change through this store is seen by the next read.
+  cached->set_membership(user, a, false);
+  cached->set_membership(user, b, true);
+  auto rows = cached->memberships(user);
+  EXPECT_EQ(joined(rows, a), false);
+  EXPECT_EQ(joined(rows, b), true);
+
+  // A change made elsewhere (another Logic: database write, then the generation bump) wins over
+  // an entry filled before it, even though that entry has not expired.
+  mysql->set_membership(user, b, false);
+  EXPECT_EQ(joined(cached->memberships(user), b), true) << "not bumped yet: the cached entry";
+  redis->command({"INCR", "rc:memgen:" + std::to_string(user)}).check();
+  EXPECT_EQ(joined(cached->memberships(user), b), false);
+
+  // Room ids with the encoding's separators survive the round trip; FLUSHALL loses nothing.
+  auto odd = a + ":1\n0";
+  cached->set_membership(user, odd, true);
+  cached->memberships(user);
+  EXPECT_EQ(joined(cached->memberships(user), odd), true);
+  redis->command({"FLUSHALL"}).check();
+  rows = cached->memberships(user);
+  EXPECT_EQ(joined(rows, odd), true);
+  EXPECT_EQ(joined(rows, a), false);
+  EXPECT_EQ(rows.size(), mysql->memberships(user).size());
+}
+
 }  // namespace
 }  // namespace roomcast
