@@ -55,6 +55,8 @@ std::vector<Setting> settings(Config& c) {
        setter(c.admin_token)},
       {"io_threads", "I/O loops (0: one per core)", setter(c.io_threads)},
       {"blocking_threads", "threads for storage and password hashing", setter(c.blocking_threads)},
+      {"comet_rpc_threads", "comet: threads waiting on Logic calls (requests in flight)",
+       setter(c.comet_rpc_threads)},
       {"queue_partitions", "partitions of the embedded queue", setter(c.queue_partitions)},
       {"job_batch_window_ms", "how long Job merges a room's messages into one push",
        setter(c.job_batch_window_ms)},

@@ -42,6 +42,9 @@ struct Config {
                                            {"wasm", "Web assembly"}};
   int io_threads = 0;        // 0 = one per core
   int blocking_threads = 8;  // store / password hashing work off the I/O loops
+  // A comet's calls to Logic block one of these threads each (they mostly wait on the network):
+  // enough for the requests in flight at the comet's peak rate (rate x round trip).
+  int comet_rpc_threads = 64;
   int queue_partitions = 8;
   int job_batch_window_ms = 2;  // how long Job lingers to merge a room's burst into one push
   int job_batch_max = 512;

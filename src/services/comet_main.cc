@@ -29,7 +29,9 @@ int run_comet(const Config& config) {
   GrpcLogicClient logic(logics, channels, id);
 
   IoPool loops(config.io_threads);
-  asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
+  // Here the "blocking" work is waiting on Logic over gRPC: 8 threads capped a comet near
+  // 1,000 requests/s (cluster S4 at 2,000 msg/s fell behind; with 32, 0 lost, p99 0.4 s).
+  asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.comet_rpc_threads)));
   Comet comet(loops, blocking, logic, config);
   RedisPresence presence(redis, id, comet);
   comet.set_presence_listener(&presence);
