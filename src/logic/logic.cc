@@ -95,6 +95,13 @@ std::vector<RoomInfo> Logic::user_rooms(int64_t user_id) {
   return store_.find_rooms(ids);
 }
 
+bool Logic::room_exists(const std::string& room_id) {
+  if (known_rooms_.contains(room_id)) return true;
+  if (!store_.find_room(room_id)) return false;
+  known_rooms_.add(room_id);
+  return true;
+}
+
 bool Logic::is_member(int64_t user_id, const std::string& room_id) {
   for (auto& m : store_.memberships(user_id))
     if (m.room_id == room_id) return m.joined;
@@ -119,12 +126,12 @@ void Logic::post_messages(const User& user, const std::string& room_id,
   for (auto& m : messages) {
     if (m.content.empty()) throw ClientError("BAD_REQUEST", "content must not be empty");
     if (m.content.size() > config_.limits.max_content_bytes)
-      throw ClientError("TOO_LONG", "content is longer than " +
-                                        std::to_string(config_.limits.max_content_bytes) +
-                                        " bytes");
+      throw ClientError(
+          "TOO_LONG",
+          "content is longer than " + std::to_string(config_.limits.max_content_bytes) + " bytes");
     if (!utf8_length(m.client_id)) throw ClientError("BAD_REQUEST", "clientId is not UTF-8");
   }
-  if (!store_.find_room(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
+  if (!room_exists(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
   if (!is_member(user.id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
   std::vector<QueueRecord> records;
   records.reserve(messages.size());
@@ -139,8 +146,8 @@ void Logic::post_messages(const User& user, const std::string& room_id,
     r.client_id = m.client_id;
     // The idempotency key: a client id is unique per sender; without one, a random key still
     // lets Job drop a record that the queue delivers twice.
-    r.dedup_key = std::to_string(user.id) + (m.client_id.empty() ? ":g:" + random_hex(16)
-                                                                 : ":c:" + m.client_id);
+    r.dedup_key = std::to_string(user.id) +
+                  (m.client_id.empty() ? ":g:" + random_hex(16) : ":c:" + m.client_id);
     r.timestamp_ms = ts;
     records.push_back(std::move(r));
   }
@@ -150,9 +157,9 @@ void Logic::post_messages(const User& user, const std::string& room_id,
 RoomInfo Logic::create_room(const User& user, const std::string& name) {
   auto len = utf8_length(name);
   if (!len || *len < 1 || *len > static_cast<std::size_t>(config_.limits.room_name_max))
-    throw ClientError("BAD_REQUEST", "roomName must be 1-" +
-                                         std::to_string(config_.limits.room_name_max) +
-                                         " characters");
+    throw ClientError(
+        "BAD_REQUEST",
+        "roomName must be 1-" + std::to_string(config_.limits.room_name_max) + " characters");
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7F) throw ClientError("BAD_REQUEST", "roomName has control characters");
   RoomInfo room;
@@ -175,7 +182,7 @@ RoomInfo Logic::join_room(int64_t user_id, const std::string& room_id) {
 }
 
 void Logic::leave_room(int64_t user_id, const std::string& room_id) {
-  if (!store_.find_room(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
+  if (!room_exists(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
   if (!is_member(user_id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
   store_.set_membership(user_id, room_id, false);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "logic/known_rooms.h"
 #include "logic/logic_api.h"
 #include "queue/queue.h"
 #include "store/password.h"
@@ -51,6 +52,7 @@ class Logic final : public LogicApi {
  private:
   bool is_default_room(const std::string& room_id) const;
   bool is_member(int64_t user_id, const std::string& room_id);
+  bool room_exists(const std::string& room_id);
   std::string new_session(int64_t user_id);
 
   const Config& config_;
@@ -58,6 +60,7 @@ class Logic final : public LogicApi {
   SessionStore& sessions_;
   QueueProducer& producer_;
   PasswordCost password_cost_;
+  KnownRooms known_rooms_;
 };
 
 // The stored form of a session id: a hash, so a leaked database holds no usable cookies.
