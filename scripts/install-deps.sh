@@ -8,7 +8,7 @@ PKGS=(cmake ninja-build g++-12 ccache pkg-config clang-format
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librdkafka-dev libhiredis-dev libmariadb-dev libsqlite3-dev libsimdjson-dev
-  libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev libsodium-dev libssl-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev libsodium-dev libssl-dev libicu-dev
   redis-server mariadb-server nginx curl ca-certificates)
 
 # Extra groups: "e2e" adds the browser, "bench" adds the peers.

@@ -1,6 +1,11 @@
 #include "common/validation.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
 namespace roomcast {
 
@@ -69,9 +74,24 @@ bool valid_password(std::string_view s) {
 }
 
 std::string fold_case(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
+  if (ascii) {
+    // The common case, without a round trip through UTF-16: on ASCII, NFKC_Casefold is
+    // lower-casing.
+    std::string out(s);
+    for (auto& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  const auto* folding = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  if (U_FAILURE(status)) throw std::runtime_error("ICU NFKC_Casefold is unavailable");
+  auto folded = folding->normalize(
+      icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size()))),
+      status);
+  if (U_FAILURE(status)) throw std::runtime_error("ICU NFKC_Casefold failed");
+  std::string out;
+  folded.toUTF8String(out);
   return out;
 }
 

@@ -14,7 +14,9 @@ bool valid_username(std::string_view s);  // 4–100 code points, no control cha
 bool valid_email(std::string_view s);     // ≤100 code points, one '@', a dot in the domain
 bool valid_password(std::string_view s);  // 10–100 code points
 
-// Lower-cases ASCII letters: the key under which usernames and emails are unique.
+// The key under which usernames and emails are unique: Unicode NFKC_Casefold, so names that
+// differ only in case ("Ärger"/"ÄRGER", "straße"/"STRASSE") or in compatibility forms
+// (fullwidth letters, ligatures, composed vs decomposed accents) are the same name.
 std::string fold_case(std::string_view s);
 
 }  // namespace roomcast

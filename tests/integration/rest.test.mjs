@@ -35,6 +35,30 @@ test('usernames and emails are unique, case-insensitively', async () => {
   assert.equal(r.json.id, 'EMAIL_EXISTS');
 });
 
+test('uniqueness and login fold Unicode case, not only ASCII', async () => {
+  const tag = unique();
+  const password = 'long enough password';
+  const first = await api(server.url, '/api/create-account', {
+    body: { username: `Jürgen Ärger ${tag}`, email: `jürgen-${tag}@straße.example`, password },
+  });
+  assert.equal(first.status, 200);
+  let r = await api(server.url, '/api/create-account', {
+    body: { username: `JÜRGEN ÄRGER ${tag}`, email: `x-${tag}@example.com`, password },
+  });
+  assert.equal(r.json.id, 'USERNAME_EXISTS');
+  r = await api(server.url, '/api/create-account', {
+    body: { username: `other ${tag}`, email: `JÜRGEN-${tag}@STRASSE.EXAMPLE`, password },
+  });
+  assert.equal(r.json.id, 'EMAIL_EXISTS');
+  r = await api(server.url, '/api/login', { body: { email: `JÜRGEN-${tag}@STRASSE.example`, password } });
+  assert.equal(r.status, 200, 'login with the other case finds the account');
+  // A different letter is a different name.
+  r = await api(server.url, '/api/create-account', {
+    body: { username: `Jurgen Arger ${tag}`, email: `jurgen-${tag}@strasse.example.org`, password },
+  });
+  assert.equal(r.status, 200);
+});
+
 test('malformed bodies get 400 BAD_REQUEST', async () => {
   const good = { username: `u-${unique()}`, email: `${unique()}@example.com`, password: 'long enough password' };
   const bodies = [

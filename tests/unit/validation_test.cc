@@ -31,6 +31,17 @@ TEST(Validation, AccountRules) {
   EXPECT_EQ(fold_case("MiXeD@Example.COM"), "mixed@example.com");
 }
 
+TEST(Validation, NamesDifferingOnlyInUnicodeCaseOrFormFoldAlike) {
+  EXPECT_EQ(fold_case("ÄRGER"), fold_case("ärger"));
+  EXPECT_EQ(fold_case("Straße"), fold_case("STRASSE"));
+  EXPECT_EQ(fold_case("ΣΊΣΥΦΟΣ"), fold_case("σίσυφος"));
+  EXPECT_EQ(fold_case("Ｆｕｌｌｗｉｄｔｈ"), "fullwidth");
+  EXPECT_EQ(fold_case("e\xCC\x81" "cole"), fold_case("\xC3\x89" "cole"));  // e + U+0301 vs É
+  EXPECT_EQ(fold_case("Юлия"), "юлия");
+  EXPECT_NE(fold_case("юлия"), fold_case("юлиа"));
+  EXPECT_NE(fold_case("ärger"), fold_case("arger"));  // accents are not stripped
+}
+
 #include "common/flat_map.h"
 
 TEST(FlatMap, BehavesLikeAMap) {
