@@ -150,6 +150,13 @@ void Comet::broadcast_event(std::shared_ptr<const std::string> json) {
   enqueue(p);
 }
 
+void Comet::sync_membership(const MembershipChange& change) {
+  ShardPush p;
+  p.kind = ShardPush::Kind::kMembership;
+  p.membership = std::make_shared<const MembershipChange>(change);
+  enqueue(p);
+}
+
 void Comet::enqueue(const ShardPush& push) {
   for (auto& shard : shards_) {
     bool post = false;
@@ -198,6 +205,14 @@ void Comet::drain(CometShard& shard) {
       case ShardPush::Kind::kAll:
         for (auto* s : shard.all) cork(s)->send_many(*p.frames);
         break;
+      case ShardPush::Kind::kMembership: {
+        auto it = shard.users.find(p.membership->user_id);
+        if (it == shard.users.end()) break;
+        // A copy: following a join may start I/O that changes the shard's tables.
+        auto sessions = it->second;
+        for (auto* s : sessions) s->follow_membership(*p.membership);
+        break;
+      }
     }
   }
   for (auto* s : shard.corked) s->uncork();

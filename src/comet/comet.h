@@ -70,6 +70,7 @@ class Comet final : public CometGateway {
   void push_users_event(const std::vector<int64_t>& user_ids,
                         std::shared_ptr<const std::string> event) override;
   void broadcast_event(std::shared_ptr<const std::string> event) override;
+  void sync_membership(const MembershipChange& change) override;
 
   // Closes every connection with 1001 (going away). Returns when all loops have done it.
   void shutdown();

@@ -20,6 +20,15 @@ struct RoomMessages {
   uint64_t last_seq() const { return messages.back().seq; }
 };
 
+// A user joined or left a room. Every connection of that user follows, except `origin_conn`
+// (the connection that asked; it got its answer already).
+struct MembershipChange {
+  int64_t user_id = 0;
+  std::string room_id;
+  bool joined = false;
+  uint64_t origin_conn = 0;
+};
+
 class CometGateway {
  public:
   virtual ~CometGateway() = default;
@@ -35,6 +44,7 @@ class CometGateway {
   virtual void push_users_event(const std::vector<int64_t>& user_ids,
                                 std::shared_ptr<const std::string> event) = 0;
   virtual void broadcast_event(std::shared_ptr<const std::string> event) = 0;
+  virtual void sync_membership(const MembershipChange& change) = 0;
   // Returns once every push made so far is delivered. A gateway that queues pushes to batch
   // them (gRPC) makes Job wait here before its queue offsets are committed.
   virtual void flush() {}

@@ -16,13 +16,14 @@
 namespace roomcast {
 
 struct ShardPush {
-  enum class Kind { kRoomMessages, kRoomFrames, kUsers, kAll };
+  enum class Kind { kRoomMessages, kRoomFrames, kUsers, kAll, kMembership };
   Kind kind = Kind::kRoomFrames;
   std::shared_ptr<const RoomMessages> batch;             // kRoomMessages
   Frame batch_frame;                                     // kRoomMessages: `batch->event`, framed
   std::string room_id;                                   // kRoomFrames
   std::shared_ptr<const std::vector<Frame>> frames;      // kRoomFrames, kUsers, kAll
   std::shared_ptr<const std::vector<int64_t>> user_ids;  // kUsers
+  std::shared_ptr<const MembershipChange> membership;    // kMembership
 };
 
 // Filled from any thread, drained on the loop. `drain_posted` keeps one drain in flight.

@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <random>
 
 #include "common/cookie.h"
 #include "common/events.h"
@@ -25,11 +27,21 @@ constexpr std::size_t kMaxGather = 64;              // frames per write
 constexpr std::size_t kMaxGatherBytes = 256 * 1024;  // bytes per write
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
 const Frame kPingFrame = std::make_shared<const std::string>(encode_ws_frame(kWsPing, ""));
+
+// Connection ids: a random start per process, so ids of different comets do not meet; never 0
+// (Logic's "no connection").
+uint64_t next_connection_id() {
+  static std::atomic<uint64_t> next{(std::random_device{}() * 0x9E3779B97F4A7C15ULL) | 1};
+  uint64_t id;
+  do id = next.fetch_add(1); while (id == 0);
+  return id;
+}
 }  // namespace
 
 WsSession::WsSession(Comet& comet, CometShard& shard, tcp::socket socket, std::string leftover)
     : comet_(comet),
       shard_(shard),
+      id_(next_connection_id()),
       socket_(std::move(socket)),
       in_(std::move(leftover)),
       parser_(comet.config().limits.max_frame_bytes) {}
@@ -136,7 +148,49 @@ asio::awaitable<void> WsSession::authenticate_and_greet(const http::request<http
   } catch (const std::exception& e) {
     spdlog::error("comet: hello for user {} failed: {}", user_.id, e.what());
     close(1011, "internal error");
+    co_return;
   }
+  greeted_ = true;
+  auto early = std::move(early_);
+  early_.clear();
+  for (auto& change : early) follow_membership(change);
+}
+
+void WsSession::follow_membership(const MembershipChange& change) {
+  if (closing_ || !registered_ || change.origin_conn == id_) return;
+  if (!greeted_) {
+    // hello may or may not reflect it (the rooms were read concurrently): decide after it.
+    early_.push_back(change);
+    return;
+  }
+  if (!change.joined) {
+    follow_leave(change.room_id);
+    return;
+  }
+  asio::co_spawn(
+      socket_.get_executor(),
+      [self = shared_from_this(), room = change.room_id]() mutable {
+        return self->follow_join(std::move(room));
+      },
+      asio::detached);
+}
+
+asio::awaitable<void> WsSession::follow_join(std::string room_id) {
+  if (closing_ || !registered_ || rooms_.count(room_id)) co_return;
+  try {
+    std::vector<RoomInfo> rooms;
+    rooms.push_back({room_id, ""});
+    co_await open_rooms(std::move(rooms), false, true);
+  } catch (const std::exception& e) {
+    // Typically NOT_MEMBER: the user left again meanwhile, and that leave follows.
+    spdlog::debug("comet: following a join of {} for user {}: {}", room_id, user_.id, e.what());
+  }
+}
+
+void WsSession::follow_leave(const std::string& room_id) {
+  if (!rooms_.erase(room_id)) return;
+  comet_.unsubscribe(shard_, this, room_id);
+  send_text(left_room_event(room_id));
 }
 
 asio::awaitable<bool> WsSession::read_events(std::vector<WsFrameParser::Event>& events) {
@@ -263,8 +317,8 @@ asio::awaitable<void> WsSession::history(ClientEvent& ev) {
 
 asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
-  auto room = co_await run_blocking(comet_.blocking(),
-                                    [&] { return logic.create_room(user_, ev.room_name); });
+  auto room = co_await run_blocking(
+      comet_.blocking(), [&] { return logic.create_room(user_, ev.room_name, id_); });
   if (auto* presence = comet_.presence()) {
     std::vector<std::string> ids{room.id};
     co_await run_blocking(comet_.blocking(), [&] {
@@ -282,7 +336,7 @@ asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
 asio::awaitable<void> WsSession::join_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   auto room = co_await run_blocking(comet_.blocking(),
-                                    [&] { return logic.join_room(user_.id, ev.room_id); });
+                                    [&] { return logic.join_room(user_.id, ev.room_id, id_); });
   std::vector<RoomInfo> rooms;  // (a braced list across co_await trips GCC 12)
   rooms.push_back(std::move(room));
   co_await open_rooms(std::move(rooms), false, true);
@@ -291,7 +345,7 @@ asio::awaitable<void> WsSession::join_room(ClientEvent& ev) {
 asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   co_await run_blocking(comet_.blocking(), [&] {
-    logic.leave_room(user_.id, ev.room_id);
+    logic.leave_room(user_.id, ev.room_id, id_);
     return true;
   });
   if (rooms_.erase(ev.room_id)) comet_.unsubscribe(shard_, this, ev.room_id);
@@ -333,13 +387,18 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
                                             bool joined_event) {
   // Subscribe first, then read the pages: a message persisted after the read is pushed after
   // the subscription, so page and live stream leave no gap; overlaps are dropped by id.
+  std::vector<std::string> added;
   for (auto& r : rooms) {
     if (rooms_.count(r.id)) continue;
     rooms_[r.id];
     comet_.subscribe(shard_, this, r.id);
+    added.push_back(r.id);
   }
   int page_size = comet_.config().limits.history_page;
-  auto pages = co_await run_blocking(comet_.blocking(), [&] {
+  std::vector<RoomPage> pages;
+  std::exception_ptr failed;
+  try {
+    pages = co_await run_blocking(comet_.blocking(), [&] {
     if (auto* presence = comet_.presence()) {
       std::vector<std::string> ids;
       for (auto& r : rooms) ids.push_back(r.id);
@@ -348,9 +407,24 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
     std::vector<RoomPage> out;
     for (auto& r : rooms) out.push_back(comet_.logic().room_page(user_.id, r.id, 0, kNoSeq, page_size));
     return out;
-  });
+    });
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (failed) {
+    // No page, no room: otherwise live messages would wait in `pending` forever.
+    for (auto& id : added) {
+      auto it = rooms_.find(id);
+      if (it == rooms_.end() || it->second.ready) continue;
+      rooms_.erase(id);
+      comet_.unsubscribe(shard_, this, id);
+    }
+    std::rethrow_exception(failed);
+  }
   if (hello) send_text(hello_event(user_, pages));
   for (auto& page : pages) {
+    // Left meanwhile through another connection (serverLeftRoom is out): that wins.
+    if (!hello && !rooms_.count(page.room.id)) continue;
     if (joined_event) send_text(joined_room_event(page));
     mark_ready(page.room.id, page);
   }

@@ -47,6 +47,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void close(uint16_t code, const char* reason);
   // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.
   void tick(Clock::time_point now);
+  // This user joined or left a room through another connection: this one follows
+  // (serverJoinedRoom with the room's page, or serverLeftRoom). Called on the loop.
+  void follow_membership(const MembershipChange& change);
+  // Names this connection to Logic, so a membership change it asks for is not echoed to it.
+  uint64_t id() const { return id_; }
 
  private:
   // Per-room delivery state: what this connection has shown of the room.
@@ -77,6 +82,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   boost::asio::awaitable<void> resume_room(const ResumeRoom& entry);
   boost::asio::awaitable<void> open_rooms(std::vector<RoomInfo> rooms, bool hello,
                                           bool joined_event);
+  boost::asio::awaitable<void> follow_join(std::string room_id);
+  void follow_leave(const std::string& room_id);
   void mark_ready(const std::string& room_id, const RoomPage& page);
   void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type);
@@ -91,11 +98,14 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   Comet& comet_;
   CometShard& shard_;
+  const uint64_t id_;
   asio::ip::tcp::socket socket_;
   std::string in_;  // bytes of a partial frame (usually empty)
   WsFrameParser parser_;
   User user_;
   bool registered_ = false;
+  bool greeted_ = false;  // hello is out; membership changes before it wait in `early_`
+  std::vector<MembershipChange> early_;
   FlatMap<std::string, RoomState> rooms_;
 
   // Queued frames; [out_head_, out_head_ + in_flight_) are being written asynchronously.

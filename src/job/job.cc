@@ -92,6 +92,11 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
   std::vector<std::pair<std::string, std::vector<std::shared_ptr<const std::string>>>> room_pushes;
   for (auto& r : batch) {
     if (r.type == QueueRecord::Type::kChat) continue;
+    if (r.type == QueueRecord::Type::kMembership) {
+      if (!r.user_ids.empty())
+        comets_.sync_membership({r.user_ids.front(), r.room_id, r.op != 0, r.origin_conn});
+      continue;
+    }
     auto event = std::make_shared<const std::string>(r.body);
     if (r.type == QueueRecord::Type::kUsers) comets_.push_users_event(r.user_ids, event);
     if (r.type == QueueRecord::Type::kBroadcast) comets_.broadcast_event(event);

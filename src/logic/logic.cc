@@ -154,7 +154,7 @@ void Logic::post_messages(const User& user, const std::string& room_id,
   producer_.produce(std::move(records));
 }
 
-RoomInfo Logic::create_room(const User& user, const std::string& name) {
+RoomInfo Logic::create_room(const User& user, const std::string& name, uint64_t conn) {
   auto len = utf8_length(name);
   if (!len || *len < 1 || *len > static_cast<std::size_t>(config_.limits.room_name_max))
     throw ClientError(
@@ -167,24 +167,38 @@ RoomInfo Logic::create_room(const User& user, const std::string& name) {
     room = {"r" + random_hex(6), name};
   } while (!store_.create_room(room, user.id));
   store_.set_membership(user.id, room.id, true);
+  known_rooms_.add(room.id);
   QueueRecord r;
   r.type = QueueRecord::Type::kBroadcast;
   r.body = create_room_event(room);
-  producer_.produce({std::move(r)});
+  producer_.produce({std::move(r), membership_record(user.id, room.id, true, conn)});
   return room;
 }
 
-RoomInfo Logic::join_room(int64_t user_id, const std::string& room_id) {
+RoomInfo Logic::join_room(int64_t user_id, const std::string& room_id, uint64_t conn) {
   auto room = store_.find_room(room_id);
   if (!room) throw ClientError("UNKNOWN_ROOM", "no such room");
   store_.set_membership(user_id, room_id, true);
+  producer_.produce({membership_record(user_id, room_id, true, conn)});
   return *room;
 }
 
-void Logic::leave_room(int64_t user_id, const std::string& room_id) {
+void Logic::leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) {
   if (!room_exists(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
   if (!is_member(user_id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
   store_.set_membership(user_id, room_id, false);
+  producer_.produce({membership_record(user_id, room_id, false, conn)});
+}
+
+QueueRecord Logic::membership_record(int64_t user_id, const std::string& room_id, bool joined,
+                                     uint64_t conn) {
+  QueueRecord r;
+  r.type = QueueRecord::Type::kMembership;
+  r.room_id = room_id;
+  r.user_ids = {user_id};
+  r.op = joined ? 1 : 0;
+  r.origin_conn = conn;
+  return r;
 }
 
 void Logic::push_users(const std::vector<int64_t>& user_ids, int64_t op,

@@ -45,15 +45,17 @@ class Logic final : public LogicApi {
                      uint64_t before_seq, int limit) override;
   void post_messages(const User& user, const std::string& room_id,
                      const std::vector<ClientMessage>& messages) override;
-  RoomInfo create_room(const User& user, const std::string& name) override;
-  RoomInfo join_room(int64_t user_id, const std::string& room_id) override;
-  void leave_room(int64_t user_id, const std::string& room_id) override;
+  RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) override;
+  RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
+  void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
 
  private:
   bool is_default_room(const std::string& room_id) const;
   bool is_member(int64_t user_id, const std::string& room_id);
   bool room_exists(const std::string& room_id);
   std::string new_session(int64_t user_id);
+  static QueueRecord membership_record(int64_t user_id, const std::string& room_id, bool joined,
+                                       uint64_t conn);
 
   const Config& config_;
   Store& store_;

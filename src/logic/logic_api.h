@@ -38,9 +38,11 @@ class LogicApi {
   // Validates and accepts messages (returns once the queue holds them).
   virtual void post_messages(const User& user, const std::string& room_id,
                              const std::vector<ClientMessage>& messages) = 0;
-  virtual RoomInfo create_room(const User& user, const std::string& name) = 0;
-  virtual RoomInfo join_room(int64_t user_id, const std::string& room_id) = 0;
-  virtual void leave_room(int64_t user_id, const std::string& room_id) = 0;
+  // Membership changes. `conn` names the asking connection: the user's other connections
+  // follow the change through the queue (MembershipChange), that one is answered directly.
+  virtual RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) = 0;
+  virtual RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) = 0;
+  virtual void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) = 0;
 };
 
 }  // namespace roomcast

@@ -13,7 +13,9 @@
 namespace roomcast {
 
 struct QueueRecord {
-  enum class Type : uint8_t { kChat = 0, kUsers = 1, kRoom = 2, kBroadcast = 3 };
+  // kMembership: user_ids[0] joined (op 1) or left (op 0) room_id; that user's other
+  // connections follow (origin_conn, the connection that asked, already did).
+  enum class Type : uint8_t { kChat = 0, kUsers = 1, kRoom = 2, kBroadcast = 3, kMembership = 4 };
   Type type = Type::kChat;
   std::string room_id;            // chat and room pushes; the partition key
   std::vector<int64_t> user_ids;  // user pushes
@@ -26,6 +28,7 @@ struct QueueRecord {
   std::string client_id;
   std::string dedup_key;  // idempotency key: "<user>:c:<clientId>" or "<user>:g:<random>"
   int64_t timestamp_ms = 0;
+  uint64_t origin_conn = 0;  // kMembership
 };
 
 class QueueProducer {

@@ -15,6 +15,8 @@ queue::Record::Type to_wire(QueueRecord::Type t) {
       return queue::Record::ROOM;
     case QueueRecord::Type::kBroadcast:
       return queue::Record::BROADCAST;
+    case QueueRecord::Type::kMembership:
+      return queue::Record::MEMBERSHIP;
     case QueueRecord::Type::kChat:
       break;
   }
@@ -31,6 +33,8 @@ QueueRecord::Type from_wire(int t) {
       return QueueRecord::Type::kRoom;
     case queue::Record::BROADCAST:
       return QueueRecord::Type::kBroadcast;
+    case queue::Record::MEMBERSHIP:
+      return QueueRecord::Type::kMembership;
   }
   throw RecordCodecError("unknown record type " + std::to_string(t));
 }
@@ -50,6 +54,7 @@ void encode_record(const QueueRecord& r, std::string& out) {
   p.set_client_id(r.client_id);
   p.set_dedup_key(r.dedup_key);
   p.set_timestamp_ms(r.timestamp_ms);
+  p.set_origin_conn(r.origin_conn);
   out.clear();
   if (!p.SerializeToString(&out)) throw RecordCodecError("record does not serialise");
 }
@@ -76,6 +81,7 @@ QueueRecord decode_record(std::string_view bytes) {
   r.client_id = p.client_id();
   r.dedup_key = p.dedup_key();
   r.timestamp_ms = p.timestamp_ms();
+  r.origin_conn = p.origin_conn();
   return r;
 }
 

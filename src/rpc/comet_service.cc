@@ -6,6 +6,12 @@ namespace pb = roomcast::comet;
 
 grpc::Status CometService::PushMsg(grpc::ServerContext*, const pb::PushMsgRequest* req,
                                    pb::PushReply*) {
+  if (req->has_membership()) {
+    auto& m = req->membership();
+    for (auto id : req->user_ids())
+      comet_.sync_membership({id, m.room_id(), m.joined(), m.origin_conn()});
+    return grpc::Status::OK;
+  }
   std::vector<int64_t> ids(req->user_ids().begin(), req->user_ids().end());
   comet_.push_users_event(ids, std::make_shared<const std::string>(req->event()));
   return grpc::Status::OK;

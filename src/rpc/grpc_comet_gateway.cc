@@ -115,21 +115,25 @@ void GrpcCometGateway::enqueue(Item item) {
 }
 
 void GrpcCometGateway::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
-  enqueue({Item::Kind::kChat, std::move(batch), {}, {}, {}});
+  enqueue({Item::Kind::kChat, std::move(batch), {}, {}, {}, {}});
 }
 
 void GrpcCometGateway::push_room_event(const std::string& room_id,
                                        std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kRoomEvent, {}, room_id, {}, std::move(event)});
+  enqueue({Item::Kind::kRoomEvent, {}, room_id, {}, std::move(event), {}});
 }
 
 void GrpcCometGateway::push_users_event(const std::vector<int64_t>& user_ids,
                                         std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kUsers, {}, {}, user_ids, std::move(event)});
+  enqueue({Item::Kind::kUsers, {}, {}, user_ids, std::move(event), {}});
 }
 
 void GrpcCometGateway::broadcast_event(std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kBroadcast, {}, {}, {}, std::move(event)});
+  enqueue({Item::Kind::kBroadcast, {}, {}, {}, std::move(event), {}});
+}
+
+void GrpcCometGateway::sync_membership(const MembershipChange& change) {
+  enqueue({Item::Kind::kUsers, {}, {}, {change.user_id}, {}, change});
 }
 
 void GrpcCometGateway::flush() {
@@ -286,7 +290,14 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
             c->kind = Outgoing::Kind::kUsers;
             c->comet_id = comet;
             c->address = addr->second;
-            c->users.set_event(*it.event);
+            if (it.membership) {
+              auto* m = c->users.mutable_membership();
+              m->set_room_id(it.membership->room_id);
+              m->set_joined(it.membership->joined);
+              m->set_origin_conn(it.membership->origin_conn);
+            } else {
+              c->users.set_event(*it.event);
+            }
           }
           c->users.add_user_ids(u);
         }

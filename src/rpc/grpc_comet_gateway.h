@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,15 +37,17 @@ class GrpcCometGateway final : public CometGateway {
   void push_users_event(const std::vector<int64_t>& user_ids,
                         std::shared_ptr<const std::string> event) override;
   void broadcast_event(std::shared_ptr<const std::string> event) override;
+  void sync_membership(const MembershipChange& change) override;
   void flush() override;
 
  private:
   struct Item {
-    enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast } kind;
+    enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast } kind;  // kUsers: event or membership
     std::shared_ptr<const RoomMessages> batch;  // kChat
     std::string room_id;                        // kRoomEvent
     std::vector<int64_t> user_ids;              // kUsers
-    std::shared_ptr<const std::string> event;   // all but kChat
+    std::shared_ptr<const std::string> event;   // kRoomEvent, kBroadcast, kUsers
+    std::optional<MembershipChange> membership;  // kUsers without an event
   };
   void enqueue(Item item);
   void run();

@@ -181,8 +181,9 @@ void GrpcLogicClient::post_messages(const User& user, const std::string& room_id
   });
 }
 
-RoomInfo GrpcLogicClient::create_room(const User& user, const std::string& name) {
+RoomInfo GrpcLogicClient::create_room(const User& user, const std::string& name, uint64_t conn) {
   pb::ReceiveRequest req;
+  req.set_conn(conn);
   set_user(req.mutable_user(), user);
   req.mutable_create_room()->set_name(name);
   pb::ReceiveReply reply;
@@ -192,8 +193,9 @@ RoomInfo GrpcLogicClient::create_room(const User& user, const std::string& name)
   return {reply.room().id(), reply.room().name()};
 }
 
-RoomInfo GrpcLogicClient::join_room(int64_t user_id, const std::string& room_id) {
+RoomInfo GrpcLogicClient::join_room(int64_t user_id, const std::string& room_id, uint64_t conn) {
   pb::ReceiveRequest req;
+  req.set_conn(conn);
   req.mutable_user()->set_id(user_id);
   req.mutable_join_room()->set_room_id(room_id);
   pb::ReceiveReply reply;
@@ -203,8 +205,9 @@ RoomInfo GrpcLogicClient::join_room(int64_t user_id, const std::string& room_id)
   return {reply.room().id(), reply.room().name()};
 }
 
-void GrpcLogicClient::leave_room(int64_t user_id, const std::string& room_id) {
+void GrpcLogicClient::leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) {
   pb::ReceiveRequest req;
+  req.set_conn(conn);
   req.mutable_user()->set_id(user_id);
   req.mutable_leave_room()->set_room_id(room_id);
   pb::ReceiveReply reply;

@@ -33,9 +33,9 @@ class GrpcLogicClient final : public LogicApi {
                      uint64_t before_seq, int limit) override;
   void post_messages(const User& user, const std::string& room_id,
                      const std::vector<ClientMessage>& messages) override;
-  RoomInfo create_room(const User& user, const std::string& name) override;
-  RoomInfo join_room(int64_t user_id, const std::string& room_id) override;
-  void leave_room(int64_t user_id, const std::string& room_id) override;
+  RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) override;
+  RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
+  void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
 
   // The REST API of PROTOCOL.md, proxied to a Logic (the comet's /api/* handler).
   HttpResponse rest(const HttpRequest& request);

@@ -72,13 +72,13 @@ grpc::Status LogicService::Receive(grpc::ServerContext*, const pb::ReceiveReques
         break;
       }
       case pb::ReceiveRequest::kCreateRoom:
-        set_room(reply->mutable_room(), logic_.create_room(user, req->create_room().name()));
+        set_room(reply->mutable_room(), logic_.create_room(user, req->create_room().name(), req->conn()));
         break;
       case pb::ReceiveRequest::kJoinRoom:
-        set_room(reply->mutable_room(), logic_.join_room(user.id, req->join_room().room_id()));
+        set_room(reply->mutable_room(), logic_.join_room(user.id, req->join_room().room_id(), req->conn()));
         break;
       case pb::ReceiveRequest::kLeaveRoom:
-        logic_.leave_room(user.id, req->leave_room().room_id());
+        logic_.leave_room(user.id, req->leave_room().room_id(), req->conn());
         break;
       default:
         throw ClientError("UNKNOWN_TYPE", "unknown event type");

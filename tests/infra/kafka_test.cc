@@ -110,6 +110,7 @@ TEST(RecordCodec, RoundTrip) {
   r.client_id = "cid";
   r.dedup_key = "9:c:cid";
   r.timestamp_ms = 1234567890123;
+  r.origin_conn = 0xFEDCBA9876543210ULL;
   auto back = decode_record(encode_record(r));
   EXPECT_EQ(back.type, r.type);
   EXPECT_EQ(back.op, r.op);
@@ -122,8 +123,9 @@ TEST(RecordCodec, RoundTrip) {
   EXPECT_EQ(back.client_id, r.client_id);
   EXPECT_EQ(back.dedup_key, r.dedup_key);
   EXPECT_EQ(back.timestamp_ms, r.timestamp_ms);
-  for (auto t :
-       {QueueRecord::Type::kChat, QueueRecord::Type::kRoom, QueueRecord::Type::kBroadcast}) {
+  EXPECT_EQ(back.origin_conn, r.origin_conn);
+  for (auto t : {QueueRecord::Type::kChat, QueueRecord::Type::kRoom, QueueRecord::Type::kBroadcast,
+                 QueueRecord::Type::kMembership}) {
     r.type = t;
     EXPECT_EQ(decode_record(encode_record(r)).type, t);
   }

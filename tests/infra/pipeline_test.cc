@@ -37,6 +37,7 @@ struct FakeGateway : CometGateway {
   void push_room_event(const std::string&, std::shared_ptr<const std::string>) override {}
   void push_users_event(const std::vector<int64_t>&, std::shared_ptr<const std::string>) override {}
   void broadcast_event(std::shared_ptr<const std::string>) override {}
+  void sync_membership(const MembershipChange&) override {}
 };
 
 TEST(Pipeline, KafkaJobMysqlCacheAtLeastOnceWithoutDuplicates) {

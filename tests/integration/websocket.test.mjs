@@ -162,6 +162,56 @@ test('a new room reaches a second user, who can join, post and leave', async () 
   await b.close();
 });
 
+test("a user's other connections follow create, join and leave", async () => {
+  const ua = await createUser(server.url);
+  const ub = await createUser(server.url);
+  const tab1 = await connect(server, ua);
+  const tab2 = await connect(server, ua);
+  const b = await connect(server, ub);
+  const count = (conn, type) => conn.events.filter((e) => e.type === type).length;
+
+  // Created in tab1: tab2 hears of the room and is in it (the creator is a member).
+  const name = `shared ${unique()}`;
+  tab1.send('clientCreateRoom', { roomName: name });
+  const room = (await tab1.next('serverCreateRoom', (p) => p.roomName === name)).roomId;
+  await tab2.next('serverCreateRoom', (p) => p.roomId === room);
+  const followed = await tab2.next('serverJoinedRoom', (p) => p.room.id === room);
+  assert.equal(followed.room.name, name);
+  tab1.send('clientMessages', { roomId: room, messages: [{ content: 'from tab1' }] });
+  assert.equal((await tab2.waitLive(room, 1))[0].content, 'from tab1');
+
+  // Another user joins: only that user's connection is told.
+  b.send('clientJoinRoom', { roomId: room });
+  await b.next('serverJoinedRoom', (p) => p.room.id === room);
+
+  // Left in tab2: tab1 leaves too and gets nothing more from the room.
+  tab2.send('clientLeaveRoom', { roomId: room });
+  await tab2.next('serverLeftRoom', (p) => p.roomId === room);
+  await tab1.next('serverLeftRoom', (p) => p.roomId === room);
+  b.send('clientMessages', { roomId: room, messages: [{ content: 'after a left' }] });
+  await b.waitLive(room, 1);
+
+  // Joined again in tab1: tab2 follows with the room's page, contiguous with the live stream.
+  tab1.send('clientJoinRoom', { roomId: room });
+  await tab1.next('serverJoinedRoom', (p) => p.room.id === room);
+  const again = await tab2.next('serverJoinedRoom', (p) => p.room.id === room);
+  assert.deepEqual(again.room.messages.map((m) => m.content), ['after a left', 'from tab1']);
+  b.send('clientMessages', { roomId: room, messages: [{ content: 'welcome back' }] });
+  for (const tab of [tab1, tab2]) {
+    const live = await tab.waitLive(room, 2);
+    assert.equal(live.at(-1).content, 'welcome back');
+  }
+  await sleep(200);
+  // The asking connection is answered once, never echoed; the other one once per change.
+  assert.equal(count(tab1, 'serverJoinedRoom'), 1);
+  assert.equal(count(tab2, 'serverJoinedRoom'), 2);
+  assert.equal(count(tab1, 'serverLeftRoom'), 1);
+  assert.equal(count(tab2, 'serverLeftRoom'), 1);
+  assert.equal(count(b, 'serverJoinedRoom'), 1);
+  assert.deepEqual(tab2.live(room).map((m) => m.content), ['from tab1', 'welcome back']);
+  for (const c of [tab1, tab2, b]) await c.close();
+});
+
 test('bad requests get serverError and the connection keeps serving', async () => {
   const u = await createUser(server.url);
   const a = await connect(server, u);

@@ -58,6 +58,11 @@ class RecordingGateway : public CometGateway {
     std::lock_guard lock(mutex);
     events.push_back("all:" + *e);
   }
+  void sync_membership(const MembershipChange& c) override {
+    std::lock_guard lock(mutex);
+    events.push_back("member:" + std::to_string(c.user_id) + ":" + c.room_id + ":" +
+                     (c.joined ? "in" : "out") + ":" + std::to_string(c.origin_conn));
+  }
   std::mutex mutex;
   std::vector<std::shared_ptr<const RoomMessages>> batches;
   std::vector<std::string> events;
@@ -179,8 +184,17 @@ TEST_F(JobTest, RoutesPushRecords) {
   room2.body = "S";
   QueueRecord other = room;
   other.room_id = "q";
-  job->handle_batch(std::vector<QueueRecord>{users, room, all, other, room2});
-  // Room pushes are grouped per room, in order, after the user and broadcast pushes.
+  QueueRecord left;
+  left.type = QueueRecord::Type::kMembership;
+  left.room_id = "r";
+  left.user_ids = {7};
+  left.op = 0;
+  left.origin_conn = 99;
+  QueueRecord joined = left;
+  joined.op = 1;
+  job->handle_batch(std::vector<QueueRecord>{users, room, all, left, other, room2, joined});
+  // Room pushes are grouped per room, in order, after the user, broadcast and membership ones.
   EXPECT_EQ(gateway->events,
-            (std::vector<std::string>{"users:2:U", "all:B", "room:r:RS", "room:q:R"}));
+            (std::vector<std::string>{"users:2:U", "all:B", "member:7:r:out:99", "member:7:r:in:99",
+                                      "room:r:RS", "room:q:R"}));
 }
