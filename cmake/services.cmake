@@ -20,6 +20,12 @@ add_library(roomcast_services STATIC
 )
 target_link_libraries(roomcast_services PUBLIC roomcast_infra roomcast_proto)
 
+# Discovery against a real Redis runs with the other infra tests.
+if(TARGET infra_tests)
+  target_sources(infra_tests PRIVATE tests/infra/registry_test.cc)
+  target_link_libraries(infra_tests PRIVATE roomcast_services)
+endif()
+
 # The cluster suite (tests/cluster): deploy/local-cluster.sh on free ports, then the protocol
 # suite through nginx and the fault tests. About 5-10 minutes; release builds only (under the
 # sanitizers the fleet of 6 instrumented processes does not fit the time budget).

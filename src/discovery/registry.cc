@@ -4,7 +4,11 @@
 
 #include <algorithm>
 
+#include "common/ids.h"
+
 namespace roomcast {
+
+const char* const kRegistryEpochKey = "rc:registry:epoch";
 
 std::string node_key(const std::string& role, const std::string& id) {
   return "rc:node:" + role + ":" + id;
@@ -45,7 +49,9 @@ void Registry::beat() {
   std::string value = self_.address + "\t" + self_.public_address + "\t" + std::to_string(load);
   // SET (not PEXPIRE): recreates the entry after a Redis restart or FLUSHALL.
   redis_.pipeline({{"SET", node_key(self_.role, self_.id), value, "PX", std::to_string(ttl_ms_)},
-                   {"SADD", index_key(self_.role), self_.id}});
+                   {"SADD", index_key(self_.role), self_.id},
+                   // A fresh token each time: after a flush the epoch always differs.
+                   {"SET", kRegistryEpochKey, random_hex(8), "NX"}});
 }
 
 void Registry::start() {
@@ -66,10 +72,11 @@ void Registry::stop() {
   }
 }
 
-Resolver::Resolver(RedisClient& redis, std::string role, int refresh_ms)
+Resolver::Resolver(RedisClient& redis, std::string role, int refresh_ms, int grace_ms)
     : redis_(redis),
       role_(std::move(role)),
       refresh_ms_(std::max(refresh_ms, 50)),
+      grace_(std::max(grace_ms, 0)),
       refresher_("resolver " + role_ + ": refresh failed", std::chrono::milliseconds(refresh_ms_),
                  [this] { refresh(); }) {}
 
@@ -78,7 +85,9 @@ Resolver::~Resolver() {
 }
 
 void Resolver::refresh() {
-  auto ids = redis_.command({"SMEMBERS", index_key(role_)}).check();
+  auto head = redis_.pipeline({{"GET", kRegistryEpochKey}, {"SMEMBERS", index_key(role_)}});
+  auto epoch = head.at(0).check().string().value_or("");
+  auto& ids = head.at(1).check();
   std::vector<NodeInfo> live;
   if (!ids.elements.empty()) {
     RedisClient::Args mget{"MGET"};
@@ -106,10 +115,22 @@ void Resolver::refresh() {
   std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
-  // An empty registry right after a full one means Redis lost its data (FLUSHALL, restart):
-  // the nodes re-register within one heartbeat, so keep the last list meanwhile.
-  if (live.empty() && !nodes_.empty() && now - last_seen_ < std::chrono::seconds(5)) return;
-  if (!live.empty()) last_seen_ = now;
+  // From one token to another or to none: the registry was flushed. (None to a token is
+  // the first node starting.)
+  if (epoch_ && !epoch_->empty() && *epoch_ != epoch) {
+    spdlog::warn("resolver {}: the registry was lost in Redis; keeping known nodes while they "
+                 "re-register",
+                 role_);
+    lost_at_ = now;
+  }
+  epoch_ = epoch;
+  if (now - lost_at_ < grace_) {
+    // Re-registration in progress: known nodes stay until they are back or the grace ends.
+    for (auto& known : nodes_)
+      if (std::none_of(live.begin(), live.end(), [&](auto& n) { return n.id == known.id; }))
+        live.push_back(known);
+    std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  }
   nodes_ = std::move(live);
 }
 

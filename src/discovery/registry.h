@@ -5,12 +5,15 @@
 //
 // Keys: rc:node:<role>:<id> = "<grpc address>\t<public address>\t<load>" (PX ttl)
 //       rc:nodes:<role>     = SET of ids (members whose key expired are pruned by resolvers)
+//       rc:registry:epoch   = a random token set by the first heartbeat (NX): when it changes or
+//                             vanishes, Redis lost its data (FLUSHALL, restart without a dump)
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +50,14 @@ class Registry {
 
 // The live nodes of one role, refreshed in the background (every `refresh_ms`). Readers get a
 // snapshot without touching Redis. When Redis is unreachable the last list is kept: peers that
-// were alive probably still are, and gRPC failures mark them bad anyway.
+// were alive probably still are, and gRPC failures mark them bad anyway. When Redis lost its
+// data, nodes re-register one by one over a heartbeat; for `grace_ms` after that the nodes
+// known before stay listed, so a Job does not drop the pushes of a comet that has not
+// re-registered yet. A node that deregisters (or whose key expires) outside that window drops
+// out at the next refresh.
 class Resolver {
  public:
-  Resolver(RedisClient& redis, std::string role, int refresh_ms = 1000);
+  Resolver(RedisClient& redis, std::string role, int refresh_ms = 1000, int grace_ms = 5000);
   ~Resolver();
   void start();  // refreshes once synchronously, then in the background
   void stop();
@@ -62,12 +69,15 @@ class Resolver {
   RedisClient& redis_;
   std::string role_;
   int refresh_ms_;
-  mutable std::mutex mutex_;  // guards nodes_ and last_seen_
+  std::chrono::milliseconds grace_;
+  mutable std::mutex mutex_;  // guards nodes_, epoch_ and lost_at_
   std::vector<NodeInfo> nodes_;
-  std::chrono::steady_clock::time_point last_seen_{};  // when the list was last non-empty
+  std::optional<std::string> epoch_;  // the registry epoch last read ("" when it was missing)
+  std::chrono::steady_clock::time_point lost_at_{};  // when Redis was last seen losing data
   PeriodicTask refresher_;
 };
 
 std::string node_key(const std::string& role, const std::string& id);
+extern const char* const kRegistryEpochKey;
 
 }  // namespace roomcast
