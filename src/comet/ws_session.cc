@@ -188,9 +188,13 @@ asio::awaitable<void> WsSession::follow_join(std::string room_id) {
 }
 
 void WsSession::follow_leave(const std::string& room_id) {
-  if (!rooms_.erase(room_id)) return;
+  if (drop_room(room_id)) send_text(left_room_event(room_id));
+}
+
+bool WsSession::drop_room(const std::string& room_id) {
+  if (!rooms_.erase(room_id)) return false;
   comet_.unsubscribe(shard_, this, room_id);
-  send_text(left_room_event(room_id));
+  return true;
 }
 
 asio::awaitable<bool> WsSession::read_events(std::vector<WsFrameParser::Event>& events) {
@@ -348,7 +352,7 @@ asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
     logic.leave_room(user_.id, ev.room_id, id_);
     return true;
   });
-  if (rooms_.erase(ev.room_id)) comet_.unsubscribe(shard_, this, ev.room_id);
+  drop_room(ev.room_id);
   send_text(left_room_event(ev.room_id));
 }
 
@@ -399,14 +403,15 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
   std::exception_ptr failed;
   try {
     pages = co_await run_blocking(comet_.blocking(), [&] {
-    if (auto* presence = comet_.presence()) {
-      std::vector<std::string> ids;
-      for (auto& r : rooms) ids.push_back(r.id);
-      presence->rooms_subscribed(ids);
-    }
-    std::vector<RoomPage> out;
-    for (auto& r : rooms) out.push_back(comet_.logic().room_page(user_.id, r.id, 0, kNoSeq, page_size));
-    return out;
+      if (auto* presence = comet_.presence()) {
+        std::vector<std::string> ids;
+        for (auto& r : rooms) ids.push_back(r.id);
+        presence->rooms_subscribed(ids);
+      }
+      std::vector<RoomPage> out;
+      for (auto& r : rooms)
+        out.push_back(comet_.logic().room_page(user_.id, r.id, 0, kNoSeq, page_size));
+      return out;
     });
   } catch (...) {
     failed = std::current_exception();
@@ -415,9 +420,7 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
     // No page, no room: otherwise live messages would wait in `pending` forever.
     for (auto& id : added) {
       auto it = rooms_.find(id);
-      if (it == rooms_.end() || it->second.ready) continue;
-      rooms_.erase(id);
-      comet_.unsubscribe(shard_, this, id);
+      if (it != rooms_.end() && !it->second.ready) drop_room(id);
     }
     std::rethrow_exception(failed);
   }

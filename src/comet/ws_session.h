@@ -50,8 +50,6 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // This user joined or left a room through another connection: this one follows
   // (serverJoinedRoom with the room's page, or serverLeftRoom). Called on the loop.
   void follow_membership(const MembershipChange& change);
-  // Names this connection to Logic, so a membership change it asks for is not echoed to it.
-  uint64_t id() const { return id_; }
 
  private:
   // Per-room delivery state: what this connection has shown of the room.
@@ -84,6 +82,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
                                           bool joined_event);
   boost::asio::awaitable<void> follow_join(std::string room_id);
   void follow_leave(const std::string& room_id);
+  // Forgets a room and its subscription; false when this connection was not in it.
+  bool drop_room(const std::string& room_id);
   void mark_ready(const std::string& room_id, const RoomPage& page);
   void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type);
@@ -98,7 +98,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   Comet& comet_;
   CometShard& shard_;
-  const uint64_t id_;
+  const uint64_t id_;  // names this connection to Logic, so its own changes are not echoed
   asio::ip::tcp::socket socket_;
   std::string in_;  // bytes of a partial frame (usually empty)
   WsFrameParser parser_;

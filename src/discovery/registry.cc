@@ -112,7 +112,6 @@ void Resolver::refresh() {
     // Prune expired members so the index does not grow with every restart.
     if (dead.size() > 2) redis_.command(dead);
   }
-  std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
   // From one token to another or to none: the registry was flushed. (None to a token is
@@ -129,8 +128,8 @@ void Resolver::refresh() {
     for (auto& known : nodes_)
       if (std::none_of(live.begin(), live.end(), [&](auto& n) { return n.id == known.id; }))
         live.push_back(known);
-    std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
   }
+  std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
   nodes_ = std::move(live);
 }
 

@@ -57,9 +57,12 @@ TEST(Resolver, KeepsKnownNodesWhileTheyReRegisterAfterRedisLostItsData) {
   resolver.start();
   Registry a(redis, {role, "a", "127.0.0.1:1", "", 0}, 900);  // beats every 300 ms
   a.start();
-  // "slow" is a node whose next heartbeat is far off: written once, by hand.
-  redis.pipeline({{"SET", node_key(role, "slow"), "127.0.0.1:9\t\t0", "PX", "60000"},
-                  {"SADD", "rc:nodes:" + role, "slow"}});
+  // "slow" is a node whose next heartbeat is far off: written by hand, when the test says.
+  auto register_slow = [&] {
+    redis.pipeline({{"SET", node_key(role, "slow"), "127.0.0.1:9\t\t0", "PX", "60000"},
+                    {"SADD", "rc:nodes:" + role, "slow"}});
+  };
+  register_slow();
   ASSERT_TRUE(eventually(resolver, {"a", "slow"}));
 
   redis.command({"FLUSHALL"}).check();
@@ -67,8 +70,7 @@ TEST(Resolver, KeepsKnownNodesWhileTheyReRegisterAfterRedisLostItsData) {
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(ids(resolver), (std::vector<std::string>{"a", "slow"}));
   // It re-registers: nothing changes for the readers.
-  redis.pipeline({{"SET", node_key(role, "slow"), "127.0.0.1:9\t\t0", "PX", "60000"},
-                  {"SADD", "rc:nodes:" + role, "slow"}});
+  register_slow();
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(ids(resolver), (std::vector<std::string>{"a", "slow"}));
   std::this_thread::sleep_for(1500ms);  // past the first grace period
