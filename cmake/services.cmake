@@ -38,5 +38,11 @@ if((NOT DEFINED BUILD_TESTING OR BUILD_TESTING) AND NOT ROOMCAST_SANITIZE)
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/tests)
     set_tests_properties(cluster PROPERTIES LABELS cluster TIMEOUT 900 RUN_SERIAL ON
       ENVIRONMENT "ROOMCAST_BIN=$<TARGET_FILE:roomcast>;KAFKA_MOCK=$<TARGET_FILE:roomcast-kafka-mock>")
+    # The web client in headless Chromium through the same local cluster's entry point.
+    add_test(NAME e2e_cluster
+      COMMAND ${ROOMCAST_NODE} --test --test-concurrency=1 --test-reporter=spec e2e-cluster/
+      WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+    set_tests_properties(e2e_cluster PROPERTIES LABELS "cluster;e2e" TIMEOUT 300 RUN_SERIAL ON
+      ENVIRONMENT "ROOMCAST_BIN=$<TARGET_FILE:roomcast>;KAFKA_MOCK=$<TARGET_FILE:roomcast-kafka-mock>")
   endif()
 endif()

@@ -27,8 +27,10 @@ after(async () => {
   console.log(`# cluster suite took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
+// Connects as a browser would: with the Origin of the page served from the same address.
 async function open(wsUrl, user) {
-  const c = await Conn.open(wsUrl, { cookie: user.cookie });
+  const origin = `http://${new URL(wsUrl).host}`;
+  const c = await Conn.open(wsUrl, { cookie: user.cookie, origin });
   c.hello = await c.next('hello');
   return c;
 }

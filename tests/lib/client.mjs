@@ -36,6 +36,9 @@ export class Conn {
   constructor(url, { cookie, origin, headers = {} } = {}) {
     const h = { ...headers };
     if (cookie) h.cookie = cookie;
+    // Against a cluster (ROOMCAST_URL) every connection carries a browser's Origin: that of the
+    // page served from the address it connects to, as Chromium would send.
+    if (origin === undefined && process.env.ROOMCAST_URL) origin = `http://${new URL(url).host}`;
     if (origin) h.origin = origin;
     this.ws = new WebSocket(url, { headers: h, maxPayload: 16 * 1024 * 1024 });
     this.events = [];
