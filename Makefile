@@ -20,7 +20,7 @@ run: build
 # The whole suite: unit + integration (real sockets) + end-to-end (real browser), then the
 # unit and integration tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 test: build
-	bash scripts/install-deps.sh e2e
+	bash scripts/install-deps.sh e2e fuzz
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 	$(MAKE) test-asan
@@ -40,7 +40,7 @@ format:
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-# Coverage-guided fuzzing of the client-event parser and validators (clang + libFuzzer).
+# Coverage-guided fuzzing of every parser of untrusted bytes (clang + libFuzzer); tests/fuzz/run.sh.
 fuzz:
 	bash scripts/install-deps.sh fuzz
-	bash tests/fuzz/run.sh 60
+	bash tests/fuzz/run.sh 600

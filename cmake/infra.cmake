@@ -32,6 +32,7 @@ add_library(roomcast_infra STATIC
   src/store/mysql_pool.cc
   src/store/mysql_store.cc
   src/store/cached_store.cc
+  src/store/cache_codec.cc
   src/queue/record_codec.cc
   src/queue/kafka_queue.cc
 )

@@ -3,12 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <random>
 #include <thread>
 
-#include "queue.pb.h"
+#include "store/cache_codec.h"
 
 namespace roomcast {
 
@@ -89,27 +88,6 @@ std::mt19937_64& rng() {
   return r;
 }
 
-std::string encode(const StoredMessage& m) {
-  queue::CachedMessage c;
-  c.set_seq(m.seq);
-  c.set_user_id(m.user_id);
-  c.set_username(m.username);
-  c.set_content(m.content);
-  c.set_timestamp_ms(m.timestamp_ms);
-  c.set_client_id(m.client_id);
-  std::string out;
-  c.SerializeToString(&out);
-  return out;
-}
-
-bool decode(const std::string& room_id, const std::string& bytes, StoredMessage& m) {
-  queue::CachedMessage c;
-  if (!c.ParseFromString(bytes)) return false;
-  m = {room_id,     c.seq(),          c.user_id(),   c.username(),
-       c.content(), c.timestamp_ms(), c.client_id(), {}};
-  return true;
-}
-
 }  // namespace
 
 CachedStore::CachedStore(Store& inner, RedisClient& redis, CachedStoreOptions options)
@@ -169,7 +147,7 @@ CachedStore::Lookup CachedStore::read_cached(const std::string& room_id, uint64_
   auto floor = static_cast<uint64_t>(r.elements[1].integer);
   for (auto& item : r.elements[2].elements) {
     StoredMessage m;
-    if (!decode(room_id, item.str, m)) {
+    if (!decode_cached_message(room_id, item.str, m)) {
       redis_.command({"DEL", history_key(room_id), meta_key(room_id)});
       return Lookup::kAbsent;
     }
@@ -224,7 +202,7 @@ bool CachedStore::fill(const std::string& room_id) {
                          std::to_string(top)};
   for (auto& m : window) {
     args.push_back(std::to_string(m.seq));
-    args.push_back(encode(m));
+    args.push_back(encode_cached_message(m));
   }
   auto r = redis_.command(args).check();
   if (r.integer == 1) ++fills_;
@@ -270,7 +248,7 @@ void CachedStore::write_through(const std::string& room_id,
                          std::to_string(options_.history_window)};
   for (auto* m : rows) {
     args.push_back(std::to_string(m->seq));
-    args.push_back(encode(*m));
+    args.push_back(encode_cached_message(*m));
   }
   try {
     redis_.command(args).check();  // the script is idempotent: a retry re-adds the same members
@@ -374,38 +352,6 @@ std::vector<RoomInfo> CachedStore::find_rooms(const std::vector<std::string>& id
 }
 
 // ---- memberships ----
-
-namespace {
-// "<generation>\n" then "<room id length>:<room id><0|1>" per row, in the inner store's order.
-std::string encode_memberships(const std::string& generation,
-                               const std::vector<Store::Membership>& rows) {
-  std::string out = generation + "\n";
-  for (auto& m : rows) {
-    out += std::to_string(m.room_id.size()) + ":" + m.room_id;
-    out += m.joined ? '1' : '0';
-  }
-  return out;
-}
-
-// False when `bytes` is not tagged `generation` or is malformed.
-bool decode_memberships(const std::string& bytes, const std::string& generation,
-                        std::vector<Store::Membership>& out) {
-  auto nl = bytes.find('\n');
-  if (nl == std::string::npos || bytes.compare(0, nl, generation) != 0) return false;
-  std::size_t at = nl + 1;
-  while (at < bytes.size()) {
-    auto colon = bytes.find(':', at);
-    if (colon == std::string::npos) return false;
-    std::size_t len = 0;
-    auto [end, ec] = std::from_chars(bytes.data() + at, bytes.data() + colon, len);
-    if (ec != std::errc() || end != bytes.data() + colon || colon + 1 + len >= bytes.size())
-      return false;
-    out.push_back({bytes.substr(colon + 1, len), bytes[colon + 1 + len] == '1'});
-    at = colon + 2 + len;
-  }
-  return true;
-}
-}  // namespace
 
 std::vector<Store::Membership> CachedStore::memberships(int64_t user_id) {
   std::string generation = "0";  // no generation key yet: nothing changed since it was lost

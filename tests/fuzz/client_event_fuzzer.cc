@@ -5,10 +5,10 @@
 #include <string_view>
 
 #include "comet/client_events.h"
-#include "common/ids.h"
-#include "common/validation.h"
 #include "comet/ws_codec.h"
 #include "common/cookie.h"
+#include "common/ids.h"
+#include "common/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
