@@ -16,6 +16,9 @@ struct RoomMessages {
   std::string room_id;
   std::vector<StoredMessage> messages;  // ascending seq
   std::string event;                    // serverMessages with all of `messages`
+  // Per message, the clientMessages event it came from (0: unknown); only Job's side uses it,
+  // to never join two events of one sender (comet/room_batches.h). Comets get it empty.
+  std::vector<uint64_t> event_ids;
   uint64_t first_seq() const { return messages.front().seq; }
   uint64_t last_seq() const { return messages.back().seq; }
 };

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "common/events.h"
+#include "comet/room_batches.h"
 
 namespace roomcast {
 
@@ -26,19 +26,16 @@ uint64_t Job::next_seq(const std::string& room_id) {
   return ++it->second;
 }
 
-void Job::handle_batch(std::span<const QueueRecord> batch) {
-  // Rooms in first-seen order, each with its new messages and the re-deliveries of old ones.
-  struct RoomWork {
-    std::vector<StoredMessage> fresh;
-    std::vector<StoredMessage> repeated;
-  };
-  std::vector<std::string> room_order;
-  std::unordered_map<std::string, RoomWork> rooms;
-  std::unordered_set<std::string> keys_in_batch;
-  std::vector<StoredMessage> to_persist;
+Job::RoomWork& Job::ChatWork::room(const std::string& id) {
+  auto [it, added] = rooms.try_emplace(id);
+  if (added) room_order.push_back(id);
+  return it->second;
+}
 
+Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
   // Keys accepted before (a client retry, or the queue redelivering after a crash), looked up
   // for the whole batch at once.
+  std::unordered_set<std::string> keys_in_batch;
   std::vector<std::string> keys;
   for (auto& r : batch)
     if (r.type == QueueRecord::Type::kChat && keys_in_batch.insert(r.dedup_key).second)
@@ -47,24 +44,31 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
   for (auto& m : store_.find_by_dedup_keys(keys)) existing.emplace(m.dedup_key, std::move(m));
   keys_in_batch.clear();
 
+  ChatWork work;
   for (auto& r : batch) {
     if (r.type != QueueRecord::Type::kChat) continue;
-    if (!rooms.count(r.room_id)) room_order.push_back(r.room_id);
-    auto& work = rooms[r.room_id];
     if (!keys_in_batch.insert(r.dedup_key).second) continue;  // same key twice in one batch
     if (auto it = existing.find(r.dedup_key); it != existing.end()) {
-      // Push the stored message again instead of creating a second one; connections drop ids
-      // they saw.
-      work.repeated.push_back(std::move(it->second));
+      // Push the stored message again instead of creating a second one (connections drop ids
+      // they saw), always into the room it belongs to.
+      auto& room = work.room(it->second.room_id);
+      room.repeated.push_back(std::move(it->second));
+      room.repeated_events.push_back(r.event_id);
       continue;
     }
-    StoredMessage m{r.room_id,      0,           r.sender_id, r.sender_name, r.content,
-                    r.timestamp_ms, r.client_id, r.dedup_key};
-    work.fresh.push_back(std::move(m));
+    auto& room = work.room(r.room_id);
+    room.fresh.push_back({r.room_id, 0, r.sender_id, r.sender_name, r.content, r.timestamp_ms,
+                          r.client_id, r.dedup_key});
+    room.fresh_events.push_back(r.event_id);
   }
+  return work;
+}
+
+void Job::persist(ChatWork& work) {
+  std::vector<StoredMessage> to_persist;
   try {
-    for (auto& id : room_order)
-      for (auto& m : rooms[id].fresh) {
+    for (auto& id : work.room_order)
+      for (auto& m : work.rooms[id].fresh) {
         m.seq = next_seq(id);
         to_persist.push_back(m);
       }
@@ -73,21 +77,38 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
     reset();  // sequence numbers handed out above were not persisted
     throw;
   }
+}
 
-  for (auto& id : room_order) {
-    auto& work = rooms[id];
-    for (auto* list : {&work.repeated, &work.fresh}) {
-      if (list->empty()) continue;
-      auto out = std::make_shared<RoomMessages>();
-      out->room_id = id;
-      out->messages = std::move(*list);
-      std::sort(out->messages.begin(), out->messages.end(),
-                [](auto& a, auto& b) { return a.seq < b.seq; });
-      out->event = server_messages_event(id, out->messages);
-      comets_.push_room_messages(std::move(out));
-    }
+namespace {
+// Sorts messages by seq, keeping each one's event beside it.
+void sort_by_seq(std::vector<StoredMessage>& messages, std::vector<uint64_t>& events) {
+  std::vector<std::size_t> order(messages.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return messages[a].seq < messages[b].seq; });
+  std::vector<StoredMessage> sorted_messages;
+  std::vector<uint64_t> sorted_events;
+  for (auto i : order) {
+    sorted_messages.push_back(std::move(messages[i]));
+    sorted_events.push_back(events[i]);
   }
+  messages = std::move(sorted_messages);
+  events = std::move(sorted_events);
+}
+}  // namespace
 
+void Job::push_chat(ChatWork& work) {
+  for (auto& id : work.room_order) {
+    auto& room = work.rooms[id];
+    sort_by_seq(room.repeated, room.repeated_events);
+    for (auto& run : cut_room_messages(id, std::move(room.repeated), room.repeated_events))
+      comets_.push_room_messages(std::move(run));
+    for (auto& run : cut_room_messages(id, std::move(room.fresh), room.fresh_events))
+      comets_.push_room_messages(std::move(run));
+  }
+}
+
+void Job::push_others(std::span<const QueueRecord> batch) {
   // Room pushes are grouped per room (in order) so a burst goes out as one write per connection.
   std::vector<std::pair<std::string, std::vector<std::shared_ptr<const std::string>>>> room_pushes;
   for (auto& r : batch) {
@@ -108,6 +129,13 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
     }
   }
   for (auto& [room, events] : room_pushes) comets_.push_room_events(room, events);
+}
+
+void Job::handle_batch(std::span<const QueueRecord> batch) {
+  auto work = gather_chat(batch);
+  persist(work);
+  push_chat(work);
+  push_others(batch);
   comets_.flush();  // the batch is done (and committed) only once its pushes are out
 }
 

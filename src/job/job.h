@@ -27,7 +27,24 @@ class Job {
   void reset();
 
  private:
+  // One room's share of a batch, each message with the clientMessages event it came from.
+  struct RoomWork {
+    std::vector<StoredMessage> fresh;  // new: sequence numbers are assigned in persist()
+    std::vector<uint64_t> fresh_events;
+    std::vector<StoredMessage> repeated;  // accepted before: pushed again, not stored again
+    std::vector<uint64_t> repeated_events;
+  };
+  struct ChatWork {
+    std::vector<std::string> room_order;  // first-seen order
+    std::unordered_map<std::string, RoomWork> rooms;
+    RoomWork& room(const std::string& id);
+  };
+
   uint64_t next_seq(const std::string& room_id);
+  ChatWork gather_chat(std::span<const QueueRecord> batch);
+  void persist(ChatWork& work);
+  void push_chat(ChatWork& work);
+  void push_others(std::span<const QueueRecord> batch);
 
   Store& store_;
   CometGateway& comets_;

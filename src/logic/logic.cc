@@ -136,6 +136,10 @@ void Logic::post_messages(const User& user, const std::string& room_id,
   std::vector<QueueRecord> records;
   records.reserve(messages.size());
   int64_t ts = now_ms();
+  // Names this clientMessages event, so that no batch downstream merges it with another event
+  // of the same sender (the sender waits for one serverMessages per event).
+  uint64_t event_id = 0;
+  while (event_id == 0) randombytes_buf(&event_id, sizeof event_id);
   for (auto& m : messages) {
     QueueRecord r;
     r.type = QueueRecord::Type::kChat;
@@ -144,14 +148,22 @@ void Logic::post_messages(const User& user, const std::string& room_id,
     r.sender_name = user.username;
     r.content = m.content;
     r.client_id = m.client_id;
-    // The idempotency key: a client id is unique per sender; without one, a random key still
-    // lets Job drop a record that the queue delivers twice.
-    r.dedup_key = std::to_string(user.id) +
-                  (m.client_id.empty() ? ":g:" + random_hex(16) : ":c:" + m.client_id);
+    r.dedup_key = idempotency_key(user.id, room_id, m.client_id);
+    r.event_id = event_id;
     r.timestamp_ms = ts;
     records.push_back(std::move(r));
   }
   producer_.produce(std::move(records));
+}
+
+std::string idempotency_key(int64_t user_id, const std::string& room_id,
+                            const std::string& client_id) {
+  // Without a client id, a random key still lets Job drop a record the queue delivers twice.
+  // Keys of the first format ("<user>:c:<clientId>", per sender only) stay in the stores and
+  // never meet these, which start "<user>:r".
+  if (client_id.empty()) return std::to_string(user_id) + ":g:" + random_hex(16);
+  return std::to_string(user_id) + ":r" + std::to_string(room_id.size()) + ":" + room_id +
+         ":c:" + client_id;
 }
 
 RoomInfo Logic::create_room(const User& user, const std::string& name, uint64_t conn) {

@@ -65,6 +65,11 @@ class Logic final : public LogicApi {
   KnownRooms known_rooms_;
 };
 
+// The idempotency key of a chat message: unique per sender, room and clientId (a random key
+// when the client gave none).
+std::string idempotency_key(int64_t user_id, const std::string& room_id,
+                            const std::string& client_id);
+
 // The stored form of a session id: a hash, so a leaked database holds no usable cookies.
 std::string session_key(const std::string& sid);
 

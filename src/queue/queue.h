@@ -26,7 +26,11 @@ struct QueueRecord {
   std::string sender_name;
   std::string content;
   std::string client_id;
-  std::string dedup_key;  // idempotency key: "<user>:c:<clientId>" or "<user>:g:<random>"
+  std::string
+      dedup_key;  // idempotency key: "<user>:r<len>:<room>:c:<clientId>" or "<user>:g:<random>"
+  // The clientMessages event this message came from (random, never 0; 0 in records of older
+  // producers): messages of two events of one sender never share a serverMessages.
+  uint64_t event_id = 0;
   int64_t timestamp_ms = 0;
   uint64_t origin_conn = 0;  // kMembership
 };

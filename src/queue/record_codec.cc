@@ -55,6 +55,7 @@ void encode_record(const QueueRecord& r, std::string& out) {
   p.set_dedup_key(r.dedup_key);
   p.set_timestamp_ms(r.timestamp_ms);
   p.set_origin_conn(r.origin_conn);
+  p.set_event_id(r.event_id);
   out.clear();
   if (!p.SerializeToString(&out)) throw RecordCodecError("record does not serialise");
 }
@@ -82,6 +83,7 @@ QueueRecord decode_record(std::string_view bytes) {
   r.dedup_key = p.dedup_key();
   r.timestamp_ms = p.timestamp_ms();
   r.origin_conn = p.origin_conn();
+  r.event_id = p.event_id();
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "comet.grpc.pb.h"
+#include "comet/room_batches.h"
 #include "common/events.h"
 
 namespace roomcast {
@@ -174,7 +175,8 @@ void GrpcCometGateway::run() {
 }
 
 void GrpcCometGateway::deliver(std::vector<Item> items) {
-  // Chat batches per room, in order; consecutive runs of a room become one batch.
+  // Chat batches per room, in order; consecutive runs of a room become one batch unless that
+  // would join two events of one sender.
   std::vector<std::shared_ptr<const RoomMessages>> batches;
   std::unordered_map<std::string, std::size_t> last_batch_of;
   std::vector<bool> merged;
@@ -191,9 +193,11 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
       if (!b || b->messages.empty()) continue;
       note_room(b->room_id);
       auto prev = last_batch_of.find(b->room_id);
-      if (prev != last_batch_of.end() && batches[prev->second]->last_seq() + 1 == b->first_seq()) {
+      if (prev != last_batch_of.end() && can_join(*batches[prev->second], *b)) {
         auto joined = std::make_shared<RoomMessages>(*batches[prev->second]);
         joined->messages.insert(joined->messages.end(), b->messages.begin(), b->messages.end());
+        joined->event_ids.resize(joined->messages.size() - b->messages.size());
+        joined->event_ids.insert(joined->event_ids.end(), b->event_ids.begin(), b->event_ids.end());
         batches[prev->second] = std::move(joined);
         merged[prev->second] = true;
         continue;
