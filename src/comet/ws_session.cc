@@ -1,12 +1,12 @@
 #include "comet/ws_session.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,7 +23,7 @@ using tcp = asio::ip::tcp;
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-constexpr std::size_t kMaxGather = 64;              // frames per write
+constexpr std::size_t kMaxGather = 64;               // frames per write
 constexpr std::size_t kMaxGatherBytes = 256 * 1024;  // bytes per write
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
 const Frame kPingFrame = std::make_shared<const std::string>(encode_ws_frame(kWsPing, ""));
@@ -33,7 +33,8 @@ const Frame kPingFrame = std::make_shared<const std::string>(encode_ws_frame(kWs
 uint64_t next_connection_id() {
   static std::atomic<uint64_t> next{(std::random_device{}() * 0x9E3779B97F4A7C15ULL) | 1};
   uint64_t id;
-  do id = next.fetch_add(1); while (id == 0);
+  do id = next.fetch_add(1);
+  while (id == 0);
   return id;
 }
 }  // namespace
@@ -114,7 +115,8 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
   unregister();
 }
 
-asio::awaitable<void> WsSession::authenticate_and_greet(const http::request<http::string_body>& req) {
+asio::awaitable<void> WsSession::authenticate_and_greet(
+    const http::request<http::string_body>& req) {
   // The handshake is complete; a refused client learns why from the close code (1008).
   if (!comet_.origin_allowed(req[http::field::origin], req[http::field::host])) {
     close(1008, "origin not allowed");
@@ -142,8 +144,9 @@ asio::awaitable<void> WsSession::authenticate_and_greet(const http::request<http
   comet_.add(shard_, this, user_.id);
   registered_ = true;
   try {
-    auto rooms = co_await run_blocking(
-        comet_.blocking(), [&logic = comet_.logic(), id = user_.id] { return logic.user_rooms(id); });
+    auto rooms = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), id = user_.id] {
+      return logic.user_rooms(id);
+    });
     co_await open_rooms(std::move(rooms), true, false);
   } catch (const std::exception& e) {
     spdlog::error("comet: hello for user {} failed: {}", user_.id, e.what());
@@ -283,12 +286,18 @@ asio::awaitable<void> WsSession::serve(const std::string& frame) {
 asio::awaitable<void> WsSession::handle(ClientEvent& ev) {
   using Kind = ClientEvent::Kind;
   switch (ev.kind) {
-    case Kind::kMessages: return post_messages(ev);
-    case Kind::kHistory: return history(ev);
-    case Kind::kCreateRoom: return create_room(ev);
-    case Kind::kJoinRoom: return join_room(ev);
-    case Kind::kLeaveRoom: return leave_room(ev);
-    case Kind::kResume: return resume(ev);
+    case Kind::kMessages:
+      return post_messages(ev);
+    case Kind::kHistory:
+      return history(ev);
+    case Kind::kCreateRoom:
+      return create_room(ev);
+    case Kind::kJoinRoom:
+      return join_room(ev);
+    case Kind::kLeaveRoom:
+      return leave_room(ev);
+    case Kind::kResume:
+      return resume(ev);
   }
   throw ClientError("UNKNOWN_TYPE", "unknown event type");
 }
@@ -321,8 +330,8 @@ asio::awaitable<void> WsSession::history(ClientEvent& ev) {
 
 asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
-  auto room = co_await run_blocking(
-      comet_.blocking(), [&] { return logic.create_room(user_, ev.room_name, id_); });
+  auto room = co_await run_blocking(comet_.blocking(),
+                                    [&] { return logic.create_room(user_, ev.room_name, id_); });
   if (auto* presence = comet_.presence()) {
     std::vector<std::string> ids{room.id};
     co_await run_blocking(comet_.blocking(), [&] {
@@ -463,9 +472,9 @@ void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>&
     send(frame);  // the common case: the batch's frame, shared with every recipient
     return;
   }
-  auto first_new = std::upper_bound(
-      batch->messages.begin(), batch->messages.end(), state.last_seq,
-      [](uint64_t seq, const StoredMessage& m) { return seq < m.seq; });
+  auto first_new =
+      std::upper_bound(batch->messages.begin(), batch->messages.end(), state.last_seq,
+                       [](uint64_t seq, const StoredMessage& m) { return seq < m.seq; });
   state.last_seq = batch->last_seq();
   send_text(server_messages_event(
       batch->room_id,
@@ -474,9 +483,7 @@ void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>&
 
 void WsSession::send(Frame frame) {
   if (closing_) return;
-  const auto& limits = comet_.config().limits;
-  if (out_.size() - out_head_ >= limits.outbound_max_events ||
-      out_bytes_ + frame->size() > limits.outbound_max_bytes) {
+  if (!fits_outbound(1, frame->size())) {
     close(1013, "outbound queue full; resume later");
     return;
   }
@@ -485,11 +492,9 @@ void WsSession::send(Frame frame) {
 
 void WsSession::send_many(const std::vector<Frame>& frames) {
   if (closing_) return;
-  const auto& limits = comet_.config().limits;
   std::size_t bytes = 0;
   for (auto& f : frames) bytes += f->size();
-  if (out_.size() - out_head_ + frames.size() > limits.outbound_max_events ||
-      out_bytes_ + bytes > limits.outbound_max_bytes) {
+  if (!fits_outbound(frames.size(), bytes)) {
     close(1013, "outbound queue full; resume later");
     return;
   }
@@ -497,6 +502,16 @@ void WsSession::send_many(const std::vector<Frame>& frames) {
   out_bytes_ += bytes;
   out_.insert(out_.end(), frames.begin(), frames.end());
   if (!writing_ && !corked_) write_next();
+}
+
+bool WsSession::fits_outbound(std::size_t events, std::size_t bytes) const {
+  std::size_t queued = out_.size() - out_head_;
+  // One event always fits into an empty queue: however big hello or a page is, a connection
+  // can start (pages are bounded by size, so this stays bounded too).
+  if (queued == 0 && events == 1) return true;
+  const auto& limits = comet_.config().limits;
+  return queued + events <= limits.outbound_max_events &&
+         out_bytes_ + bytes <= limits.outbound_max_bytes;
 }
 
 void WsSession::uncork() {
@@ -619,9 +634,9 @@ void WsSession::tick(Clock::time_point now) {
 bool WsSession::take_tokens(double n) {
   const auto& limits = comet_.config().limits;
   auto now = Clock::now();
-  tokens_ = std::min(limits.rate_burst,
-                     tokens_ + std::chrono::duration<double>(now - tokens_at_).count() *
-                                   limits.rate_per_sec);
+  tokens_ = std::min(
+      limits.rate_burst,
+      tokens_ + std::chrono::duration<double>(now - tokens_at_).count() * limits.rate_per_sec);
   tokens_at_ = now;
   if (tokens_ < n) return false;
   tokens_ -= n;

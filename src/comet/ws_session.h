@@ -88,6 +88,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type);
   void send_control(Frame frame);
+  // Whether `events` frames of `bytes` may join the outbound queue (the slow-consumer limits).
+  bool fits_outbound(std::size_t events, std::size_t bytes) const;
   void write_next();
   void on_written(boost::system::error_code ec);
   void release_written(std::size_t frames);
@@ -116,7 +118,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   boost::container::small_vector<asio::const_buffer, 2> write_buffers_;
   bool writing_ = false;
   bool corked_ = false;
-  bool closing_ = false;       // our close frame is queued or sent (or the peer's answered)
+  bool closing_ = false;            // our close frame is queued or sent (or the peer's answered)
   bool close_after_write_ = false;  // the peer closed: drop TCP once our answer is out
 
   Clock::time_point last_heard_;

@@ -1,7 +1,7 @@
 #include "common/config.h"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <functional>
@@ -72,7 +72,8 @@ std::vector<Setting> settings(Config& c) {
       {"mysql_host", "MySQL/MariaDB host", setter(c.mysql_host)},
       {"mysql_port", "MySQL/MariaDB port", setter(c.mysql_port)},
       {"mysql_user", "MySQL/MariaDB user", setter(c.mysql_user)},
-      {"mysql_password", "MySQL/MariaDB password (prefer the environment)", setter(c.mysql_password)},
+      {"mysql_password", "MySQL/MariaDB password (prefer the environment)",
+       setter(c.mysql_password)},
       {"mysql_database", "MySQL/MariaDB database", setter(c.mysql_database)},
       {"mysql_pool_max", "most pooled MySQL connections", setter(c.mysql_pool_max)},
       {"kafka_brokers", "Kafka bootstrap servers", setter(c.kafka_brokers)},
@@ -89,6 +90,8 @@ std::vector<Setting> settings(Config& c) {
       {"limits.history_page_max", "largest history page", setter(l.history_page_max)},
       {"limits.resume_replay_max", "messages per room in a resume answer",
        setter(l.resume_replay_max)},
+      {"limits.page_max_bytes", "bytes of messages per page (history, hello, resume)",
+       setter(l.page_max_bytes)},
       {"limits.outbound_max_bytes", "outbound queue bytes per connection (close 1013 past it)",
        setter(l.outbound_max_bytes)},
       {"limits.outbound_max_events", "outbound queue events per connection",
@@ -117,8 +120,8 @@ void load_file(const std::string& path, Config& c, std::vector<Setting>& all) {
     for (auto& r : *rooms) {
       auto* tbl = r.as_table();
       if (!tbl) throw std::runtime_error("default_rooms entries must be tables {id, name}");
-      c.default_rooms.push_back({(*tbl)["id"].value_or(std::string{}),
-                                 (*tbl)["name"].value_or(std::string{})});
+      c.default_rooms.push_back(
+          {(*tbl)["id"].value_or(std::string{}), (*tbl)["name"].value_or(std::string{})});
       if (c.default_rooms.back().id.empty())
         throw std::runtime_error("default_rooms entry without id");
     }
@@ -179,12 +182,14 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
   };
   for (auto& [name, help] : commands) {
     auto* sub = app.add_subcommand(name, help);
-    sub->add_option("-c,--config", config_file, "TOML config file (see config/roomcast.example.toml)");
+    sub->add_option("-c,--config", config_file,
+                    "TOML config file (see config/roomcast.example.toml)");
     for (std::size_t i = 0; i < all.size(); ++i)
-      sub->add_option(flag_name(all[i].key), flag_values[i], all[i].help + " [env " +
-                                                                 env_name(all[i].key) + "]");
+      sub->add_option(flag_name(all[i].key), flag_values[i],
+                      all[i].help + " [env " + env_name(all[i].key) + "]");
     sub->add_option("--default-rooms", rooms_flag, "default rooms as id:Name,id2:Name2");
-    sub->add_option("--allowed-origins", origins_flag, "extra allowed WebSocket origins, comma separated");
+    sub->add_option("--allowed-origins", origins_flag,
+                    "extra allowed WebSocket origins, comma separated");
   }
   try {
     app.parse(argc, argv);
@@ -196,8 +201,10 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
     if (!config_file.empty()) load_file(config_file, config, all);
     for (auto& s : all)
       if (const char* v = std::getenv(env_name(s.key).c_str())) s.set(v);
-    if (const char* v = std::getenv("ROOMCAST_DEFAULT_ROOMS")) config.default_rooms = parse_rooms(v);
-    if (const char* v = std::getenv("ROOMCAST_ALLOWED_ORIGINS")) config.allowed_origins = split_commas(v);
+    if (const char* v = std::getenv("ROOMCAST_DEFAULT_ROOMS"))
+      config.default_rooms = parse_rooms(v);
+    if (const char* v = std::getenv("ROOMCAST_ALLOWED_ORIGINS"))
+      config.allowed_origins = split_commas(v);
     for (std::size_t i = 0; i < all.size(); ++i)
       if (chosen->count(flag_name(all[i].key))) all[i].set(flag_values[i]);
     if (chosen->count("--default-rooms")) config.default_rooms = parse_rooms(rooms_flag);

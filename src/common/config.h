@@ -17,11 +17,12 @@ struct RoomConfig {
 struct Limits {
   std::size_t max_frame_bytes = 64 * 1024;
   std::size_t max_content_bytes = 8 * 1024;
-  double rate_per_sec = 50;     // messages per connection, sustained
-  double rate_burst = 100;      // bucket size
-  int history_page = 50;        // default `count`
-  int history_page_max = 100;   // `count` is clamped to this
-  int resume_replay_max = 500;  // messages per room in one resume answer
+  double rate_per_sec = 50;                 // messages per connection, sustained
+  double rate_burst = 100;                  // bucket size
+  int history_page = 50;                    // default `count`
+  int history_page_max = 100;               // `count` is clamped to this
+  int resume_replay_max = 500;              // messages per room in one resume answer
+  std::size_t page_max_bytes = 256 * 1024;  // messages per page (history, hello, joined, resume)
   std::size_t outbound_max_bytes = 1024 * 1024;
   std::size_t outbound_max_events = 1000;
   int ping_interval_ms = 20000;
@@ -33,8 +34,8 @@ struct Config {
   // Where the public listener binds (standalone and comet).
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
-  std::string web_root;  // static files; empty = auto-detect ./web next to the binary or cwd
-  std::string admin_token;               // empty = server push API disabled
+  std::string web_root;     // static files; empty = auto-detect ./web next to the binary or cwd
+  std::string admin_token;  // empty = server push API disabled
   std::vector<std::string> allowed_origins;  // extra origins allowed on /api/ws
   std::vector<RoomConfig> default_rooms = {{"beast", "Boost.Beast"},
                                            {"async", "Boost.Async"},
@@ -55,15 +56,16 @@ struct Config {
 
   // Distributed mode (roomcast comet|logic|job). No peer address of another roomcast node is
   // configured: nodes find each other through the registry in Redis.
-  std::string node_id;              // empty = role + random suffix
-  std::string grpc_listen = "127.0.0.1:0";  // internal gRPC listener (port 0 = any free port)
+  std::string node_id;                       // empty = role + random suffix
+  std::string grpc_listen = "127.0.0.1:0";   // internal gRPC listener (port 0 = any free port)
   std::string advertise_host = "127.0.0.1";  // how peers reach this node's gRPC listener
   std::string logic_http_listen = "127.0.0.1:8090";  // Logic's REST listener (behind comets/LB)
   std::string redis = "127.0.0.1:6379";
   std::string mysql_host = "127.0.0.1";
   int mysql_port = 3306;
   std::string mysql_user = "roomcast";
-  std::string mysql_password;  // from ROOMCAST_MYSQL_PASSWORD or the config file, never a flag default
+  std::string
+      mysql_password;  // from ROOMCAST_MYSQL_PASSWORD or the config file, never a flag default
   std::string mysql_database = "roomcast";
   int mysql_pool_max = 16;
   std::string kafka_brokers = "127.0.0.1:9092";

@@ -64,6 +64,21 @@ void append_server_message(std::string& out, const StoredMessage& m) {
   out += '}';
 }
 
+bool trim_to_bytes(std::vector<StoredMessage>& newest_first, std::size_t max_bytes) {
+  std::string scratch;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < newest_first.size(); ++i) {
+    scratch.clear();
+    append_server_message(scratch, newest_first[i]);
+    total += scratch.size() + 1;  // and its comma
+    if (total > max_bytes && i > 0) {
+      newest_first.resize(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string hello_event(const User& me, const std::vector<RoomPage>& rooms) {
   auto out = begin("hello");
   out += "{\"me\":";

@@ -19,6 +19,10 @@ struct RoomPage {
 
 void append_server_message(std::string& out, const StoredMessage& m);
 
+// Keeps the newest messages whose serialised size fits in `max_bytes` (always at least one, so
+// paging moves on). Returns true when it cut any.
+bool trim_to_bytes(std::vector<StoredMessage>& newest_first, std::size_t max_bytes);
+
 std::string hello_event(const User& me, const std::vector<RoomPage>& rooms);
 // `messages` in room order (oldest first).
 std::string server_messages_event(const std::string& room_id,

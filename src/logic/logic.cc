@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/events.h"
 #include "common/ids.h"
 #include "common/validation.h"
 
@@ -118,6 +119,8 @@ RoomPage Logic::room_page(int64_t user_id, const std::string& room_id, uint64_t 
     page.messages.pop_back();
     page.has_more = true;
   }
+  // Bounded by bytes too, so that no amount of history makes hello or a page too big to send.
+  if (trim_to_bytes(page.messages, config_.limits.page_max_bytes)) page.has_more = true;
   return page;
 }
 

@@ -72,3 +72,66 @@ test('two clientMessages events of one sender come back as two serverMessages', 
   await a.close();
   await b.close();
 });
+
+const BIG = 'x'.repeat(8000);
+const PAGE_BYTES = 256 * 1024;
+
+// Posts `n` messages of 8 KB into `roomId`, one per event, spread over `conns` (each within its
+// burst), and waits until the first connection saw them all.
+async function fill(conns, roomId, n, tag) {
+  for (let i = 0; i < n; i++) {
+    conns[i % conns.length].send('clientMessages', { roomId, messages: [{ content: `${tag}${i} ${BIG}` }] });
+  }
+  await conns[0].waitLive(roomId, n, 30000);
+}
+
+// Bytes of a page's messages as serialised.
+const pageBytes = (messages) => JSON.stringify(messages).length;
+
+test('full default rooms still let a new connection in: pages are bounded by bytes', async () => {
+  const posters = [];
+  for (let i = 0; i < 4; i++) posters.push(await connect(server, await createUser(server.url)));
+  const rooms = posters[0].hello.rooms.map((r) => r.id);
+  await Promise.all(rooms.map((room, i) => fill([posters[i % posters.length]], room, 60, `${room}-`)));
+  const fresh = await connect(server, await createUser(server.url));
+  assert.deepEqual(fresh.hello.rooms.map((r) => r.id), rooms);
+  for (const room of fresh.hello.rooms) {
+    assert.ok(room.messages.length >= 1 && room.messages.length < 60, `${room.id}: ${room.messages.length}`);
+    assert.ok(pageBytes(room.messages) <= PAGE_BYTES, `${room.id}: ${pageBytes(room.messages)} bytes`);
+    assert.equal(room.hasMoreMessages, true);
+    const seqs = room.messages.map((m) => seqOf(m.id));
+    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0] - i), 'newest first, contiguous');
+  }
+  // A history page is cut the same way, and paging on from it loses nothing.
+  const room = rooms[0];
+  const page = await historyOf(fresh, room);
+  assert.ok(pageBytes(page.messages) <= PAGE_BYTES && page.hasMoreMessages);
+  fresh.send('requestRoomHistory', { roomId: room, firstMessageId: page.messages.at(-1).id, count: 100 });
+  const older = await fresh.next('serverRoomHistory', (p) => p.roomId === room);
+  assert.equal(seqOf(older.messages[0].id), seqOf(page.messages.at(-1).id) - 1);
+  fresh.send('clientMessages', { roomId: room, messages: [{ content: 'still here' }] });
+  await fresh.next('serverMessages', (p) => p.messages.some((m) => m.content === 'still here'));
+  for (const c of [...posters, fresh]) await c.close();
+});
+
+test('a resume answer of 500 messages of 8 KB fits: the newest 256 KiB, then hasMoreMessages', async () => {
+  const user = await createUser(server.url);
+  const first = await connect(server, user);
+  const room = await newRoom(first);
+  const conns = [first];
+  for (let i = 0; i < 5; i++) conns.push(await connect(server, user));
+  await fill(conns, room, 550, 'r');
+  const again = await connect(server, user);
+  const hello = again.hello.rooms.find((r) => r.id === room);
+  assert.equal(hello.hasMoreMessages, true);
+  const oldest = seqOf(hello.messages.at(-1).id);
+  again.send('clientResume', { rooms: [{ roomId: room, lastMessageId: '0-0' }] });
+  const answer = await again.next('serverRoomHistory', (p) => p.roomId === room && p.resume);
+  assert.ok(answer.messages.length >= 1, 'some messages');
+  assert.ok(pageBytes(answer.messages) <= PAGE_BYTES, `${pageBytes(answer.messages)} bytes`);
+  assert.equal(answer.hasMoreMessages, true);
+  assert.equal(seqOf(answer.messages[0].id), oldest - 1, 'contiguous with the hello page');
+  again.send('clientMessages', { roomId: room, messages: [{ content: 'after resume' }] });
+  await again.next('serverMessages', (p) => p.messages.some((m) => m.content === 'after resume'));
+  for (const c of [...conns, again]) await c.close();
+});
