@@ -35,6 +35,7 @@ add_library(roomcast_infra STATIC
   src/store/cache_codec.cc
   src/queue/record_codec.cc
   src/queue/kafka_queue.cc
+  src/queue/kafka_consumer_ops.cc
 )
 target_include_directories(roomcast_infra PUBLIC src)
 target_link_libraries(roomcast_infra PUBLIC

@@ -13,6 +13,7 @@ add_library(roomcast_services STATIC
   src/rpc/logic_service.cc
   src/rpc/grpc_comet_gateway.cc
   src/rpc/comet_service.cc
+  src/rpc/metrics_interceptor.cc
   src/services/node.cc
   src/services/comet_main.cc
   src/services/logic_main.cc

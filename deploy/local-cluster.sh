@@ -12,8 +12,10 @@
 # (default: the counts of the previous `up`, else 2), ROOMCAST_BIN, KAFKA_MOCK (built binaries),
 # PASSWORD_COST (interactive), LOG_LEVEL (info), KAFKA_PARTITIONS (8).
 # Only nginx listens on the public port; Redis, MariaDB, Kafka, gRPC and Logic REST listen on
-# loopback ports of their own. Secrets (MariaDB password, admin token) are generated at the
-# first start into $CLUSTER_DIR/secrets, never stored in the repository.
+# loopback ports of their own. Secrets (MariaDB password, admin token, metrics token) are
+# generated at the first start into $CLUSTER_DIR/secrets, never stored in the repository.
+# `status` shows each node's HTTP address: /metrics (with the metrics token), /healthz and
+# /readyz are served there (a job's listener serves only these), never through nginx.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -134,6 +136,7 @@ ROOMCAST_MYSQL_PASSWORD=$(secret mysql_password)
 ROOMCAST_MYSQL_DATABASE=roomcast
 ROOMCAST_KAFKA_BROKERS=$(cat "$D/kafka/bootstrap")
 ROOMCAST_ADMIN_TOKEN=$(secret admin_token)
+ROOMCAST_METRICS_TOKEN=$(secret metrics_token)
 ROOMCAST_PASSWORD_COST=${PASSWORD_COST:-interactive}
 ROOMCAST_LOG_LEVEL=${LOG_LEVEL:-info}
 ROOMCAST_KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
@@ -154,6 +157,7 @@ start_node() {
   case $role in
     comet) args+=(--listen "127.0.0.1:$(port_of "$id")") ;;
     logic) args+=(--logic-http-listen "127.0.0.1:$(port_of "$id")") ;;
+    job) args+=(--http-listen "127.0.0.1:$(port_of "$id")") ;;  # /metrics, /healthz, /readyz
   esac
   (
     set -a
@@ -266,10 +270,17 @@ stop_pid() {  # SIGTERM, then SIGKILL after 10 s
 
 cmd_down() {
   local pids=() dir
-  # Comets first (clients get 1001), then jobs (finish their batch), then logics.
+  # Comets first (SIGINT: clients get 1001 at once; SIGTERM would drain them over
+  # drain_window_ms to the other comets, which are stopping too), then jobs (finish their
+  # batch), then logics.
+  local sig
   for role in comet job logic; do
+    sig=TERM
+    [[ $role == comet ]] && sig=INT
     for dir in "$D"/nodes/"$role"-*; do
-      [[ -d $dir ]] && alive "$dir/pid" && { kill "$(cat "$dir/pid")"; pids+=("$dir/pid"); }
+      [[ -d $dir ]] && alive "$dir/pid" || continue
+      kill -s "$sig" "$(cat "$dir/pid")"
+      pids+=("$dir/pid")
     done
   done
   for p in "${pids[@]}"; do stop_pid "$p"; done

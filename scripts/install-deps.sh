@@ -9,12 +9,13 @@ PKGS=(cmake ninja-build g++-12 ccache pkg-config clang-format
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librdkafka-dev libhiredis-dev libmariadb-dev libsqlite3-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev libsodium-dev libssl-dev libicu-dev
+  prometheus-cpp-dev
   redis-server mariadb-server nginx curl ca-certificates)
 
 # Extra groups: "e2e" adds the browser, "bench" adds the peers.
 for extra in "$@"; do
   case "$extra" in
-    e2e) PKGS+=(chromium nodejs npm) ;;
+    e2e) PKGS+=(chromium nodejs npm prometheus) ;;  # prometheus: promtool checks /metrics
     bench) PKGS+=(libnginx-mod-nchan nodejs npm gnuplot-nox linux-perf) ;;
     fuzz) PKGS+=(clang-14 libclang-rt-14-dev) ;;
   esac

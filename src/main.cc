@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/config.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "services.h"
 #include "standalone.h"
@@ -11,7 +12,10 @@
 int main(int argc, char** argv) {
   roomcast::Config config;
   std::string command = roomcast::parse_command_line(argc, argv, config);
-  roomcast::init_logging(config.log_level);
+  // The node id is fixed here so that logs and metrics name the node from the first line.
+  if (config.node_id.empty())
+    config.node_id = command == "standalone" ? command : command + "-" + roomcast::random_hex(4);
+  roomcast::init_logging(config.log_level, config.log_format, command, config.node_id);
   try {
     if (command == "standalone") return roomcast::run_standalone(config);
 #ifdef ROOMCAST_HAVE_SERVICES

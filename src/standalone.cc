@@ -13,6 +13,7 @@
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "ops/node_ops.h"
 #include "queue/local_queue.h"
 #include "store/sqlite_store.h"
 #include "web_root.h"
@@ -38,6 +39,12 @@ int run_standalone(const Config& config) {
 
   // Pushes only append to the in-process queue: no reason to leave the I/O loop for them.
   http.run_inline([](std::string_view path) { return path.starts_with("/api/push/"); });
+  // Everything is in this process: ready once serving, until shutting down.
+  NodeOps ops(config, "standalone", {});
+  ops.collect_connections(comet);
+  ops.collect_queue_lag([&queue] { return queue.backlog(); });
+  ops.attach(http);
+  ops.start();
   auto endpoint = http.listen(config.listen);
   loops.start();
   std::cout << "roomcast standalone listening on http://" << endpoint << " (data in "
@@ -54,6 +61,7 @@ int run_standalone(const Config& config) {
   });
   int sig = stop_signal.get_future().get();
   spdlog::info("standalone: signal {}, shutting down", sig);
+  ops.set_draining();
   http.stop_accepting();
   comet.shutdown();
   queue.stop();

@@ -74,6 +74,10 @@ class Comet final : public CometGateway {
 
   // Closes every connection with 1001 (going away). Returns when all loops have done it.
   void shutdown();
+  // Closes every connection with 1012 "reconnect:<ms>", spread evenly over `window`, and returns
+  // when none is left (or the window and the closing handshakes' timeout have passed). Call
+  // from outside the loops once the listener stopped accepting (comet_drain.cc).
+  void drain_connections(std::chrono::milliseconds window);
 
   std::size_t connection_count() const { return connections_.load(); }
 

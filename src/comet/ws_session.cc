@@ -15,6 +15,7 @@
 #include "common/cookie.h"
 #include "common/events.h"
 #include "common/ids.h"
+#include "common/metrics_events.h"
 
 namespace roomcast {
 
@@ -247,6 +248,7 @@ bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>
         return false;
       }
       // The peer closes: echo its code, then drop the connection once that is written.
+      metrics::close_code(ev.close_code);
       closing_ = true;
       close_after_write_ = true;
       close_started_ = Clock::now();
@@ -303,8 +305,10 @@ asio::awaitable<void> WsSession::handle(ClientEvent& ev) {
 }
 
 asio::awaitable<void> WsSession::post_messages(ClientEvent& ev) {
-  if (!take_tokens(static_cast<double>(ev.messages.size())))
+  if (!take_tokens(static_cast<double>(ev.messages.size()))) {
+    metrics::rate_limited("messages");
     throw ClientError("RATE_LIMITED", "too many messages; slow down");
+  }
   auto& logic = comet_.logic();
   co_await run_blocking(comet_.blocking(), [&] {
     logic.post_messages(user_, ev.room_id, ev.messages);
@@ -470,11 +474,13 @@ void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>&
   if (batch->first_seq() > state.last_seq) {
     state.last_seq = batch->last_seq();
     send(frame);  // the common case: the batch's frame, shared with every recipient
+    if (!closing_) metrics::count_deliveries(batch->messages.begin(), batch->messages.end());
     return;
   }
   auto first_new =
       std::upper_bound(batch->messages.begin(), batch->messages.end(), state.last_seq,
                        [](uint64_t seq, const StoredMessage& m) { return seq < m.seq; });
+  metrics::count_deliveries(first_new, batch->messages.end());
   state.last_seq = batch->last_seq();
   send_text(server_messages_event(
       batch->room_id,
@@ -596,6 +602,7 @@ void WsSession::on_written(boost::system::error_code ec) {
 
 void WsSession::close(uint16_t code, const char* reason) {
   if (closing_ || !socket_.is_open()) return;
+  metrics::close_code(code);
   closing_ = true;
   close_started_ = Clock::now();
   drop_unsent();

@@ -45,6 +45,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void uncork();
   // Starts the closing handshake with `code` unless already closing; queued output is dropped.
   void close(uint16_t code, const char* reason);
+  bool closing() const { return closing_; }
   // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.
   void tick(Clock::time_point now);
   // This user joined or left a room through another connection: this one follows

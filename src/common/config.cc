@@ -80,6 +80,14 @@ std::vector<Setting> settings(Config& c) {
       {"kafka_topic", "Kafka topic of chat and push records", setter(c.kafka_topic)},
       {"kafka_group", "Kafka consumer group of the jobs", setter(c.kafka_group)},
       {"registry_ttl_ms", "registry heartbeat TTL", setter(c.registry_ttl_ms)},
+      {"metrics_token", "bearer token of /metrics (empty: /metrics answers 404)",
+       setter(c.metrics_token)},
+      {"http_listen", "job: HOST:PORT of /metrics, /healthz, /readyz", setter(c.http_listen)},
+      {"readiness_timeout_ms", "/readyz answers 503 when a dependency fails or hangs this long",
+       setter(c.readiness_timeout_ms)},
+      {"drain_window_ms", "comet: SIGTERM spreads the clients' reconnects over this window",
+       setter(c.drain_window_ms)},
+      {"log_format", "text | json (one JSON object per line)", setter(c.log_format)},
       {"limits.max_frame_bytes", "largest WebSocket frame (close 1009 past it)",
        setter(l.max_frame_bytes)},
       {"limits.max_content_bytes", "largest message content in UTF-8 bytes",
@@ -209,6 +217,10 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
       if (chosen->count(flag_name(all[i].key))) all[i].set(flag_values[i]);
     if (chosen->count("--default-rooms")) config.default_rooms = parse_rooms(rooms_flag);
     if (chosen->count("--allowed-origins")) config.allowed_origins = split_commas(origins_flag);
+    if (config.log_format != "text" && config.log_format != "json")
+      throw std::runtime_error("log_format must be text or json, not " + config.log_format);
+    if (config.drain_window_ms < 0 || config.readiness_timeout_ms <= 0)
+      throw std::runtime_error("drain_window_ms and readiness_timeout_ms must be positive");
   } catch (const std::exception& e) {
     std::cerr << "roomcast: bad configuration: " << e.what() << "\n";
     std::exit(2);

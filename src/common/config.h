@@ -72,6 +72,13 @@ struct Config {
   std::string kafka_topic = "roomcast-messages";
   std::string kafka_group = "roomcast-job";
   int registry_ttl_ms = 3000;
+
+  // Operations: metrics, health, drain and logs (README "Operating roomcast").
+  std::string metrics_token;                   // bearer token of /metrics; empty: 404
+  std::string http_listen = "127.0.0.1:8091";  // a Job's /metrics, /healthz, /readyz
+  int readiness_timeout_ms = 5000;  // /readyz turns 503 when a dependency fails or hangs this long
+  int drain_window_ms = 5000;       // a comet on SIGTERM spreads its clients' reconnects over this
+  std::string log_format = "text";  // text | json (one object per line)
 };
 
 // Parses argv for `roomcast <command> ...`. Exits the process on --help or on a usage error.

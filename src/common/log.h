@@ -3,5 +3,7 @@
 #include <string>
 
 namespace roomcast {
-void init_logging(const std::string& level);
-}
+// `format`: "text" (human-readable lines) or "json" (one object per line naming role and node).
+void init_logging(const std::string& level, const std::string& format = "text",
+                  const std::string& role = "", const std::string& node = "");
+}  // namespace roomcast

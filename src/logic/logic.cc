@@ -7,6 +7,7 @@
 
 #include "common/events.h"
 #include "common/ids.h"
+#include "common/metrics_events.h"
 #include "common/validation.h"
 
 namespace roomcast {
@@ -157,6 +158,7 @@ void Logic::post_messages(const User& user, const std::string& room_id,
     records.push_back(std::move(r));
   }
   producer_.produce(std::move(records));
+  metrics::messages_accepted(messages.size());
 }
 
 std::string idempotency_key(int64_t user_id, const std::string& room_id,

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ops/ops_endpoints.h"
+
 namespace roomcast {
 
 namespace beast = boost::beast;
@@ -175,7 +177,16 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     http::response<http::string_body> res{http::status::ok, req.version()};
     common_headers(res);
     res.keep_alive(req.keep_alive());
-    if (path.starts_with("/api/")) {
+    if (ops_ && OpsEndpoints::handles(path)) {
+      HttpRequest r;
+      r.method = std::string(req.method_string());
+      r.path = std::string(path);
+      r.authorization = std::string(req[http::field::authorization]);
+      auto out = ops_->handle(r);
+      res.result(static_cast<unsigned>(out.status));
+      for (auto& [k, v] : out.headers) res.set(k, v);
+      res.body() = std::move(out.body);
+    } else if (path.starts_with("/api/")) {
       HttpRequest r{std::string(req.method_string()), std::string(path), std::move(req.body()),
                     std::string(req[http::field::cookie]),
                     std::string(req[http::field::authorization])};
@@ -203,8 +214,9 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
       res.body() = "method not allowed\n";
     } else {
       std::string file;
-      auto body = read_static(web_root_, target, file);
-      if (!body && path.find('.') == std::string_view::npos) {
+      std::optional<std::string> body;
+      if (!web_root_.empty()) body = read_static(web_root_, target, file);
+      if (!body && !web_root_.empty() && path.find('.') == std::string_view::npos) {
         // Client-side routes fall back to the app shell.
         body = read_static(web_root_, "/index.html", file);
       }

@@ -15,6 +15,8 @@
 
 namespace roomcast {
 
+class OpsEndpoints;
+
 class HttpServer {
  public:
   // `rest` handles /api/* (it may block; it is called on `blocking`).
@@ -22,7 +24,8 @@ class HttpServer {
   HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet& comet, RestHandler rest,
              std::string web_root)
       : HttpServer(loops, blocking, &comet, std::move(rest), std::move(web_root)) {}
-  // Without a Comet (a Logic's REST listener) `/api/ws` answers 404.
+  // Without a Comet (a Logic's REST listener) `/api/ws` answers 404; without a web root (a
+  // Job's listener) no static file is served.
   HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet* comet, RestHandler rest,
              std::string web_root);
 
@@ -35,6 +38,8 @@ class HttpServer {
   void run_inline(std::function<bool(std::string_view path)> predicate) {
     inline_ = std::move(predicate);
   }
+  // Serves /metrics, /healthz and /readyz (on the loop: they never block). Set before listen().
+  void serve_ops(const OpsEndpoints* ops) { ops_ = ops; }
 
  private:
   asio::awaitable<void> accept_loop();
@@ -45,6 +50,7 @@ class HttpServer {
   Comet* comet_;
   RestHandler rest_;
   std::function<bool(std::string_view)> inline_;
+  const OpsEndpoints* ops_ = nullptr;
   std::string web_root_;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
 };

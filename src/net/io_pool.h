@@ -11,10 +11,13 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "common/metrics_events.h"
 
 namespace roomcast {
 
@@ -49,7 +52,9 @@ auto run_blocking(asio::thread_pool& pool, F f) {
   using T = decltype(f());
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, T)>(
       [&pool](auto handler, F fn) {
-        asio::post(pool, [fn = std::move(fn), handler = std::move(handler)]() mutable {
+        auto queued = std::chrono::steady_clock::now();
+        asio::post(pool, [fn = std::move(fn), handler = std::move(handler), queued]() mutable {
+          metrics::pool_wait(PoolKind::kBlocking, std::chrono::steady_clock::now() - queued);
           std::exception_ptr error;
           T result{};
           try {

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "common/config.h"
+#include "common/metrics_events.h"
 #include "queue/record_codec.h"
 
 namespace roomcast {
@@ -206,13 +207,17 @@ void KafkaProducer::produce(std::vector<QueueRecord> records) {
       // Records already handed over keep their pointer to `d`: wait for them before throwing.
       std::unique_lock lock(d.mutex);
       d.done.wait(lock, [&] { return d.pending == 0; });
+      metrics::kafka_error("produce");
       throw QueueError("kafka: produce failed: " + RdKafka::err2str(code));
     }
   }
   // Delivery reports always arrive, at the latest when message.timeout.ms expires.
   std::unique_lock lock(d.mutex);
   d.done.wait(lock, [&] { return d.pending == 0; });
-  if (!d.error.empty()) throw QueueError("kafka: delivery failed: " + d.error);
+  if (!d.error.empty()) {
+    metrics::kafka_error("produce");
+    throw QueueError("kafka: delivery failed: " + d.error);
+  }
 }
 
 // ---- consumer ----
@@ -327,8 +332,10 @@ void KafkaConsumer::run() {
         continue;
       }
       if (m->err() != RdKafka::ERR_NO_ERROR) {
-        if (m->err() != RdKafka::ERR__PARTITION_EOF)
+        if (m->err() != RdKafka::ERR__PARTITION_EOF) {
+          metrics::kafka_error("consume");
           spdlog::warn("kafka: consume: {}", m->errstr());
+        }
         continue;
       }
       if (count == 0)
@@ -359,6 +366,7 @@ void KafkaConsumer::run() {
       } catch (const std::exception& e) {
         // Not done: this partition and the ones not handled yet start over from their batch.
         ++failures;
+        metrics::kafka_error("consume");
         spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition, failures,
                       e.what());
         for (std::size_t j = i; j < parts.size(); ++j) {

@@ -17,12 +17,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "queue/queue.h"
 
@@ -87,6 +90,11 @@ class KafkaConsumer final : public QueueConsumer {
 
   void start(Handler handler) override;
   void stop() override;  // finishes the batch in hand, then leaves the group (final)
+
+  // For operators (queue/kafka_consumer_ops.cc), any thread: the lag of each assigned partition
+  // (high watermark minus position) and whether a broker answers within `timeout`.
+  std::vector<std::pair<int32_t, int64_t>> partition_lag() const;
+  bool brokers_reachable(std::chrono::milliseconds timeout) const;
 
  private:
   class Rebalance;

@@ -89,4 +89,13 @@ void LocalQueue::stop() {
     if (p->worker.joinable()) p->worker.join();
 }
 
+std::vector<std::pair<int32_t, int64_t>> LocalQueue::backlog() const {
+  std::vector<std::pair<int32_t, int64_t>> out;
+  for (std::size_t i = 0; i < partitions_.size(); ++i) {
+    std::lock_guard lock(partitions_[i]->mutex);
+    out.emplace_back(static_cast<int32_t>(i), static_cast<int64_t>(partitions_[i]->records.size()));
+  }
+  return out;
+}
+
 }  // namespace roomcast

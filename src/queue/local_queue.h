@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "queue/queue.h"
@@ -24,6 +25,8 @@ class LocalQueue final : public QueueProducer, public QueueConsumer {
   void stop() override;
 
   static std::size_t partition_of(const std::string& key, std::size_t partitions);
+  // Records waiting in each partition (partition, count), for the metrics. Any thread.
+  std::vector<std::pair<int32_t, int64_t>> backlog() const;
 
  private:
   struct Partition {

@@ -3,6 +3,7 @@
 // pushes from Job over gRPC, and announces itself and its routes in Redis.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "discovery/routing.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "ops/node_ops.h"
 #include "rpc/comet_service.h"
 #include "rpc/grpc_logic_client.h"
 #include "services.h"
@@ -38,6 +40,11 @@ int run_comet(const Config& config) {
   HttpServer http(
       loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
       find_web_root(config.web_root));
+  // Ready while some Logic is registered: without one a comet can authenticate nobody.
+  NodeOps ops(config, "comet", {{"logic", [&logics] { return !logics.nodes().empty(); }}});
+  ops.collect_connections(comet);
+  ops.attach(http);
+  ops.start();
   auto endpoint = http.listen(config.listen);
   CometService service(comet);
   auto rpc = start_grpc(config, {&service});
@@ -52,10 +59,18 @@ int run_comet(const Config& config) {
 
   int sig = signals.wait();
   spdlog::info("comet {}: signal {}, shutting down", id, sig);
-  // Leave the registry first so Job stops routing here, then close connections with 1001
-  // (clients reconnect to another comet and resume), then stop serving.
-  registry.stop();
+  ops.set_draining();
   http.stop_accepting();
+  if (sig == SIGTERM) {
+    // Drain: the clients leave over the window (1012, reconnect elsewhere) while pushes still
+    // reach the ones not closed yet, so the registry entry stays until they are gone.
+    spdlog::info("comet {}: draining {} connections over {} ms", id, comet.connection_count(),
+                 config.drain_window_ms);
+    comet.drain_connections(std::chrono::milliseconds(config.drain_window_ms));
+  }
+  // Leave the registry so Job stops routing here, then close what is left with 1001 (clients
+  // reconnect to another comet and resume), then stop serving.
+  registry.stop();
   comet.shutdown();
   presence.stop();
   rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

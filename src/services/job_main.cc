@@ -7,6 +7,10 @@
 
 #include "discovery/registry.h"
 #include "job/job.h"
+#include "logic/rest_api.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
+#include "ops/node_ops.h"
 #include "queue/kafka_queue.h"
 #include "rpc/grpc_comet_gateway.h"
 #include "services.h"
@@ -34,15 +38,38 @@ int run_job(const Config& config) {
   consumer.start([&job](std::span<const QueueRecord> batch) { job.handle_batch(batch); });
   Registry registry(redis, {"job", id, "", "", 0}, config.registry_ttl_ms);
   registry.start();
+
+  // The operator listener: /metrics, /healthz, /readyz only.
+  IoPool loops(1);
+  asio::thread_pool blocking(1);
+  HttpServer http(
+      loops, blocking, nullptr,
+      [](const HttpRequest&) { return api_error(404, "NOT_FOUND", "a job serves no API"); }, "");
+  auto timeout = std::chrono::milliseconds(config.readiness_timeout_ms / 2);
+  NodeOps ops(config, "job",
+              {{"kafka", [&consumer, timeout] { return consumer.brokers_reachable(timeout); }},
+               redis_probe(redis),
+               mysql_probe(pool)});
+  ops.collect_queue_lag([&consumer] { return consumer.partition_lag(); });
+  ops.attach(http);
+  ops.start();
+  auto endpoint = http.listen(config.http_listen);
+  loops.start();
   std::cout << "roomcast job " << id << " consuming " << config.kafka_topic << " as "
-            << config.kafka_group << std::endl;
+            << config.kafka_group << " (operator endpoints on http://" << endpoint << ")"
+            << std::endl;
 
   int sig = signals.wait();
   spdlog::info("job {}: signal {}, shutting down", id, sig);
+  ops.set_draining();
+  http.stop_accepting();
   registry.stop();
   consumer.stop();  // finishes the batch in hand (persisted, pushed, committed)
   gateway.stop();
   comets.stop();
+  loops.stop();
+  loops.join();
+  blocking.join();
   spdlog::info("job {}: stopped", id);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "ops/node_ops.h"
 #include "queue/kafka_queue.h"
 #include "rpc/logic_service.h"
 #include "services.h"
@@ -40,6 +41,9 @@ int run_logic(const Config& config) {
   HttpServer http(
       loops, blocking, nullptr, [&rest](const HttpRequest& r) { return rest.handle(r); },
       find_web_root(config.web_root));
+  NodeOps ops(config, "logic", {redis_probe(redis), mysql_probe(pool)});
+  ops.attach(http);
+  ops.start();
   auto endpoint = http.listen(config.logic_http_listen);
   LogicService service(logic, rest);
   auto rpc = start_grpc(config, {&service});
@@ -52,6 +56,7 @@ int run_logic(const Config& config) {
 
   int sig = signals.wait();
   spdlog::info("logic {}: signal {}, shutting down", id, sig);
+  ops.set_draining();
   // Leave the registry first so comets pick another Logic, finish calls in flight, then let
   // the producer deliver what it accepted.
   registry.stop();

@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "net/http_server.h"
+#include "rpc/metrics_interceptor.h"
 
 namespace roomcast {
 
@@ -90,10 +91,21 @@ GrpcServer start_grpc(const Config& config, const std::vector<grpc::Service*>& s
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   for (auto* s : services) builder.RegisterService(s);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   auto server = builder.BuildAndStart();
   if (!server || bound == 0)
     throw std::runtime_error("cannot listen for gRPC on " + config.grpc_listen);
   return {std::move(server), advertised(config, static_cast<unsigned short>(bound))};
+}
+
+ReadinessProbe redis_probe(RedisClient& redis) {
+  return {"redis", [&redis] { return redis.ping(); }};
+}
+
+ReadinessProbe mysql_probe(MysqlPool& pool) {
+  return {"mysql", [&pool] { return pool.acquire()->ping(); }};
 }
 
 }  // namespace roomcast

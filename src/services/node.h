@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "ops/readiness.h"
 #include "store/mysql_pool.h"
 #include "store/redis_client.h"
 
@@ -37,6 +38,10 @@ struct GrpcServer {
   std::string address;
 };
 GrpcServer start_grpc(const Config& config, const std::vector<grpc::Service*>& services);
+
+// Readiness probes of the shared dependencies: a PING, a pooled connection's ping.
+ReadinessProbe redis_probe(RedisClient& redis);
+ReadinessProbe mysql_probe(MysqlPool& pool);
 
 // "advertise_host:port" for a bound listener.
 std::string advertised(const Config& config, unsigned short port);

@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "common/metrics_events.h"
+
 namespace roomcast {
 
 bool MysqlError::connection_lost() const {
@@ -223,6 +225,7 @@ MysqlPool::Lease::~Lease() {
 }
 
 MysqlPool::Lease MysqlPool::acquire() {
+  metrics::PoolWaitTimer timer(PoolKind::kMysql);  // waiting, plus opening a new connection
   std::unique_lock lock(mutex_);
   if (!available_.wait_for(lock, options_.pool_wait,
                            [&] { return !idle_.empty() || open_ < options_.pool_max; }))

@@ -5,6 +5,8 @@
 
 #include <charconv>
 
+#include "common/metrics_events.h"
+
 namespace roomcast {
 
 namespace {
@@ -114,6 +116,7 @@ redisContext* RedisClient::connect() {
 }
 
 redisContext* RedisClient::acquire() {
+  metrics::PoolWaitTimer timer(PoolKind::kRedis);  // waiting, plus opening a new connection
   std::unique_lock lock(mutex_);
   // Wait for an idle connection or room to open one; the pool never grows past pool_max.
   if (!available_.wait_for(lock, options_.pool_wait,

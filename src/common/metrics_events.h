@@ -1,0 +1,49 @@
+// What the layers report to the metrics (common/metrics.h), without pulling in prometheus-cpp.
+// Every function is cheap and callable from any thread: the per-message and per-delivery ones
+// touch only the calling thread's counter slot.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace roomcast {
+
+enum class PoolKind { kMysql, kRedis, kBlocking };
+
+namespace metrics {
+
+void messages_accepted(std::size_t n);
+// One message written to one connection; `accepted_ms` is when Logic accepted it (wall clock),
+// `now_us` the wall clock now (taken once per batch by the caller).
+void delivered(int64_t accepted_ms, int64_t now_us);
+int64_t wall_micros();
+void pool_wait(PoolKind pool, std::chrono::steady_clock::duration waited);
+void close_code(uint16_t code);
+void rate_limited(std::string_view what);
+void kafka_error(std::string_view operation);  // "produce" | "consume"
+
+// Messages (anything with `timestamp_ms`, the acceptance time) written to one connection.
+template <class It>
+void count_deliveries(It first, It last) {
+  if (first == last) return;
+  auto now = wall_micros();
+  for (; first != last; ++first) delivered(first->timestamp_ms, now);
+}
+
+// Measures from construction to destruction as a wait for `pool`.
+class PoolWaitTimer {
+ public:
+  explicit PoolWaitTimer(PoolKind pool) : pool_(pool) {}
+  ~PoolWaitTimer() { pool_wait(pool_, std::chrono::steady_clock::now() - start_); }
+  PoolWaitTimer(const PoolWaitTimer&) = delete;
+  PoolWaitTimer& operator=(const PoolWaitTimer&) = delete;
+
+ private:
+  PoolKind pool_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace metrics
+}  // namespace roomcast

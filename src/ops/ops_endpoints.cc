@@ -1,0 +1,59 @@
+#include "ops/ops_endpoints.h"
+
+#include <openssl/crypto.h>
+
+#include "common/metrics.h"
+#include "ops/readiness.h"
+
+namespace roomcast {
+namespace {
+
+HttpResponse text(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// Constant time in the token's content, so a wrong guess reveals nothing by its timing.
+bool token_matches(std::string_view authorization, const std::string& token) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer)) return false;
+  auto given = authorization.substr(kBearer.size());
+  return given.size() == token.size() &&
+         CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+HttpResponse OpsEndpoints::handle(const HttpRequest& request) const {
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto r = text(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (request.path == "/healthz") return text(200, "ok\n");
+  if (request.path == "/readyz") {
+    if (!readiness_) return text(200, "ok\n");
+    auto state = readiness_->state();
+    return text(state.ready ? 200 : 503, state.detail + "\n");
+  }
+  return metrics(request);
+}
+
+HttpResponse OpsEndpoints::metrics(const HttpRequest& request) const {
+  // Without a token the endpoint does not exist: nothing to guess at.
+  if (metrics_token_.empty()) return text(404, "not found\n");
+  if (!token_matches(request.authorization, metrics_token_)) {
+    auto r = text(401, "metrics token required\n");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"metrics\"");
+    return r;
+  }
+  auto r = text(200, Metrics::get().render());
+  r.headers.front().second = "text/plain; version=0.0.4; charset=utf-8";
+  return r;
+}
+
+}  // namespace roomcast

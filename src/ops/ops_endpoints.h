@@ -1,0 +1,37 @@
+// The operator endpoints of every role's HTTP listener:
+//   GET /healthz  200 while the process serves (no token)
+//   GET /readyz   200 when the node can do its job, else 503 with the reason (no token)
+//   GET /metrics  Prometheus text format, only with `Authorization: Bearer <metrics_token>`:
+//                 401 with a wrong or missing token, 404 when no metrics token is configured.
+// None of them blocks: readiness is read from the ReadinessMonitor's last round.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "logic/rest_api.h"
+
+namespace roomcast {
+
+class ReadinessMonitor;
+
+class OpsEndpoints {
+ public:
+  // `readiness` may be null (always ready); it must outlive this object.
+  OpsEndpoints(std::string metrics_token, const ReadinessMonitor* readiness)
+      : metrics_token_(std::move(metrics_token)), readiness_(readiness) {}
+
+  static bool handles(std::string_view path) {
+    return path == "/metrics" || path == "/healthz" || path == "/readyz";
+  }
+  // Any thread; fast enough for an I/O loop.
+  HttpResponse handle(const HttpRequest& request) const;
+
+ private:
+  HttpResponse metrics(const HttpRequest& request) const;
+
+  std::string metrics_token_;
+  const ReadinessMonitor* readiness_;
+};
+
+}  // namespace roomcast
