@@ -6,6 +6,8 @@ const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 
 export const POLICY_VIOLATION = 1008;
+export const SERVICE_RESTART = 1012;
+const RESTART_JITTER_MS = 1000;
 
 export function wsUrl(location = globalThis.location) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -17,6 +19,14 @@ export function wsUrl(location = globalThis.location) {
 export function backoffDelay(attempt, random = Math.random) {
   const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+// A draining server closes with 1012 "reconnect:<ms>": wait that long plus a random jitter, so
+// its clients do not all arrive at the next server together. Null for any other close.
+export function restartDelay(code, reason, random = Math.random) {
+  if (code !== SERVICE_RESTART) return null;
+  const match = /^reconnect:(\d{1,9})$/.exec(reason ?? '');
+  return match ? Number(match[1]) + Math.round(random() * RESTART_JITTER_MS) : null;
 }
 
 export class Connection {
@@ -111,14 +121,15 @@ export class Connection {
         this.handlers.onUnauthorized?.();
         return;
       }
-      this.scheduleReconnect();
+      this.scheduleReconnect(restartDelay(close.code, close.reason));
     };
     ws.onerror = () => {}; // onclose follows and handles it
   }
 
-  scheduleReconnect() {
+  // `told`: the delay the server asked for (1012), else exponential backoff.
+  scheduleReconnect(told = null) {
     if (!this.running) return;
-    const delay = backoffDelay(this.attempt++);
+    const delay = told ?? backoffDelay(this.attempt++);
     this.setStatus({ state: 'waiting', retryAt: Date.now() + delay });
     this.timer = setTimeout(() => this.open(), delay);
   }
