@@ -15,7 +15,8 @@ PKGS=(cmake ninja-build g++-12 ccache pkg-config clang-format
 # Extra groups: "e2e" adds the browser, "bench" adds the peers.
 for extra in "$@"; do
   case "$extra" in
-    e2e) PKGS+=(chromium nodejs npm prometheus) ;;  # prometheus: promtool checks /metrics
+    # prometheus: promtool checks /metrics; docker-compose validates deploy/docker-compose.yml
+    e2e) PKGS+=(chromium nodejs npm prometheus docker-compose) ;;
     bench) PKGS+=(libnginx-mod-nchan nodejs npm gnuplot-nox linux-perf) ;;
     fuzz) PKGS+=(clang-14 libclang-rt-14-dev) ;;
   esac
