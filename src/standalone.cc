@@ -9,12 +9,16 @@
 
 #include "comet/comet.h"
 #include "job/job.h"
+#include "job/read_on_post.h"
 #include "logic/logic.h"
+#include "logic/presence_rest.h"
+#include "logic/presence_service.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "ops/node_ops.h"
 #include "queue/local_queue.h"
+#include "store/sqlite_presence_store.h"
 #include "store/sqlite_store.h"
 #include "web_root.h"
 
@@ -24,6 +28,7 @@ int run_standalone(const Config& config) {
   std::filesystem::create_directories(config.data_dir);
   auto db_path = (std::filesystem::path(config.data_dir) / "roomcast.db").string();
   SqliteStore store(db_path);
+  SqlitePresenceStore presence_store(store);
   LocalQueue queue(config.queue_partitions, config.job_batch_window_ms, config.job_batch_max);
   IoPool loops(config.io_threads);
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
@@ -31,14 +36,31 @@ int run_standalone(const Config& config) {
   Logic logic(config, store, store, queue);
   logic.init_default_rooms();
   Comet comet(loops, blocking, logic, config);
-  Job job(store, comet);
+  PresenceService presence(config, store, presence_store);
+  comet.set_presence_api(&presence);
+  ReadOnPostGateway job_gateway(comet, presence);
+  Job job(store, job_gateway);
   queue.start([&job](std::span<const QueueRecord> batch) { job.handle_batch(batch); });
   RestApi rest(logic, config);
-  HttpServer http(loops, blocking, comet, [&rest](const HttpRequest& r) { return rest.handle(r); },
-                  find_web_root(config.web_root));
+  auto& tracker = comet.presence_tracker();
+  PresenceRestApi presence_rest(
+      config, {[&tracker](int64_t id) {
+                 auto s = tracker.user_state(id);
+                 return UserPresence{id, s.online, s.connections};
+               },
+               [&tracker](const std::string& room) { return tracker.room_online(room); }});
+  HttpServer http(
+      loops, blocking, comet,
+      [&rest, &presence_rest](const HttpRequest& r) {
+        return PresenceRestApi::handles(r.path) ? presence_rest.handle(r) : rest.handle(r);
+      },
+      find_web_root(config.web_root));
 
-  // Pushes only append to the in-process queue: no reason to leave the I/O loop for them.
-  http.run_inline([](std::string_view path) { return path.starts_with("/api/push/"); });
+  // Pushes only append to the in-process queue and presence is in memory: no reason to leave
+  // the I/O loop for them.
+  http.run_inline([](std::string_view path) {
+    return path.starts_with("/api/push/") || PresenceRestApi::handles(path);
+  });
   // Everything is in this process: ready once serving, until shutting down.
   NodeOps ops(config, "standalone", {});
   ops.collect_connections(comet);

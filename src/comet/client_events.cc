@@ -36,6 +36,27 @@ const json::array& req_array(const json::object& o, std::string_view key) {
   return it->value().get_array();
 }
 
+// clientTyping, clientMarkRead, requestRoomMembers; false for any other type.
+bool parse_presence_event(const json::object& obj, ClientEvent& ev) {
+  if (ev.type == "clientTyping") {
+    ev.kind = ClientEvent::Kind::kTyping;
+    ev.room_id = req_string(payload_of(obj), "roomId");
+  } else if (ev.type == "clientMarkRead") {
+    ev.kind = ClientEvent::Kind::kMarkRead;
+    auto& p = payload_of(obj);
+    ev.room_id = req_string(p, "roomId");
+    ev.last_message_id = req_string(p, "lastMessageId");
+  } else if (ev.type == "requestRoomMembers") {
+    ev.kind = ClientEvent::Kind::kRoomMembers;
+    auto& p = payload_of(obj);
+    ev.room_id = req_string(p, "roomId");
+    ev.after = opt_string(p, "after");
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 ParsedClientEvent parse_client_event(std::string_view frame) {
@@ -100,7 +121,7 @@ ParsedClientEvent parse_client_event(std::string_view frame) {
         auto& ro = r.get_object();
         ev.resume.push_back({req_string(ro, "roomId"), req_string(ro, "lastMessageId")});
       }
-    } else {
+    } else if (!parse_presence_event(obj, ev)) {
       return {std::nullopt, ParseError{"UNKNOWN_TYPE", "unknown event type", ev.type}};
     }
   } catch (const Bad& b) {

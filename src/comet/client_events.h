@@ -21,15 +21,27 @@ struct ResumeRoom {
 };
 
 struct ClientEvent {
-  enum class Kind { kMessages, kHistory, kCreateRoom, kJoinRoom, kLeaveRoom, kResume };
+  enum class Kind {
+    kMessages,
+    kHistory,
+    kCreateRoom,
+    kJoinRoom,
+    kLeaveRoom,
+    kResume,
+    kTyping,
+    kMarkRead,
+    kRoomMembers
+  };
   Kind kind = Kind::kMessages;
   std::string type;  // as sent, for `requestType`
   std::string room_id;
-  std::vector<ClientMessage> messages;            // kMessages
-  std::optional<std::string> first_message_id;    // kHistory
-  std::optional<int64_t> count;                   // kHistory
-  std::string room_name;                          // kCreateRoom
-  std::vector<ResumeRoom> resume;                 // kResume
+  std::vector<ClientMessage> messages;          // kMessages
+  std::optional<std::string> first_message_id;  // kHistory
+  std::optional<int64_t> count;                 // kHistory
+  std::string room_name;                        // kCreateRoom
+  std::vector<ResumeRoom> resume;               // kResume
+  std::string last_message_id;                  // kMarkRead (validated by the handler)
+  std::optional<std::string> after;             // kRoomMembers
 };
 
 struct ParseError {

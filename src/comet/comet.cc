@@ -12,15 +12,35 @@
 namespace roomcast {
 
 Comet::Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const Config& config)
-    : loops_(loops), blocking_(blocking), logic_(logic), config_(config) {
+    : loops_(loops),
+      blocking_(blocking),
+      logic_(logic),
+      config_(config),
+      typing_(std::chrono::milliseconds(config.presence.typing_interval_ms)) {
   for (std::size_t i = 0; i < loops.size(); ++i) {
     shards_.push_back(std::make_unique<CometShard>(loops.at(i)));
     schedule_sweep(*shards_.back());
   }
+  tracker_ = std::make_unique<PresenceTracker>(
+      loops.at(0), blocking, config.presence,
+      [this](const std::string& room, std::string event) { push_room_notice(room, event); });
+  tracker_->start();
+  read_states_ = std::make_unique<ReadStateFanout>(
+      loops.at(0), std::chrono::milliseconds(config.presence.read_state_window_ms),
+      [this](int64_t user, const std::string& room, const std::string& event, uint64_t except) {
+        push_user_notice(user, room, event, except);
+      });
 }
 
 Comet::~Comet() {
   for (auto& s : shards_) s->sweep.cancel();
+}
+
+void Comet::set_presence_api(PresenceApi* api) {
+  presence_api_ = api;
+  if (api)
+    tracker_->set_member_counter(
+        [api](const std::string& room) { return api->member_count(room); });
 }
 
 void Comet::schedule_sweep(CometShard& shard) {
@@ -48,6 +68,7 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
   shard.all.push_back(s);
   shard.users[user_id].push_back(s);
   ++connections_;
+  tracker_->connected(s->user());
   std::lock_guard lock(counts_mutex_);
   ++user_counts_[user_id];
 }
@@ -83,6 +104,7 @@ void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
     if (it->second.empty()) shard.users.erase(it);
   }
   --connections_;
+  tracker_->disconnected(user_id);
   std::lock_guard lock(counts_mutex_);
   if (auto c = user_counts_.find(user_id); c != user_counts_.end() && --c->second == 0)
     user_counts_.erase(c);
@@ -92,11 +114,12 @@ void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) 
   auto& members = shard.rooms[room];
   if (std::find(members.begin(), members.end(), s) != members.end()) return;
   members.push_back(s);
+  tracker_->entered(s->user(), room);
   std::lock_guard lock(counts_mutex_);
   ++room_counts_[room];
 }
 
-void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room) {
+void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room, bool closing) {
   auto it = shard.rooms.find(room);
   if (it == shard.rooms.end()) return;
   auto& members = it->second;
@@ -105,6 +128,7 @@ void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room
   *pos = members.back();
   members.pop_back();
   if (members.empty()) shard.rooms.erase(it);
+  tracker_->exited(s->user().id, room, closing);
   std::lock_guard lock(counts_mutex_);
   if (auto c = room_counts_.find(room); c != room_counts_.end() && --c->second == 0)
     room_counts_.erase(c);
@@ -154,6 +178,27 @@ void Comet::sync_membership(const MembershipChange& change) {
   ShardPush p;
   p.kind = ShardPush::Kind::kMembership;
   p.membership = std::make_shared<const MembershipChange>(change);
+  enqueue(p);
+}
+
+void Comet::push_room_notice(const std::string& room_id, const std::string& event,
+                             int64_t except_user) {
+  ShardPush p;
+  p.kind = ShardPush::Kind::kRoomNotice;
+  p.room_id = room_id;
+  p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(event));
+  p.except_user = except_user;
+  enqueue(p);
+}
+
+void Comet::push_user_notice(int64_t user_id, const std::string& room_id, const std::string& event,
+                             uint64_t except_conn) {
+  ShardPush p;
+  p.kind = ShardPush::Kind::kUserNotice;
+  p.room_id = room_id;
+  p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(event));
+  p.user_ids = std::make_shared<const std::vector<int64_t>>(1, user_id);
+  p.except_conn = except_conn;
   enqueue(p);
 }
 
@@ -213,6 +258,10 @@ void Comet::drain(CometShard& shard) {
         for (auto* s : sessions) s->follow_membership(*p.membership);
         break;
       }
+      case ShardPush::Kind::kRoomNotice:
+      case ShardPush::Kind::kUserNotice:
+        deliver_notice(shard, p, cork);
+        break;
     }
   }
   for (auto* s : shard.corked) s->uncork();
@@ -220,7 +269,25 @@ void Comet::drain(CometShard& shard) {
   if (shard.corked.capacity() > 4096) shard.corked.shrink_to_fit();
 }
 
+void Comet::deliver_notice(CometShard& shard, const ShardPush& p,
+                           const std::function<WsSession*(WsSession*)>& cork) {
+  bool to_room = p.kind == ShardPush::Kind::kRoomNotice;
+  const std::vector<WsSession*>* sessions = nullptr;
+  if (to_room) {
+    if (auto it = shard.rooms.find(p.room_id); it != shard.rooms.end()) sessions = &it->second;
+  } else if (auto it = shard.users.find(p.user_ids->front()); it != shard.users.end()) {
+    sessions = &it->second;
+  }
+  if (!sessions) return;
+  for (auto* s : *sessions) {
+    bool skip = to_room ? s->user().id == p.except_user : s->connection_id() == p.except_conn;
+    if (!skip) cork(s)->deliver_notice(p.room_id, p.frames->front());
+  }
+}
+
 void Comet::shutdown() {
+  tracker_->stop();
+  read_states_->stop();
   std::vector<std::future<void>> done;
   for (auto& shard : shards_) {
     auto p = std::make_shared<std::promise<void>>();

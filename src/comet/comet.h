@@ -11,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,9 +19,13 @@
 #include <vector>
 
 #include "comet/comet_gateway.h"
+#include "comet/presence_tracker.h"
+#include "comet/read_state_fanout.h"
 #include "comet/shard_push.h"
+#include "comet/typing_throttle.h"
 #include "common/config.h"
 #include "logic/logic_api.h"
+#include "logic/presence_api.h"
 #include "net/io_pool.h"
 
 namespace roomcast {
@@ -86,7 +91,21 @@ class Comet final : public CometGateway {
   void add(CometShard& shard, WsSession* s, int64_t user_id);
   void remove(CometShard& shard, WsSession* s, int64_t user_id);
   void subscribe(CometShard& shard, WsSession* s, const std::string& room);
-  void unsubscribe(CometShard& shard, WsSession* s, const std::string& room);
+  // `closing`: the connection is closing (presence keeps the user for the grace).
+  void unsubscribe(CometShard& shard, WsSession* s, const std::string& room, bool closing = false);
+
+  // Presence, typing and read-state events, framed once; any thread. To the room's connections
+  // (except all of `except_user`'s), or to one user's connections except `except_conn`.
+  void push_room_notice(const std::string& room_id, const std::string& event,
+                        int64_t except_user = 0);
+  void push_user_notice(int64_t user_id, const std::string& room_id, const std::string& event,
+                        uint64_t except_conn);
+  PresenceTracker& presence_tracker() { return *tracker_; }
+  TypingThrottle& typing_throttle() { return typing_; }
+  ReadStateFanout& read_states() { return *read_states_; }
+  // Read state and member lists; set before serving (null: those requests answer INTERNAL).
+  void set_presence_api(PresenceApi* api);
+  PresenceApi* presence_api() const { return presence_api_; }
 
   // Optional; set before serving. Standalone has none.
   void set_presence_listener(PresenceListener* listener) { presence_ = listener; }
@@ -107,6 +126,8 @@ class Comet final : public CometGateway {
   void enqueue(const ShardPush& push);
   // Delivers every push in the shard's inbox in order, each connection writing once at the end.
   void drain(CometShard& shard);
+  void deliver_notice(CometShard& shard, const ShardPush& push,
+                      const std::function<WsSession*(WsSession*)>& cork);
 
   IoPool& loops_;
   asio::thread_pool& blocking_;
@@ -115,6 +136,10 @@ class Comet final : public CometGateway {
   std::vector<std::unique_ptr<CometShard>> shards_;
   std::atomic<std::size_t> connections_{0};
   PresenceListener* presence_ = nullptr;
+  PresenceApi* presence_api_ = nullptr;
+  std::unique_ptr<PresenceTracker> tracker_;
+  std::unique_ptr<ReadStateFanout> read_states_;
+  TypingThrottle typing_;
   // Comet-wide member counts (all shards), only for the routing snapshots: updated on
   // subscribe/unsubscribe, never on the push path.
   mutable std::mutex counts_mutex_;

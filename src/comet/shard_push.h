@@ -16,7 +16,17 @@
 namespace roomcast {
 
 struct ShardPush {
-  enum class Kind { kRoomMessages, kRoomFrames, kUsers, kAll, kMembership };
+  // kRoomNotice / kUserNotice: presence, typing and read-state events, sent only to connections
+  // that have shown the room (never before hello), skipping `except_user` / `except_conn`.
+  enum class Kind {
+    kRoomMessages,
+    kRoomFrames,
+    kUsers,
+    kAll,
+    kMembership,
+    kRoomNotice,
+    kUserNotice
+  };
   Kind kind = Kind::kRoomFrames;
   std::shared_ptr<const RoomMessages> batch;             // kRoomMessages
   Frame batch_frame;                                     // kRoomMessages: `batch->event`, framed
@@ -24,6 +34,8 @@ struct ShardPush {
   std::shared_ptr<const std::vector<Frame>> frames;      // kRoomFrames, kUsers, kAll
   std::shared_ptr<const std::vector<int64_t>> user_ids;  // kUsers
   std::shared_ptr<const MembershipChange> membership;    // kMembership
+  int64_t except_user = 0;                               // kRoomNotice (0: none)
+  uint64_t except_conn = 0;                              // kUserNotice (0: none)
 };
 
 // Filled from any thread, drained on the loop. `drain_posted` keeps one drain in flight.

@@ -262,7 +262,7 @@ bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>
 
 void WsSession::unregister() {
   if (!registered_) return;
-  for (auto& [room, state] : rooms_) comet_.unsubscribe(shard_, this, room);
+  for (auto& [room, state] : rooms_) comet_.unsubscribe(shard_, this, room, true);
   rooms_.clear();
   comet_.remove(shard_, this, user_.id);
   registered_ = false;
@@ -300,6 +300,12 @@ asio::awaitable<void> WsSession::handle(ClientEvent& ev) {
       return leave_room(ev);
     case Kind::kResume:
       return resume(ev);
+    case Kind::kTyping:
+      return typing(ev);
+    case Kind::kMarkRead:
+      return mark_read(ev);
+    case Kind::kRoomMembers:
+      return room_members(ev);
   }
   throw ClientError("UNKNOWN_TYPE", "unknown event type");
 }
@@ -424,6 +430,7 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
       std::vector<RoomPage> out;
       for (auto& r : rooms)
         out.push_back(comet_.logic().room_page(user_.id, r.id, 0, kNoSeq, page_size));
+      add_read_state(out);
       return out;
     });
   } catch (...) {
@@ -437,6 +444,7 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
     }
     std::rethrow_exception(failed);
   }
+  add_online_counts(pages);
   if (hello) send_text(hello_event(user_, pages));
   for (auto& page : pages) {
     // Left meanwhile through another connection (serverLeftRoom is out): that wins.

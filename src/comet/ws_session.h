@@ -51,6 +51,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // This user joined or left a room through another connection: this one follows
   // (serverJoinedRoom with the room's page, or serverLeftRoom). Called on the loop.
   void follow_membership(const MembershipChange& change);
+  // A presence, typing or read-state event about a room: sent only once this connection has
+  // shown the room (its page is out), so it never comes before hello. Called on the loop.
+  void deliver_notice(const std::string& room_id, const Frame& frame);
+  const User& user() const { return user_; }
+  uint64_t connection_id() const { return id_; }
 
  private:
   // Per-room delivery state: what this connection has shown of the room.
@@ -79,6 +84,14 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   boost::asio::awaitable<void> leave_room(ClientEvent& ev);
   boost::asio::awaitable<void> resume(ClientEvent& ev);
   boost::asio::awaitable<void> resume_room(const ResumeRoom& entry);
+  // Presence requests (ws_presence.cc).
+  boost::asio::awaitable<void> typing(ClientEvent& ev);
+  boost::asio::awaitable<void> mark_read(ClientEvent& ev);
+  boost::asio::awaitable<void> room_members(ClientEvent& ev);
+  // Fills the read state of freshly read pages (on the blocking pool) and their online counts
+  // (on the loop, just before they are sent).
+  void add_read_state(std::vector<RoomPage>& pages) const;
+  void add_online_counts(std::vector<RoomPage>& pages) const;
   boost::asio::awaitable<void> open_rooms(std::vector<RoomInfo> rooms, bool hello,
                                           bool joined_event);
   boost::asio::awaitable<void> follow_join(std::string room_id);

@@ -47,6 +47,7 @@ std::string flag_name(const std::string& key) {
 
 std::vector<Setting> settings(Config& c) {
   auto& l = c.limits;
+  auto& p = c.presence;
   return {
       {"listen", "public HOST:PORT (use 0.0.0.0:8080 for all interfaces)", setter(c.listen)},
       {"data_dir", "directory of the embedded database", setter(c.data_dir)},
@@ -106,6 +107,20 @@ std::vector<Setting> settings(Config& c) {
        setter(l.outbound_max_events)},
       {"limits.ping_interval_ms", "server ping interval", setter(l.ping_interval_ms)},
       {"limits.idle_timeout_ms", "silence before close 1001", setter(l.idle_timeout_ms)},
+      {"presence_grace_ms", "online after the last connection closed", setter(p.grace_ms)},
+      {"presence_window_ms", "serverPresence at most once per room per window",
+       setter(p.window_ms)},
+      {"presence_large_window_ms", "serverPresence interval in rooms past the limit",
+       setter(p.large_window_ms)},
+      {"presence_room_limit", "members past which serverPresence carries counts only",
+       setter(p.room_limit)},
+      {"presence_typing_interval_ms", "serverTyping at most once per user and room per interval",
+       setter(p.typing_interval_ms)},
+      {"presence_member_count_ttl_ms", "how long a room's member count is cached",
+       setter(p.member_count_ttl_ms)},
+      {"presence_read_state_window_ms", "serverReadState coalescing per user and room",
+       setter(p.read_state_window_ms)},
+      {"presence_members_page", "members per serverRoomMembers page", setter(p.members_page)},
   };
 }
 

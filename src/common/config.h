@@ -30,6 +30,18 @@ struct Limits {
   int room_name_max = 64;
 };
 
+// Presence, typing and read state (PROTOCOL.md revision 3).
+struct PresenceSettings {
+  int grace_ms = 5000;            // a user stays online this long after its last connection closed
+  int window_ms = 1000;           // serverPresence at most once per room per window
+  int large_window_ms = 5000;     // ... and in rooms past room_limit (counts only)
+  int room_limit = 1000;          // members past which a room sends counts only
+  int typing_interval_ms = 2000;  // serverTyping at most once per user and room per interval
+  int member_count_ttl_ms = 30000;  // how long a room's member count is reused
+  int read_state_window_ms = 200;   // serverReadState coalescing per user and room
+  int members_page = 100;           // serverRoomMembers page size
+};
+
 struct Config {
   // Where the public listener binds (standalone and comet).
   std::string listen = "127.0.0.1:8080";
@@ -53,6 +65,7 @@ struct Config {
   std::string password_cost = "interactive";  // interactive | moderate | min (tests, load runs)
   std::string log_level = "info";
   Limits limits;
+  PresenceSettings presence;
 
   // Distributed mode (roomcast comet|logic|job). No peer address of another roomcast node is
   // configured: nodes find each other through the registry in Redis.

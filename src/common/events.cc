@@ -34,6 +34,12 @@ void append_room_page(std::string& out, const RoomPage& page) {
   append_messages(out, page.messages);
   out += ",\"hasMoreMessages\":";
   out += page.has_more ? "true" : "false";
+  out += ",\"online\":";
+  append_int(out, page.online);
+  out += ",\"lastReadId\":\"";
+  append_message_id(out, page.last_read_seq);
+  out += "\",\"unread\":";
+  append_int(out, page.unread);
   out += '}';
 }
 

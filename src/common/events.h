@@ -15,6 +15,10 @@ struct RoomPage {
   RoomInfo room;
   std::vector<StoredMessage> messages;  // newest first
   bool has_more = false;
+  // Presence and read state, in hello and serverJoinedRoom (PROTOCOL.md revision 3).
+  int64_t online = 0;
+  uint64_t last_read_seq = 0;  // "0-0" when never read
+  int64_t unread = 0;
 };
 
 void append_server_message(std::string& out, const StoredMessage& m);

@@ -130,17 +130,21 @@ HttpResponse RestApi::logout(const HttpRequest& r) {
   return resp;
 }
 
-HttpResponse RestApi::push(const HttpRequest& r, std::string_view target) {
-  const std::string& token = config_.admin_token;
+std::optional<HttpResponse> require_admin(const Config& config, const HttpRequest& r) {
+  const std::string& token = config.admin_token;
   std::string_view auth = r.authorization;
   constexpr std::string_view bearer = "Bearer ";
   bool authorized = !token.empty() && auth.size() == bearer.size() + token.size() &&
                     auth.substr(0, bearer.size()) == bearer &&
                     sodium_memcmp(auth.data() + bearer.size(), token.data(), token.size()) == 0;
-  if (!authorized)
-    return api_error(401, "UNAUTHORIZED",
-                     token.empty() ? "the server push API is disabled (no admin token)"
-                                   : "a valid admin token is required");
+  if (authorized) return std::nullopt;
+  return api_error(401, "UNAUTHORIZED",
+                   token.empty() ? "the server push API is disabled (no admin token)"
+                                 : "a valid admin token is required");
+}
+
+HttpResponse RestApi::push(const HttpRequest& r, std::string_view target) {
+  if (auto refused = require_admin(config_, r)) return *refused;
   auto body = parse_object(r.body);
   if (!body) return bad_request("the body must be a JSON object");
   auto op = int_field(*body, "op");

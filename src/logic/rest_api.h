@@ -2,6 +2,7 @@
 // transport: the server hands in a parsed request and writes back the response.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,7 @@ struct HttpRequest {
   std::string body;
   std::string cookie;         // the Cookie header
   std::string authorization;  // the Authorization header
+  std::string query;          // after '?', undecoded
 };
 
 struct HttpResponse {
@@ -44,5 +46,7 @@ class RestApi {
 };
 
 HttpResponse api_error(int status, const std::string& id, const std::string& message);
+// 401 unless the request carries the admin token (`Authorization: Bearer …`); nullopt when it does.
+std::optional<HttpResponse> require_admin(const Config& config, const HttpRequest& r);
 
 }  // namespace roomcast

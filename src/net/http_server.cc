@@ -189,7 +189,8 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     } else if (path.starts_with("/api/")) {
       HttpRequest r{std::string(req.method_string()), std::string(path), std::move(req.body()),
                     std::string(req[http::field::cookie]),
-                    std::string(req[http::field::authorization])};
+                    std::string(req[http::field::authorization]),
+                    std::string(target.substr(std::min(target.size(), path.size() + 1)))};
       HttpResponse out;
       try {
         // Capture by reference only: GCC 12 destroys by-value captures of a temporary lambda in a

@@ -224,6 +224,7 @@ HttpResponse GrpcLogicClient::rest(const HttpRequest& r) {
   req.set_body(r.body);
   req.set_cookie(r.cookie);
   req.set_authorization(r.authorization);
+  req.set_query(r.query);
   pb::RestReply reply;
   bool safe = r.method == "GET" || r.method == "HEAD";
   try {

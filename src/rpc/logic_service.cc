@@ -116,8 +116,8 @@ grpc::Status LogicService::Rooms(grpc::ServerContext*, const pb::RoomsRequest* r
 grpc::Status LogicService::Rest(grpc::ServerContext*, const pb::RestRequest* req,
                                 pb::RestReply* reply) {
   return guarded("Rest", [&] {
-    auto out = rest_.handle(
-        {req->method(), req->path(), req->body(), req->cookie(), req->authorization()});
+    auto out = rest_.handle({req->method(), req->path(), req->body(), req->cookie(),
+                             req->authorization(), req->query()});
     reply->set_status(out.status);
     reply->set_body(out.body);
     for (auto& [name, value] : out.headers) {

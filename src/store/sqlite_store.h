@@ -39,6 +39,15 @@ class SqliteStore final : public Store, public SessionStore {
   std::optional<int64_t> session_user(const std::string& sid, int64_t now_ms) override;
   void revoke_session(const std::string& sid) override;
 
+  // Runs `f(sqlite3*)` under this store's lock. Other stores on the same file (presence) share
+  // this one connection: a second connection's writes would make this one's open snapshots
+  // stale, and its next write would fail at once with SQLITE_BUSY.
+  template <class F>
+  auto with_connection(F&& f) {
+    std::lock_guard lock(mutex_);
+    return f(db_);
+  }
+
  private:
   class Stmt;
   Stmt& stmt(const char* sql);

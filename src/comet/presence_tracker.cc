@@ -1,0 +1,228 @@
+#include "comet/presence_tracker.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "common/presence_events.h"
+
+namespace roomcast {
+namespace {
+// Fine enough for a one-second window; a tick with nothing due costs one lock.
+constexpr auto kTick = std::chrono::milliseconds(50);
+// How long a room with changes waits for its first member count before sending anyway.
+constexpr auto kCountWait = std::chrono::milliseconds(1000);
+}  // namespace
+
+PresenceTracker::PresenceTracker(asio::io_context& timer_loop, asio::thread_pool& blocking,
+                                 const PresenceSettings& settings, RoomSink sink)
+    : timer_(timer_loop), blocking_(blocking), settings_(settings), sink_(std::move(sink)) {}
+
+PresenceTracker::~PresenceTracker() {
+  timer_.cancel();
+}
+
+void PresenceTracker::start() {
+  schedule();
+}
+
+void PresenceTracker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
+}
+
+void PresenceTracker::schedule() {
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    on_tick();
+    std::lock_guard lock(mutex_);
+    if (!stopped_) schedule();
+  });
+}
+
+void PresenceTracker::connected(const User& user) {
+  std::lock_guard lock(mutex_);
+  auto& u = users_[user.id];
+  u.user = user;
+  ++u.connections;
+}
+
+void PresenceTracker::disconnected(int64_t user_id) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  if (it == users_.end() || it->second.connections == 0) return;
+  if (--it->second.connections > 0) return;
+  it->second.grace_until = Clock::now() + std::chrono::milliseconds(settings_.grace_ms);
+  graces_.emplace(it->second.grace_until, std::pair{user_id, std::string()});
+}
+
+void PresenceTracker::entered(const User& user, const std::string& room_id) {
+  std::lock_guard lock(mutex_);
+  auto& u = users_[user.id];
+  u.user = user;
+  auto& link = u.rooms[room_id];
+  bool counted = link.sessions > 0 || link.in_grace;
+  ++link.sessions;
+  link.in_grace = false;
+  if (!counted) went_online(user, room_id);
+}
+
+void PresenceTracker::exited(int64_t user_id, const std::string& room_id, bool closing) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  auto link = it->second.rooms.find(room_id);
+  if (link == it->second.rooms.end() || link->second.sessions == 0) return;
+  if (--link->second.sessions > 0) return;
+  if (closing) {
+    link->second.in_grace = true;
+    link->second.grace_until = Clock::now() + std::chrono::milliseconds(settings_.grace_ms);
+    graces_.emplace(link->second.grace_until, std::pair{user_id, room_id});
+    return;
+  }
+  it->second.rooms.erase(link);
+  went_offline(it->second.user, room_id);
+}
+
+int64_t PresenceTracker::room_online(const std::string& room_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? 0 : it->second.online;
+}
+
+PresenceTracker::UserState PresenceTracker::user_state(int64_t user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return {};
+  auto& u = it->second;
+  return {u.connections > 0 || Clock::now() < u.grace_until, u.connections};
+}
+
+void PresenceTracker::went_online(const User& user, const std::string& room_id) {
+  auto& room = rooms_[room_id];
+  ++room.online;
+  auto [change, fresh] = room.changes.try_emplace(user.id, user, 1);
+  if (!fresh && change->second.second == -1) room.changes.erase(change);  // back within a window
+  mark_due(room_id, room);
+}
+
+void PresenceTracker::went_offline(const User& user, const std::string& room_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  auto& room = it->second;
+  --room.online;
+  auto [change, fresh] = room.changes.try_emplace(user.id, user, -1);
+  if (!fresh && change->second.second == 1) room.changes.erase(change);
+  mark_due(room_id, room);
+}
+
+void PresenceTracker::mark_due(const std::string& room_id, RoomEntry& room) {
+  if (room.due) return;
+  auto now = Clock::now();
+  room.due = true;
+  room.due_since = now;
+  due_.push_back(room_id);
+  // A stale member count is refreshed now; the send waits for it (briefly), so the choice
+  // between names and counts only follows the room's size.
+  bool stale = room.members < 0 ||
+               now - room.counted_at > std::chrono::milliseconds(settings_.member_count_ttl_ms);
+  if (count_members_ && !room.counting && stale) {
+    room.counting = true;
+    room.counted_at = now;
+    count_members(room_id);
+  }
+}
+
+void PresenceTracker::expire_graces(Clock::time_point now) {
+  while (!graces_.empty() && graces_.begin()->first <= now) {
+    auto deadline = graces_.begin()->first;
+    auto [user_id, room_id] = std::move(graces_.begin()->second);
+    graces_.erase(graces_.begin());
+    auto it = users_.find(user_id);
+    if (it == users_.end()) continue;
+    auto& u = it->second;
+    if (!room_id.empty()) {
+      auto link = u.rooms.find(room_id);
+      // A later connection re-entered the room, or a later close restarted its grace.
+      if (link == u.rooms.end() || !link->second.in_grace || link->second.grace_until != deadline)
+        continue;
+      u.rooms.erase(link);
+      went_offline(u.user, room_id);
+    }
+    if (u.connections == 0 && u.rooms.empty() && u.grace_until <= now) users_.erase(it);
+  }
+}
+
+void PresenceTracker::on_tick() {
+  auto now = Clock::now();
+  std::vector<Outgoing> out;
+  {
+    std::lock_guard lock(mutex_);
+    expire_graces(now);
+    collect_due(now, out);
+  }
+  for (auto& o : out) sink_(o.room_id, std::move(o.event));
+}
+
+void PresenceTracker::collect_due(Clock::time_point now, std::vector<Outgoing>& out) {
+  std::vector<std::string> waiting;
+  for (auto& room_id : due_) {
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) continue;
+    auto& room = it->second;
+    bool count_pending = room.counting && now - room.due_since < kCountWait;
+    if (now < room.next_send || count_pending) {
+      waiting.push_back(room_id);
+      continue;
+    }
+    room.due = false;
+    std::string event;
+    if (build_event(room_id, room, now, event)) out.push_back({room_id, std::move(event)});
+    if (room.online == 0 && room.changes.empty() && !room.counting) rooms_.erase(it);
+  }
+  due_.swap(waiting);
+}
+
+bool PresenceTracker::build_event(const std::string& room_id, RoomEntry& room,
+                                  Clock::time_point now, std::string& event) {
+  int64_t members = room.members >= 0 ? room.members : room.online;
+  bool large = members > settings_.room_limit;
+  std::vector<User> joined, left;
+  if (!large) {
+    for (auto& [id, change] : room.changes)
+      (change.second > 0 ? joined : left).push_back(change.first);
+    auto by_id = [](const User& a, const User& b) { return a.id < b.id; };
+    std::sort(joined.begin(), joined.end(), by_id);
+    std::sort(left.begin(), left.end(), by_id);
+  }
+  room.changes.clear();
+  if (joined.empty() && left.empty() && room.online == room.sent_online) return false;
+  room.sent_online = room.online;
+  room.next_send =
+      now + std::chrono::milliseconds(large ? settings_.large_window_ms : settings_.window_ms);
+  event = presence_event(room_id, room.online, joined, left);
+  return true;
+}
+
+void PresenceTracker::count_members(const std::string& room_id) {
+  asio::post(blocking_, [this, room_id] {
+    int64_t members = -1;
+    try {
+      members = count_members_(room_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("presence: counting the members of {} failed: {}", room_id, e.what());
+    }
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) return;
+    it->second.counting = false;
+    if (members >= 0) it->second.members = members;
+  });
+}
+
+}  // namespace roomcast

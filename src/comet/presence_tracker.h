@@ -1,0 +1,121 @@
+// Who is online, per user and per room, on this comet (PROTOCOL.md "Presence, typing and read
+// state"). A user is online while it has a connection and for `grace_ms` after its last one
+// closed, so a page reload changes nothing. A room's count is the number of distinct members
+// online in it; membership is what the connections subscribed to.
+//
+// Changes are coalesced per room: a room with changes waits in a due list and is sent at most
+// once per `window_ms` (counts only, at most once per `large_window_ms`, in rooms with more than
+// `room_limit` members). One timer serves every room and every grace, and each event is built
+// once and shared by all recipients, so the cost of a change does not grow with the room's size.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/config.h"
+#include "store/store.h"
+
+namespace roomcast {
+
+namespace asio = boost::asio;
+
+class PresenceTracker {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Delivers a serverPresence event to the room's connections. Called on the timer's loop.
+  using RoomSink = std::function<void(const std::string& room_id, std::string event)>;
+  // The room's member count (blocking; run on the blocking pool). Unset: the online count.
+  using MemberCounter = std::function<int64_t(const std::string& room_id)>;
+
+  PresenceTracker(asio::io_context& timer_loop, asio::thread_pool& blocking,
+                  const PresenceSettings& settings, RoomSink sink);
+  ~PresenceTracker();
+
+  // Set before serving.
+  void set_member_counter(MemberCounter counter) { count_members_ = std::move(counter); }
+  // Starts and stops the timer; stop() may be called from any thread.
+  void start();
+  void stop();
+
+  // Connection and subscription changes; any thread. `closing`: the connection closed (its
+  // rooms keep the user for the grace), else the user left the room (gone at once).
+  void connected(const User& user);
+  void disconnected(int64_t user_id);
+  void entered(const User& user, const std::string& room_id);
+  void exited(int64_t user_id, const std::string& room_id, bool closing);
+
+  // Queries; any thread.
+  int64_t room_online(const std::string& room_id) const;
+  struct UserState {
+    bool online = false;
+    int64_t connections = 0;
+  };
+  UserState user_state(int64_t user_id) const;
+
+ private:
+  struct RoomLink {
+    int sessions = 0;       // this user's connections subscribed to the room
+    bool in_grace = false;  // sessions == 0, still counted until the grace ends
+    Clock::time_point grace_until{};
+  };
+  struct UserEntry {
+    User user;
+    int64_t connections = 0;
+    Clock::time_point grace_until{};
+    std::unordered_map<std::string, RoomLink> rooms;
+  };
+  struct RoomEntry {
+    int64_t online = 0;
+    int64_t members = -1;  // unknown until counted
+    Clock::time_point counted_at{};
+    bool counting = false;
+    // Users whose state changed since the last event: +1 came online, -1 went offline.
+    std::unordered_map<int64_t, std::pair<User, int>> changes;
+    int64_t sent_online = 0;
+    Clock::time_point next_send{};
+    Clock::time_point due_since{};
+    bool due = false;
+  };
+  struct Outgoing {
+    std::string room_id;
+    std::string event;
+  };
+
+  void schedule();
+  void on_tick();
+  // Helpers below run under mutex_.
+  void went_online(const User& user, const std::string& room_id);
+  void went_offline(const User& user, const std::string& room_id);
+  void mark_due(const std::string& room_id, RoomEntry& room);
+  void expire_graces(Clock::time_point now);
+  void collect_due(Clock::time_point now, std::vector<Outgoing>& out);
+  bool build_event(const std::string& room_id, RoomEntry& room, Clock::time_point now,
+                   std::string& event);
+  void count_members(const std::string& room_id);
+
+  asio::steady_timer timer_;
+  asio::thread_pool& blocking_;
+  const PresenceSettings& settings_;
+  RoomSink sink_;
+  MemberCounter count_members_;
+  bool stopped_ = false;
+
+  mutable std::mutex mutex_;
+  std::unordered_map<int64_t, UserEntry> users_;
+  std::unordered_map<std::string, RoomEntry> rooms_;
+  // Grace ends: (user, room) for a room link, (user, "") for the user itself.
+  std::multimap<Clock::time_point, std::pair<int64_t, std::string>> graces_;
+  std::vector<std::string> due_;  // rooms with unsent changes
+};
+
+}  // namespace roomcast

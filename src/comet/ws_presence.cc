@@ -1,0 +1,89 @@
+// WsSession's presence requests (PROTOCOL.md "Presence, typing and read state"): typing,
+// read positions and member lists, and the presence fields of the rooms it sends.
+#include <charconv>
+
+#include "comet/ws_session.h"
+#include "common/ids.h"
+#include "common/presence_events.h"
+
+namespace roomcast {
+namespace {
+PresenceApi& presence_api_of(Comet& comet) {
+  auto* api = comet.presence_api();
+  if (!api) throw ClientError("INTERNAL", "read state and member lists are not available here");
+  return *api;
+}
+
+// `after` of requestRoomMembers: the decimal id of the last member of the previous page.
+int64_t parse_after(const std::optional<std::string>& after) {
+  if (!after) return 0;
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(after->data(), after->data() + after->size(), id);
+  if (ec != std::errc() || end != after->data() + after->size() || id < 0)
+    throw ClientError("BAD_REQUEST", "after is malformed");
+  return id;
+}
+}  // namespace
+
+void WsSession::deliver_notice(const std::string& room_id, const Frame& frame) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || !it->second.ready) return;
+  send(frame);
+}
+
+void WsSession::add_read_state(std::vector<RoomPage>& pages) const {
+  auto* api = comet_.presence_api();
+  if (!api || pages.empty()) return;
+  std::vector<std::string> ids;
+  for (auto& p : pages) ids.push_back(p.room.id);
+  auto positions = api->read_positions(user_.id, ids);
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    // The page is the latest one: its first message is the room's newest.
+    uint64_t newest = pages[i].messages.empty() ? 0 : pages[i].messages.front().seq;
+    pages[i].last_read_seq = std::min(positions[i], newest);
+    pages[i].unread = unread_between(pages[i].last_read_seq, newest);
+  }
+}
+
+void WsSession::add_online_counts(std::vector<RoomPage>& pages) const {
+  for (auto& p : pages) p.online = comet_.presence_tracker().room_online(p.room.id);
+}
+
+asio::awaitable<void> WsSession::typing(ClientEvent& ev) {
+  if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  if (!comet_.typing_throttle().allow(user_.id, ev.room_id)) co_return;  // dropped silently
+  comet_.push_room_notice(ev.room_id, typing_event(ev.room_id, user_), user_.id);
+}
+
+asio::awaitable<void> WsSession::mark_read(ClientEvent& ev) {
+  auto seq = parse_message_id(ev.last_message_id);
+  if (!seq) throw ClientError("BAD_REQUEST", "lastMessageId is malformed");
+  if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  auto& api = presence_api_of(comet_);
+  auto state = co_await run_blocking(comet_.blocking(), [&api, user = user_.id, &ev, seq] {
+    return api.mark_read(user, ev.room_id, *seq);
+  });
+  comet_.read_states().publish(user_.id, ev.room_id, state, id_);
+}
+
+asio::awaitable<void> WsSession::room_members(ClientEvent& ev) {
+  if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  int64_t after = parse_after(ev.after);
+  auto& api = presence_api_of(comet_);
+  auto page = static_cast<std::size_t>(std::max(1, comet_.config().presence.members_page));
+  auto users = co_await run_blocking(comet_.blocking(), [&api, &ev, after, page] {
+    return api.room_members(ev.room_id, after, static_cast<int>(page) + 1);
+  });
+  std::string next;
+  if (users.size() > page) {
+    users.resize(page);
+    next = std::to_string(users.back().id);
+  }
+  std::vector<MemberEntry> members;
+  members.reserve(users.size());
+  auto& tracker = comet_.presence_tracker();
+  for (auto& u : users) members.push_back({u, tracker.user_state(u.id).online});
+  send_text(room_members_event(ev.room_id, members, next));
+}
+
+}  // namespace roomcast

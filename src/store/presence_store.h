@@ -1,0 +1,28 @@
+// The storage seam of presence data: read positions per user and room, and member lists.
+// Standalone keeps them in the SQLite file (sqlite_presence_store), the distributed mode in MySQL.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/store.h"
+
+namespace roomcast {
+
+class PresenceStore {
+ public:
+  virtual ~PresenceStore() = default;
+  // Every stored read position of the user: (room id, seq).
+  virtual std::vector<std::pair<std::string, uint64_t>> read_positions(int64_t user_id) = 0;
+  // Stores max(stored, seq) and returns it: positions only ever move forward.
+  virtual uint64_t advance_read(int64_t user_id, const std::string& room_id, uint64_t seq) = 0;
+  // Members (users of a default room who did not leave it, or who joined another room) with an
+  // id above `after_user`, ordered by id.
+  virtual std::vector<User> room_members(const std::string& room_id, bool default_room,
+                                         int64_t after_user, int limit) = 0;
+  virtual int64_t count_room_members(const std::string& room_id, bool default_room) = 0;
+};
+
+}  // namespace roomcast
