@@ -3,6 +3,8 @@
 import * as api from './api.js';
 import { ChatClient } from './client.js';
 import { Connection, wsUrl } from './connection.js';
+import { Presence } from './presence.js';
+import { PresenceView } from './presence-view.js';
 import { $, el, syncChildren, appendLinkified, initials, userHue } from './dom.js';
 
 const MAX_MESSAGE_BYTES = 8192; // PROTOCOL.md default content limit
@@ -35,6 +37,13 @@ const client = new ChatClient({
   onNotice: (kind, text) => toast(kind, text),
 });
 
+const presence = new Presence({
+  client,
+  send: (type, payload) => connection.send(type, payload),
+  onChange: () => scheduleRender({ presence: true }),
+});
+const presenceView = new PresenceView({ presence, client });
+
 const connection = new Connection(wsUrl(), {
   onEvent(event) {
     if (event.type === 'hello') {
@@ -42,6 +51,7 @@ const connection = new Connection(wsUrl(), {
       showPhase('chat');
     }
     client.handleEvent(event);
+    presence.handleEvent(event);
   },
   onClose() {
     if (client.ready) client.connectionLost();
@@ -71,6 +81,8 @@ function showPhase(next) {
 
 function resetChat() {
   client.reset();
+  presence.reset();
+  presenceView.reset();
   messageNodes.clear();
   roomScroll.clear();
   renderedRoomId = null;
@@ -210,7 +222,8 @@ async function doLogout() {
 let pendingRender = { rooms: false, roomIds: new Set(), scrollToBottom: false };
 let renderScheduled = false;
 
-function scheduleRender({ rooms = false, roomId = null, scrollToBottom = false } = {}) {
+function scheduleRender({ rooms = false, roomId = null, scrollToBottom = false, presence = false } = {}) {
+  pendingRender.presence ||= presence;
   pendingRender.rooms ||= rooms;
   pendingRender.scrollToBottom ||= scrollToBottom;
   if (roomId) pendingRender.roomIds.add(roomId);
@@ -230,6 +243,7 @@ function flushRender() {
   const current = client.currentRoomId;
   if (work.roomIds.has(current) || renderedRoomId !== current) renderRoom(work.scrollToBottom);
   if (work.rooms || work.roomIds.size) renderSidebar();
+  presenceView.render();
 }
 
 // Sidebar ---------------------------------------------------------------
@@ -349,6 +363,7 @@ function renderRoom(forceBottom) {
   const room = client.rooms.get(roomId);
   const knownName = client.known.get(roomId);
   const switching = renderedRoomId !== roomId;
+  presenceView.beforeRoomRender(roomId);
   if (switching && renderedRoomId && messageNodes.has(renderedRoomId)) {
     roomScroll.set(renderedRoomId, captureScroll());
   }
@@ -412,6 +427,7 @@ function renderRoom(forceBottom) {
     if (lastKeyNow !== lastKeyBefore) els.jump.hidden = false;
   }
   renderedRoomId = roomId;
+  presenceView.afterRoomRender(roomId, els.messages);
   if (!document.hidden && isAtBottom()) client.markRead(roomId);
   maybeLoadOlder();
 }
@@ -685,7 +701,10 @@ els.messageInput.addEventListener('keydown', (event) => {
     sendComposer();
   }
 });
-els.messageInput.addEventListener('input', autosize);
+els.messageInput.addEventListener('input', () => {
+  autosize();
+  if (els.messageInput.value.trim()) presence.typed(client.currentRoomId);
+});
 els.scroller.addEventListener('scroll', () => {
   if (isAtBottom()) {
     els.jump.hidden = true;

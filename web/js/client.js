@@ -125,12 +125,13 @@ export class ChatClient {
     this.changed({ rooms: true, roomId: this.currentRoomId });
   }
 
-  // A fresh room from a hello or serverJoinedRoom page; everything in it counts as read.
+  // A fresh room from a hello or serverJoinedRoom page, read up to the server's read position
+  // (a server without one: everything counts as read).
   roomFromPage(page) {
     const room = new Room(page.id, page.name);
     this.merge(room, page.messages || []);
     room.hasMore = !!page.hasMoreMessages;
-    room.readMark = room.lastId() || ZERO_ID;
+    room.readMark = page.lastReadId ?? (room.lastId() || ZERO_ID);
     return room;
   }
 
@@ -292,6 +293,8 @@ export class ChatClient {
     const last = room?.lastId();
     if (last && compareIds(last, room.readMark) > 0) {
       room.readMark = last;
+      // The server keeps it for the user's other connections and the next hello.
+      if (this.ready) this.send('clientMarkRead', { roomId, lastMessageId: last });
       this.changed({ rooms: true });
     }
   }
