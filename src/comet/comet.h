@@ -35,9 +35,9 @@ class WsSession;
 // Tells the routing layer (distributed mode) where users and rooms live. Both calls run on the
 // blocking pool and must complete before returning: a room is registered before its first page
 // is read, so a message persisted after that read is always routed to this comet. Idempotent.
-class PresenceListener {
+class RouteListener {
  public:
-  virtual ~PresenceListener() = default;
+  virtual ~RouteListener() = default;
   virtual void rooms_subscribed(const std::vector<std::string>& room_ids) = 0;
   virtual void user_connected(int64_t user_id) = 0;
 };
@@ -108,8 +108,8 @@ class Comet final : public CometGateway {
   PresenceApi* presence_api() const { return presence_api_; }
 
   // Optional; set before serving. Standalone has none.
-  void set_presence_listener(PresenceListener* listener) { presence_ = listener; }
-  PresenceListener* presence() const { return presence_; }
+  void set_route_listener(RouteListener* listener) { routes_ = listener; }
+  RouteListener* routes() const { return routes_; }
   // Rooms with at least one local member and users with at least one local connection: the
   // routing entries this comet should hold (for periodic reconciliation). Thread-safe.
   std::vector<std::string> local_rooms() const;
@@ -135,7 +135,7 @@ class Comet final : public CometGateway {
   const Config& config_;
   std::vector<std::unique_ptr<CometShard>> shards_;
   std::atomic<std::size_t> connections_{0};
-  PresenceListener* presence_ = nullptr;
+  RouteListener* routes_ = nullptr;
   PresenceApi* presence_api_ = nullptr;
   std::unique_ptr<PresenceTracker> tracker_;
   std::unique_ptr<ReadStateFanout> read_states_;

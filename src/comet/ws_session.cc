@@ -126,10 +126,10 @@ asio::awaitable<void> WsSession::authenticate_and_greet(
   std::optional<User> user;
   try {
     auto sid = cookie_value(req[http::field::cookie], "sid");
-    auto* presence = comet_.presence();
-    user = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), &sid, presence] {
+    auto* routes = comet_.routes();
+    user = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), &sid, routes] {
       auto u = logic.authenticate(sid);
-      if (u && presence) presence->user_connected(u->id);
+      if (u && routes) routes->user_connected(u->id);
       return u;
     });
   } catch (const std::exception& e) {
@@ -342,10 +342,10 @@ asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   auto room = co_await run_blocking(comet_.blocking(),
                                     [&] { return logic.create_room(user_, ev.room_name, id_); });
-  if (auto* presence = comet_.presence()) {
+  if (auto* routes = comet_.routes()) {
     std::vector<std::string> ids{room.id};
     co_await run_blocking(comet_.blocking(), [&] {
-      presence->rooms_subscribed(ids);
+      routes->rooms_subscribed(ids);
       return true;
     });
   }
@@ -422,10 +422,10 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
   std::exception_ptr failed;
   try {
     pages = co_await run_blocking(comet_.blocking(), [&] {
-      if (auto* presence = comet_.presence()) {
+      if (auto* routes = comet_.routes()) {
         std::vector<std::string> ids;
         for (auto& r : rooms) ids.push_back(r.id);
-        presence->rooms_subscribed(ids);
+        routes->rooms_subscribed(ids);
       }
       std::vector<RoomPage> out;
       for (auto& r : rooms)

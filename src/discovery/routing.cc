@@ -21,7 +21,7 @@ constexpr auto kMarkCheck = std::chrono::seconds(1);
 constexpr int kFullRoundEvery = 5;  // mark checks between full re-announcements
 }  // namespace
 
-RedisPresence::RedisPresence(RedisClient& redis, std::string comet_id, const Comet& comet,
+RouteRegistry::RouteRegistry(RedisClient& redis, std::string comet_id, const Comet& comet,
                              int entry_ttl_ms)
     : redis_(redis),
       comet_id_(std::move(comet_id)),
@@ -29,11 +29,11 @@ RedisPresence::RedisPresence(RedisClient& redis, std::string comet_id, const Com
       ttl_ms_(entry_ttl_ms),
       checker_("presence: reconciliation failed", kMarkCheck, [this] { check(); }) {}
 
-RedisPresence::~RedisPresence() {
+RouteRegistry::~RouteRegistry() {
   stop();
 }
 
-void RedisPresence::announce(const std::vector<std::string>& keys) {
+void RouteRegistry::announce(const std::vector<std::string>& keys) {
   if (keys.empty()) return;
   auto expiry = std::to_string(now_ms() + ttl_ms_);
   auto key_ttl = std::to_string(2 * ttl_ms_);
@@ -47,24 +47,24 @@ void RedisPresence::announce(const std::vector<std::string>& keys) {
   for (auto& r : redis_.pipeline(cmds)) r.check();
 }
 
-void RedisPresence::rooms_subscribed(const std::vector<std::string>& room_ids) {
+void RouteRegistry::rooms_subscribed(const std::vector<std::string>& room_ids) {
   std::vector<std::string> keys;
   for (auto& id : room_ids) keys.push_back(room_route_key(id));
   announce(keys);
 }
 
-void RedisPresence::user_connected(int64_t user_id) {
+void RouteRegistry::user_connected(int64_t user_id) {
   announce({user_route_key(user_id)});
 }
 
-std::vector<std::string> RedisPresence::local_keys() const {
+std::vector<std::string> RouteRegistry::local_keys() const {
   std::vector<std::string> keys;
   for (auto& r : comet_.local_rooms()) keys.push_back(room_route_key(r));
   for (auto u : comet_.local_users()) keys.push_back(user_route_key(u));
   return keys;
 }
 
-void RedisPresence::reconcile() {
+void RouteRegistry::reconcile() {
   auto keys = local_keys();
   // Entries past their expiry are ignored by readers; removing them keeps the sets small.
   auto now = std::to_string(now_ms());
@@ -75,7 +75,7 @@ void RedisPresence::reconcile() {
   redis_.command({"SET", mark_key(comet_id_), "1", "PX", std::to_string(ttl_ms_)}).check();
 }
 
-void RedisPresence::check() {
+void RouteRegistry::check() {
   bool full = ++round_ % kFullRoundEvery == 0;
   if (!full && redis_.command({"EXISTS", mark_key(comet_id_)}).integer == 0) {
     spdlog::warn("presence: routes of {} vanished from Redis, re-announcing", comet_id_);
@@ -84,12 +84,12 @@ void RedisPresence::check() {
   if (full) reconcile();
 }
 
-void RedisPresence::start() {
+void RouteRegistry::start() {
   reconcile();
   checker_.start();
 }
 
-void RedisPresence::stop() {
+void RouteRegistry::stop() {
   if (!checker_.stop()) return;
   try {
     std::vector<RedisClient::Args> cmds;

@@ -20,12 +20,12 @@
 namespace roomcast {
 
 // The comet side: announces routes synchronously when a connection subscribes (the
-// PresenceListener contract), and reconciles all local rooms and users periodically.
-class RedisPresence final : public PresenceListener {
+// RouteListener contract), and reconciles all local rooms and users periodically.
+class RouteRegistry final : public RouteListener {
  public:
-  RedisPresence(RedisClient& redis, std::string comet_id, const Comet& comet,
+  RouteRegistry(RedisClient& redis, std::string comet_id, const Comet& comet,
                 int entry_ttl_ms = 30000);
-  ~RedisPresence() override;
+  ~RouteRegistry() override;
 
   void rooms_subscribed(const std::vector<std::string>& room_ids) override;
   void user_connected(int64_t user_id) override;

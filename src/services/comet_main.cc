@@ -35,8 +35,8 @@ int run_comet(const Config& config) {
   // 1,000 requests/s (cluster S4 at 2,000 msg/s fell behind; with 32, 0 lost, p99 0.4 s).
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.comet_rpc_threads)));
   Comet comet(loops, blocking, logic, config);
-  RedisPresence presence(redis, id, comet);
-  comet.set_presence_listener(&presence);
+  RouteRegistry routes(redis, id, comet);
+  comet.set_route_listener(&routes);
   HttpServer http(
       loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
       find_web_root(config.web_root));
@@ -49,7 +49,7 @@ int run_comet(const Config& config) {
   CometService service(comet);
   auto rpc = start_grpc(config, {&service});
   loops.start();
-  presence.start();
+  routes.start();
   NodeInfo self{"comet", id, rpc.address, advertised(config, endpoint.port()), 0};
   Registry registry(redis, self, config.registry_ttl_ms,
                     [&comet] { return static_cast<int64_t>(comet.connection_count()); });
@@ -72,7 +72,7 @@ int run_comet(const Config& config) {
   // reconnect to another comet and resume), then stop serving.
   registry.stop();
   comet.shutdown();
-  presence.stop();
+  routes.stop();
   rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let close frames go out
   loops.stop();
