@@ -33,7 +33,10 @@ Comet::Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const 
 }
 
 Comet::~Comet() {
-  for (auto& s : shards_) s->sweep.cancel();
+  for (auto& s : shards_) {
+    s->sweep.cancel();
+    s->tail_recheck.cancel();
+  }
 }
 
 void Comet::set_presence_api(PresenceApi* api) {
@@ -285,6 +288,19 @@ void Comet::deliver_notice(CometShard& shard, const ShardPush& p,
   }
 }
 
+void Comet::check_tails(std::chrono::milliseconds recheck) {
+  for (auto& shard : shards_) {
+    asio::post(shard->ctx, [&shard = *shard, recheck] {
+      for (auto* s : shard.all) s->check_tails();
+      shard.tail_recheck.expires_after(recheck);
+      shard.tail_recheck.async_wait([&shard](boost::system::error_code ec) {
+        if (ec) return;
+        for (auto* s : shard.all) s->check_tails();
+      });
+    });
+  }
+}
+
 void Comet::shutdown() {
   tracker_->stop();
   read_states_->stop();
@@ -294,6 +310,7 @@ void Comet::shutdown() {
     done.push_back(p->get_future());
     asio::post(shard->ctx, [p, &shard = *shard] {
       shard.sweep.cancel();
+      shard.tail_recheck.cancel();
       for (auto* s : shard.all) s->close(1001, "server shutting down");
       p->set_value();
     });

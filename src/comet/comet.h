@@ -44,9 +44,11 @@ class RouteListener {
 
 // The connections of one I/O loop. Only touched from that loop.
 struct CometShard {
-  explicit CometShard(asio::io_context& c) : ctx(c), sweep(c), scratch(64 * 1024) {}
+  explicit CometShard(asio::io_context& c)
+      : ctx(c), sweep(c), tail_recheck(c), scratch(64 * 1024) {}
   asio::io_context& ctx;
-  asio::steady_timer sweep;  // pings and silence timeouts
+  asio::steady_timer sweep;         // pings and silence timeouts
+  asio::steady_timer tail_recheck;  // the second pass of Comet::check_tails()
   std::unordered_map<std::string, std::vector<WsSession*>> rooms;
   std::unordered_map<int64_t, std::vector<WsSession*>> users;
   std::vector<WsSession*> all;
@@ -76,6 +78,12 @@ class Comet final : public CometGateway {
                         std::shared_ptr<const std::string> event) override;
   void broadcast_event(std::shared_ptr<const std::string> event) override;
   void sync_membership(const MembershipChange& change) override;
+
+  // This comet may have missed pushes (it was out of the registry, so Job skipped it): every
+  // connection reads what follows its last id in each room from the store, now and once more
+  // after `recheck` (pushes skipped until every Job saw the comet back are covered too).
+  // Callable from any thread.
+  void check_tails(std::chrono::milliseconds recheck = std::chrono::seconds(3));
 
   // Closes every connection with 1001 (going away). Returns when all loops have done it.
   void shutdown();

@@ -351,7 +351,7 @@ asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
   }
   if (!rooms_.count(room.id)) {
     // A new room is empty: the creator sees every message from the first on.
-    rooms_[room.id].ready = true;
+    rooms_[room.id].created();
     comet_.subscribe(shard_, this, room.id);
   }
 }
@@ -389,10 +389,10 @@ asio::awaitable<void> WsSession::resume_room(const ResumeRoom& entry) {
   auto last = parse_message_id(entry.last_message_id);
   if (!last) throw ClientError("BAD_REQUEST", "lastMessageId is malformed");
   auto it = rooms_.find(entry.room_id);
-  if (it == rooms_.end() || !it->second.ready)
+  if (it == rooms_.end() || !it->second.ready())
     throw ClientError("NOT_MEMBER", "you are not in this room");
   // The gap is what lies between the client's last id and the first page it got here.
-  uint64_t before = it->second.page_oldest;
+  uint64_t before = it->second.page_oldest();
   RoomPage page;
   if (*last + 1 < before) {
     auto& logic = comet_.logic();
@@ -440,7 +440,7 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
     // No page, no room: otherwise live messages would wait in `pending` forever.
     for (auto& id : added) {
       auto it = rooms_.find(id);
-      if (it != rooms_.end() && !it->second.ready) drop_room(id);
+      if (it != rooms_.end() && !it->second.ready()) drop_room(id);
     }
     std::rethrow_exception(failed);
   }
@@ -452,47 +452,6 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
     if (joined_event) send_text(joined_room_event(page));
     mark_ready(page.room.id, page);
   }
-}
-
-void WsSession::mark_ready(const std::string& room_id, const RoomPage& page) {
-  auto it = rooms_.find(room_id);
-  if (it == rooms_.end()) return;
-  auto& state = it->second;
-  uint64_t newest = page.messages.empty() ? 0 : page.messages.front().seq;
-  if (!state.ready)
-    state.page_oldest = page.messages.empty() ? newest + 1 : page.messages.back().seq;
-  state.last_seq = std::max(state.last_seq, newest);
-  state.ready = true;
-  auto pending = std::move(state.pending);
-  state.pending.clear();
-  for (auto& [batch, frame] : pending) deliver_room_messages(batch, frame);
-}
-
-void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch,
-                                      const Frame& frame) {
-  if (closing_) return;
-  auto it = rooms_.find(batch->room_id);
-  if (it == rooms_.end()) return;
-  auto& state = it->second;
-  if (!state.ready) {
-    state.pending.emplace_back(batch, frame);
-    return;
-  }
-  if (batch->last_seq() <= state.last_seq) return;  // all seen (page overlap or redelivery)
-  if (batch->first_seq() > state.last_seq) {
-    state.last_seq = batch->last_seq();
-    send(frame);  // the common case: the batch's frame, shared with every recipient
-    if (!closing_) metrics::count_deliveries(batch->messages.begin(), batch->messages.end());
-    return;
-  }
-  auto first_new =
-      std::upper_bound(batch->messages.begin(), batch->messages.end(), state.last_seq,
-                       [](uint64_t seq, const StoredMessage& m) { return seq < m.seq; });
-  metrics::count_deliveries(first_new, batch->messages.end());
-  state.last_seq = batch->last_seq();
-  send_text(server_messages_event(
-      batch->room_id,
-      std::span<const StoredMessage>(&*first_new, batch->messages.end() - first_new)));
 }
 
 void WsSession::send(Frame frame) {

@@ -21,6 +21,7 @@
 
 #include "comet/client_events.h"
 #include "comet/comet.h"
+#include "comet/room_delivery.h"
 #include "comet/ws_codec.h"
 #include "common/flat_map.h"
 
@@ -36,6 +37,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   // Pushes, called on this session's loop. Frames are complete and shared.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
+  // The comet may have missed pushes: every room reads what follows its last id from the
+  // store (or the connection closes with 4010). Called on the loop.
+  void check_tails();
   void send(Frame frame);
   // Queues all, then writes them together (one gathered write when the socket allows).
   void send_many(const std::vector<Frame>& frames);
@@ -58,14 +62,6 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   uint64_t connection_id() const { return id_; }
 
  private:
-  // Per-room delivery state: what this connection has shown of the room.
-  struct RoomState {
-    uint64_t last_seq = 0;     // highest id sent (page or live); live ids ≤ this are dropped
-    uint64_t page_oldest = 1;  // oldest id of the first page sent (hello / joined)
-    bool ready = false;        // the page is out; until then live batches wait in `pending`
-    std::vector<std::pair<std::shared_ptr<const RoomMessages>, Frame>> pending;
-  };
-
   boost::asio::awaitable<void> run(
       boost::beast::http::request<boost::beast::http::string_body> request);
   boost::asio::awaitable<bool> handshake(
@@ -98,7 +94,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void follow_leave(const std::string& room_id);
   // Forgets a room and its subscription; false when this connection was not in it.
   bool drop_room(const std::string& room_id);
+  // Live delivery (ws_session_delivery.cc).
   void mark_ready(const std::string& room_id, const RoomPage& page);
+  void perform(const std::string& room_id, const RoomDelivery::Step& step, const Frame& frame);
+  void replay(const std::string& room_id, std::vector<RoomDelivery::Held> held);
+  boost::asio::awaitable<void> fill_gap(std::string room_id, RoomDelivery::Step step);
   void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type);
   void send_control(Frame frame);
@@ -122,7 +122,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool registered_ = false;
   bool greeted_ = false;  // hello is out; membership changes before it wait in `early_`
   std::vector<MembershipChange> early_;
-  FlatMap<std::string, RoomState> rooms_;
+  FlatMap<std::string, RoomDelivery> rooms_;
 
   // Queued frames; [out_head_, out_head_ + in_flight_) are being written asynchronously.
   std::vector<Frame> out_;

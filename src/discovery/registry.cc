@@ -47,11 +47,24 @@ Registry::~Registry() {
 void Registry::beat() {
   int64_t load = load_ ? load_() : 0;
   std::string value = self_.address + "\t" + self_.public_address + "\t" + std::to_string(load);
-  // SET (not PEXPIRE): recreates the entry after a Redis restart or FLUSHALL.
-  redis_.pipeline({{"SET", node_key(self_.role, self_.id), value, "PX", std::to_string(ttl_ms_)},
-                   {"SADD", index_key(self_.role), self_.id},
-                   // A fresh token each time: after a flush the epoch always differs.
-                   {"SET", kRegistryEpochKey, random_hex(8), "NX"}});
+  auto now = std::chrono::steady_clock::now();
+  // SET (not PEXPIRE): recreates the entry after a Redis restart or FLUSHALL. GET tells
+  // whether the entry was still there.
+  auto replies = redis_.pipeline(
+      {{"SET", node_key(self_.role, self_.id), value, "PX", std::to_string(ttl_ms_), "GET"},
+       {"SADD", index_key(self_.role), self_.id},
+       // A fresh token each time: after a flush the epoch always differs.
+       {"SET", kRegistryEpochKey, random_hex(8), "NX"}});
+  for (auto& reply : replies) reply.check();  // an error reply is a failed heartbeat
+  bool was_listed = replies.at(0).string().has_value();
+  bool late = last_beat_ && now - *last_beat_ > std::chrono::milliseconds(ttl_ms_);
+  bool lost = last_beat_ && (!was_listed || late);
+  last_beat_ = now;
+  if (lost) {
+    spdlog::warn("registry: {} {} was out of the registry ({}); peers may have skipped it",
+                 self_.role, self_.id, was_listed ? "heartbeat late" : "entry gone");
+    if (on_lost_) on_lost_();
+  }
 }
 
 void Registry::start() {
@@ -117,9 +130,10 @@ void Resolver::refresh() {
   // From one token to another or to none: the registry was flushed. (None to a token is
   // the first node starting.)
   if (epoch_ && !epoch_->empty() && *epoch_ != epoch) {
-    spdlog::warn("resolver {}: the registry was lost in Redis; keeping known nodes while they "
-                 "re-register",
-                 role_);
+    spdlog::warn(
+        "resolver {}: the registry was lost in Redis; keeping known nodes while they "
+        "re-register",
+        role_);
     lost_at_ = now;
   }
   epoch_ = epoch;

@@ -38,6 +38,11 @@ class Registry {
   ~Registry();
   void start();
   void stop();
+  // Called (on the heartbeat thread) when a heartbeat finds this node was out of the registry
+  // meanwhile: its entry expired (the process was frozen or Redis unreachable beyond the TTL)
+  // or was removed (a Job that gave up on a push to it). Peers skipped it while it was out, so
+  // a comet re-reads what it may have missed. Set before start().
+  void set_on_lost(std::function<void()> on_lost) { on_lost_ = std::move(on_lost); }
 
  private:
   void beat();
@@ -45,6 +50,9 @@ class Registry {
   NodeInfo self_;
   int ttl_ms_;
   LoadFn load_;
+  std::function<void()> on_lost_;
+  // Heartbeat thread only (start() beats before the thread runs).
+  std::optional<std::chrono::steady_clock::time_point> last_beat_;
   PeriodicTask heartbeat_;
 };
 

@@ -4,6 +4,7 @@
 #include <grpcpp/completion_queue.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -79,6 +80,15 @@ void send_round(ChannelPool& channels, std::vector<Outgoing*>& calls) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+bool names_unknown_comet(const std::vector<NodeInfo>& nodes,
+                         const std::vector<std::vector<std::string>>& routes) {
+  for (auto& comets : routes)
+    for (auto& id : comets)
+      if (std::none_of(nodes.begin(), nodes.end(), [&](auto& n) { return n.id == id; }))
+        return true;
+  return false;
 }
 
 }  // namespace
@@ -244,6 +254,19 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
     }
   }
   auto nodes = comets_.nodes();
+  auto now = std::chrono::steady_clock::now();
+  if ((names_unknown_comet(nodes, room_routes) || names_unknown_comet(nodes, user_routes)) &&
+      now - forced_refresh_at_ > 250ms) {
+    // Maybe a comet that (re-)registered since the last refresh: pushes to it must not be
+    // skipped. (Stale routes of a dead comet also land here, hence at most 4 reads a second.)
+    forced_refresh_at_ = now;
+    try {
+      comets_.refresh();
+      nodes = comets_.nodes();
+    } catch (const std::exception& e) {
+      spdlog::warn("job: comet registry unreadable: {}", e.what());
+    }
+  }
   std::unordered_map<std::string, std::string> live;
   std::vector<std::string> addresses;
   for (auto& n : nodes) {
@@ -344,8 +367,20 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
     }
     pending = std::move(failed);
   }
-  for (auto* c : pending)
-    spdlog::error("job: gave up pushing to comet {}; its clients resume on reconnect", c->comet_id);
+  for (auto* c : pending) give_up(c->comet_id);
+}
+
+void GrpcCometGateway::give_up(const std::string& comet_id) {
+  // The batch is committed after this round, so the comet must learn that it missed pushes:
+  // removing its registry entry makes its next heartbeat find it was out, and it re-reads its
+  // rooms from the store (a comet out of the registry, or one that could not heartbeat for
+  // longer than the TTL, does the same). Later pushes to the room reveal the hole anyway.
+  spdlog::error("job: gave up pushing to comet {}; removing it from the registry", comet_id);
+  try {
+    redis_.command({"DEL", node_key("comet", comet_id)}).check();
+  } catch (const std::exception& e) {
+    spdlog::error("job: could not remove comet {} from the registry: {}", comet_id, e.what());
+  }
 }
 
 }  // namespace roomcast

@@ -6,6 +6,7 @@
 // a Job that dies mid-way leaves nothing undelivered that the queue would not redeliver.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -43,21 +44,24 @@ class GrpcCometGateway final : public CometGateway {
  private:
   struct Item {
     enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast } kind;  // kUsers: event or membership
-    std::shared_ptr<const RoomMessages> batch;  // kChat
-    std::string room_id;                        // kRoomEvent
-    std::vector<int64_t> user_ids;              // kUsers
-    std::shared_ptr<const std::string> event;   // kRoomEvent, kBroadcast, kUsers
+    std::shared_ptr<const RoomMessages> batch;                       // kChat
+    std::string room_id;                                             // kRoomEvent
+    std::vector<int64_t> user_ids;                                   // kUsers
+    std::shared_ptr<const std::string> event;    // kRoomEvent, kBroadcast, kUsers
     std::optional<MembershipChange> membership;  // kUsers without an event
   };
   void enqueue(Item item);
   void run();
   void deliver(std::vector<Item> items);
+  // A push to `comet_id` failed for good: makes sure that comet detects what it missed.
+  void give_up(const std::string& comet_id);
 
   RedisClient& redis_;
   Resolver& comets_;
   ChannelPool& channels_;
   RouteTable routes_;
   int window_ms_;
+  std::chrono::steady_clock::time_point forced_refresh_at_{};  // flusher thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;  // flusher: items queued or stopping

@@ -53,6 +53,8 @@ int run_comet(const Config& config) {
   NodeInfo self{"comet", id, rpc.address, advertised(config, endpoint.port()), 0};
   Registry registry(redis, self, config.registry_ttl_ms,
                     [&comet] { return static_cast<int64_t>(comet.connection_count()); });
+  // Out of the registry, this comet was skipped by Job: no live stream may jump the hole.
+  registry.set_on_lost([&comet] { comet.check_tails(); });
   registry.start();
   std::cout << "roomcast comet " << id << " listening on http://" << endpoint << " (gRPC "
             << rpc.address << ")" << std::endl;

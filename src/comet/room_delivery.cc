@@ -1,0 +1,93 @@
+#include "comet/room_delivery.h"
+
+#include <algorithm>
+#include <atomic>
+
+namespace roomcast {
+
+namespace {
+// Fill ids are unique in the process, so a fill that outlives its room (left, then joined
+// again) is never taken for the new room's fill.
+uint64_t next_fill_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+}  // namespace
+
+RoomDelivery::Step RoomDelivery::hold(const Batch& batch, const Frame& frame) {
+  if (held_.size() >= max_held_) return Step(Step::Kind::kGiveUp);
+  held_.push_back({batch, frame});
+  return {};
+}
+
+RoomDelivery::Step RoomDelivery::start_fill(uint64_t before) {
+  fill_ = next_fill_id();
+  fill_before_ = before;
+  Step step(Step::Kind::kFill);
+  step.fill_id = fill_;
+  step.fill_after = last_;
+  step.fill_before = before;
+  return step;
+}
+
+RoomDelivery::Step RoomDelivery::offer(const Batch& batch, const Frame& frame) {
+  if (!ready_ || fill_) return hold(batch, frame);
+  if (batch->messages.empty() || batch->last_seq() <= last_) return {};  // seen
+  if (batch->first_seq() > last_ + 1) {
+    // A hole: hold this batch and everything after it until the hole is filled.
+    auto held = hold(batch, frame);
+    if (held.kind == Step::Kind::kGiveUp) return held;
+    return start_fill(batch->first_seq());
+  }
+  if (batch->first_seq() == last_ + 1) {
+    last_ = batch->last_seq();
+    return Step(Step::Kind::kSendFrame);
+  }
+  // Overlaps what was sent (page overlap or a redelivery): only the unseen part.
+  auto first_new =
+      std::upper_bound(batch->messages.begin(), batch->messages.end(), last_,
+                       [](uint64_t seq, const StoredMessage& m) { return seq < m.seq; });
+  last_ = batch->last_seq();
+  Step step(Step::Kind::kSendTail);
+  step.tail = std::span<const StoredMessage>(
+      &*first_new, static_cast<std::size_t>(batch->messages.end() - first_new));
+  return step;
+}
+
+std::vector<RoomDelivery::Held> RoomDelivery::page_sent(const RoomPage& page) {
+  uint64_t newest = page.messages.empty() ? 0 : page.messages.front().seq;
+  if (!ready_) page_oldest_ = page.messages.empty() ? newest + 1 : page.messages.back().seq;
+  last_ = std::max(last_, newest);
+  ready_ = true;
+  return take_held();
+}
+
+RoomDelivery::Step RoomDelivery::check_tail() {
+  if (!ready_ || fill_) {
+    tail_due_ = true;
+    return {};
+  }
+  tail_due_ = false;
+  return start_fill(kOpenEnd);
+}
+
+RoomDelivery::FillResult RoomDelivery::fill_done(uint64_t fill_id,
+                                                 std::vector<StoredMessage>& messages) {
+  if (fill_id != fill_ || fill_id == 0) return FillResult::kStale;
+  fill_ = 0;
+  uint64_t expect = last_ + 1;
+  for (auto& m : messages)
+    if (m.seq != expect++) return FillResult::kIncomplete;
+  // A bounded gap must be filled up to the batch that revealed it.
+  if (fill_before_ != kOpenEnd && expect != fill_before_) return FillResult::kIncomplete;
+  if (!messages.empty()) last_ = messages.back().seq;
+  return FillResult::kDone;
+}
+
+std::vector<RoomDelivery::Held> RoomDelivery::take_held() {
+  auto held = std::move(held_);
+  held_.clear();
+  return held;
+}
+
+}  // namespace roomcast

@@ -1,0 +1,96 @@
+// What one connection has shown of one room, and the rule of its live stream (PROTOCOL.md,
+// serverMessages): a connection that has seen `n` next sees `n+1` — never a message twice,
+// never a hole. A batch that starts past `last + 1` (a push lost between layers) opens a gap
+// that the session fills from the store before anything later; until the page is out or the
+// gap is filled, later batches are held in order. Pure state: the session performs the steps
+// it is told (send, fill, close with 4010). Owned and called by one session, on its loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "comet/comet_gateway.h"
+#include "comet/ws_codec.h"
+#include "common/events.h"
+
+namespace roomcast {
+
+// "Up to the room's newest message": the open end of a tail fill.
+inline constexpr uint64_t kOpenEnd = UINT64_MAX;
+
+class RoomDelivery {
+ public:
+  using Batch = std::shared_ptr<const RoomMessages>;
+  struct Held {
+    Batch batch;
+    Frame frame;
+  };
+
+  // What the session does with a live batch.
+  struct Step {
+    enum class Kind {
+      kNothing,    // held, or seen already
+      kSendFrame,  // send the batch's shared frame as is
+      kSendTail,   // send `tail`, the part of the batch not seen yet
+      kFill,       // read the messages in (fill_after, fill_before) and call fill_done()
+      kGiveUp,     // too much is held: close with 4010 so the client resumes
+    };
+    Step() = default;
+    explicit Step(Kind k) : kind(k) {}
+    Kind kind = Kind::kNothing;
+    std::span<const StoredMessage> tail;
+    uint64_t fill_id = 0;
+    uint64_t fill_after = 0;
+    uint64_t fill_before = 0;
+  };
+
+  enum class FillResult {
+    kDone,        // send `messages`, then offer the held batches again (take_held)
+    kStale,       // not the fill in flight (the room was left and joined again): ignore
+    kIncomplete,  // the store lacks part of the gap: close with 4010
+  };
+
+  explicit RoomDelivery(std::size_t max_held = 10000) : max_held_(max_held) {}
+
+  Step offer(const Batch& batch, const Frame& frame);
+
+  // The first page (hello / joined) is out. Returns the batches held meanwhile; the session
+  // offers them again, in order.
+  std::vector<Held> page_sent(const RoomPage& page);
+  // A room this connection created: empty, so every message from the first on is live.
+  void created() { ready_ = true; }
+
+  // The comet may have missed pushes (it was out of the registry): before the next batch, or
+  // now, read what lies after `last` up to the newest message. Returns a kFill step when the
+  // session should start it now (else kNothing: it starts once the page or a fill is done).
+  Step check_tail();
+  // After a page or a fill was handled and the held batches offered again: a tail check that
+  // waited for them, if any.
+  Step pending_tail_check() { return tail_due_ ? check_tail() : Step{}; }
+
+  // The messages read for fill `fill_id`, ascending. On kDone, `messages` holds what to send.
+  FillResult fill_done(uint64_t fill_id, std::vector<StoredMessage>& messages);
+  std::vector<Held> take_held();
+
+  bool ready() const { return ready_; }
+  uint64_t last_seq() const { return last_; }
+  // The oldest id of the first page sent: a resume covers what lies before it.
+  uint64_t page_oldest() const { return page_oldest_; }
+
+ private:
+  Step start_fill(uint64_t before);
+  Step hold(const Batch& batch, const Frame& frame);
+
+  std::size_t max_held_;
+  uint64_t last_ = 0;         // highest id sent (page, fill or live)
+  uint64_t page_oldest_ = 1;  // oldest id of the first page
+  bool ready_ = false;        // the first page is out
+  uint64_t fill_ = 0;         // the fill in flight (0: none)
+  uint64_t fill_before_ = 0;
+  bool tail_due_ = false;  // check_tail() asked while the page or a fill was pending
+  std::vector<Held> held_;
+};
+
+}  // namespace roomcast

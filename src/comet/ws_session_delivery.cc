@@ -1,0 +1,128 @@
+// WsSession's live delivery: each room's RoomDelivery decides, this file acts — sends, fills a
+// gap from the store on the blocking pool, or closes with 4010 ("insufficient state") when the
+// gap cannot be filled, so the client resumes instead of silently missing messages.
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <algorithm>
+
+#include "comet/ws_session.h"
+#include "common/events.h"
+
+namespace roomcast {
+
+static_assert(kOpenEnd == kNoSeq, "a tail fill reads up to the newest message");
+
+namespace {
+constexpr int kMaxFillPages = 20;  // a larger gap closes with 4010: the client resumes
+
+// The messages in (after, before) of a room, ascending, read newest first page by page.
+std::vector<StoredMessage> read_gap(LogicApi& logic, int64_t user_id, const std::string& room_id,
+                                    uint64_t after, uint64_t before, int page_size) {
+  std::vector<StoredMessage> newest_first;
+  for (int i = 0; i < kMaxFillPages; ++i) {
+    auto page = logic.room_page(user_id, room_id, after, before, page_size);
+    for (auto& m : page.messages) newest_first.push_back(std::move(m));
+    if (!page.has_more || newest_first.empty()) {
+      std::reverse(newest_first.begin(), newest_first.end());
+      return newest_first;
+    }
+    before = newest_first.back().seq;
+  }
+  throw std::runtime_error("gap of more than " + std::to_string(kMaxFillPages) + " pages");
+}
+}  // namespace
+
+void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch,
+                                      const Frame& frame) {
+  if (closing_) return;
+  auto it = rooms_.find(batch->room_id);
+  if (it == rooms_.end()) return;
+  perform(batch->room_id, it->second.offer(batch, frame), frame);
+}
+
+void WsSession::perform(const std::string& room_id, const RoomDelivery::Step& step,
+                        const Frame& frame) {
+  using Kind = RoomDelivery::Step::Kind;
+  switch (step.kind) {
+    case Kind::kNothing:
+      return;
+    case Kind::kSendFrame:
+      send(frame);  // the common case: the batch's frame, shared with every recipient
+      return;
+    case Kind::kSendTail:
+      send_text(server_messages_event(room_id, step.tail));
+      return;
+    case Kind::kFill:
+      asio::co_spawn(
+          socket_.get_executor(),
+          [self = shared_from_this(), room_id, step]() mutable {
+            return self->fill_gap(std::move(room_id), step);
+          },
+          asio::detached);
+      return;
+    case Kind::kGiveUp:
+      close(4010, "insufficient state; resume");
+      return;
+  }
+}
+
+void WsSession::mark_ready(const std::string& room_id, const RoomPage& page) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  replay(room_id, it->second.page_sent(page));
+}
+
+// Offers held batches again, in order (a new gap holds the rest), then runs a tail check that
+// waited for them.
+void WsSession::replay(const std::string& room_id, std::vector<RoomDelivery::Held> held) {
+  for (auto& h : held) deliver_room_messages(h.batch, h.frame);
+  auto it = rooms_.find(room_id);
+  if (closing_ || it == rooms_.end()) return;
+  perform(room_id, it->second.pending_tail_check(), nullptr);
+}
+
+void WsSession::check_tails() {
+  if (closing_ || !registered_) return;
+  std::vector<std::pair<std::string, RoomDelivery::Step>> steps;
+  for (auto& [room_id, room] : rooms_) steps.emplace_back(room_id, room.check_tail());
+  for (auto& [room_id, step] : steps) perform(room_id, step, nullptr);
+}
+
+asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Step step) {
+  std::vector<StoredMessage> messages;
+  try {
+    auto& logic = comet_.logic();
+    int page_size = comet_.config().limits.history_page_max;
+    messages = co_await run_blocking(comet_.blocking(), [&] {
+      return read_gap(logic, user_.id, room_id, step.fill_after, step.fill_before, page_size);
+    });
+  } catch (const std::exception& e) {
+    spdlog::warn("comet: filling {} after {} for user {} failed ({}); closing with 4010", room_id,
+                 step.fill_after, user_.id, e.what());
+    close(4010, "insufficient state; resume");
+    co_return;
+  }
+  auto it = rooms_.find(room_id);
+  if (closing_ || it == rooms_.end()) co_return;
+  switch (it->second.fill_done(step.fill_id, messages)) {
+    case RoomDelivery::FillResult::kStale:
+      co_return;
+    case RoomDelivery::FillResult::kIncomplete:
+      spdlog::warn("comet: the store lacks part of {} after {}; closing with 4010", room_id,
+                   step.fill_after);
+      close(4010, "insufficient state; resume");
+      co_return;
+    case RoomDelivery::FillResult::kDone:
+      break;
+  }
+  // A fill may carry any messages (PROTOCOL.md): pages of at most history_page_max.
+  auto chunk = static_cast<std::size_t>(std::max(1, comet_.config().limits.history_page_max));
+  for (std::size_t i = 0; i < messages.size(); i += chunk)
+    send_text(server_messages_event(room_id, std::span<const StoredMessage>(messages).subspan(
+                                                 i, std::min(chunk, messages.size() - i))));
+  replay(room_id, it->second.take_held());
+}
+
+}  // namespace roomcast
