@@ -96,7 +96,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool drop_room(const std::string& room_id);
   // Live delivery (ws_session_delivery.cc).
   void mark_ready(const std::string& room_id, const RoomPage& page);
-  void perform(const std::string& room_id, const RoomDelivery::Step& step, const Frame& frame);
+  void perform(const std::string& room_id, const RoomDelivery::Step& step);
   void replay(const std::string& room_id, std::vector<RoomDelivery::Held> held);
   boost::asio::awaitable<void> fill_gap(std::string room_id, RoomDelivery::Step step);
   void send_text(std::string_view json) { send(make_text_frame(json)); }

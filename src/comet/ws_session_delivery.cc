@@ -9,6 +9,7 @@
 
 #include "comet/ws_session.h"
 #include "common/events.h"
+#include "common/metrics_events.h"
 
 namespace roomcast {
 
@@ -39,20 +40,24 @@ void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>&
   if (closing_) return;
   auto it = rooms_.find(batch->room_id);
   if (it == rooms_.end()) return;
-  perform(batch->room_id, it->second.offer(batch, frame), frame);
+  auto step = it->second.offer(batch, frame);
+  if (step.kind == RoomDelivery::Step::Kind::kSendFrame) {
+    send(frame);  // the common case: the batch's frame, shared with every recipient
+    if (!closing_) metrics::count_deliveries(batch->messages.begin(), batch->messages.end());
+    return;
+  }
+  perform(batch->room_id, step);
 }
 
-void WsSession::perform(const std::string& room_id, const RoomDelivery::Step& step,
-                        const Frame& frame) {
+void WsSession::perform(const std::string& room_id, const RoomDelivery::Step& step) {
   using Kind = RoomDelivery::Step::Kind;
   switch (step.kind) {
     case Kind::kNothing:
-      return;
-    case Kind::kSendFrame:
-      send(frame);  // the common case: the batch's frame, shared with every recipient
+    case Kind::kSendFrame:  // (handled by the caller, which has the frame)
       return;
     case Kind::kSendTail:
       send_text(server_messages_event(room_id, step.tail));
+      if (!closing_) metrics::count_deliveries(step.tail.begin(), step.tail.end());
       return;
     case Kind::kFill:
       asio::co_spawn(
@@ -80,14 +85,14 @@ void WsSession::replay(const std::string& room_id, std::vector<RoomDelivery::Hel
   for (auto& h : held) deliver_room_messages(h.batch, h.frame);
   auto it = rooms_.find(room_id);
   if (closing_ || it == rooms_.end()) return;
-  perform(room_id, it->second.pending_tail_check(), nullptr);
+  perform(room_id, it->second.pending_tail_check());
 }
 
 void WsSession::check_tails() {
   if (closing_ || !registered_) return;
   std::vector<std::pair<std::string, RoomDelivery::Step>> steps;
   for (auto& [room_id, room] : rooms_) steps.emplace_back(room_id, room.check_tail());
-  for (auto& [room_id, step] : steps) perform(room_id, step, nullptr);
+  for (auto& [room_id, step] : steps) perform(room_id, step);
 }
 
 asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Step step) {
@@ -122,6 +127,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
   for (std::size_t i = 0; i < messages.size(); i += chunk)
     send_text(server_messages_event(room_id, std::span<const StoredMessage>(messages).subspan(
                                                  i, std::min(chunk, messages.size() - i))));
+  if (!closing_) metrics::count_deliveries(messages.begin(), messages.end());
   replay(room_id, it->second.take_held());
 }
 
