@@ -27,7 +27,7 @@ int64_t parse_after(const std::optional<std::string>& after) {
 
 void WsSession::deliver_notice(const std::string& room_id, const Frame& frame) {
   auto it = rooms_.find(room_id);
-  if (it == rooms_.end() || !it->second.ready) return;
+  if (it == rooms_.end() || !it->second.ready()) return;
   send(frame);
 }
 
