@@ -154,7 +154,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
 
-    if (path == "/api/ws" && comet_) {
+    if (path == "/api/ws" && comet_ && (!ops_ || ops_->ready())) {
       if (beast::websocket::is_upgrade(req)) {
         stream.expires_never();
         std::string leftover = beast::buffers_to_string(buffer.data());
@@ -177,7 +177,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     http::response<http::string_body> res{http::status::ok, req.version()};
     common_headers(res);
     res.keep_alive(req.keep_alive());
-    if (ops_ && OpsEndpoints::handles(path)) {
+    if (ops_ && ops_->answers(path)) {
       HttpRequest r;
       r.method = std::string(req.method_string());
       r.path = std::string(path);

@@ -28,7 +28,18 @@ bool token_matches(std::string_view authorization, const std::string& token) {
 
 }  // namespace
 
+bool OpsEndpoints::ready() const {
+  return !readiness_ || readiness_->state().ready;
+}
+
 HttpResponse OpsEndpoints::handle(const HttpRequest& request) const {
+  if (!handles(request.path)) {
+    auto state = readiness_ ? readiness_->state() : ReadinessMonitor::State{true, "ok"};
+    auto r = api_error(503, "UNAVAILABLE", "this node cannot serve now (" + state.detail + ")");
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     auto r = text(405, "method not allowed\n");
     r.headers.emplace_back("Allow", "GET, HEAD");

@@ -3,7 +3,9 @@
 //   GET /readyz   200 when the node can do its job, else 503 with the reason (no token)
 //   GET /metrics  Prometheus text format, only with `Authorization: Bearer <metrics_token>`:
 //                 401 with a wrong or missing token, 404 when no metrics token is configured.
-// None of them blocks: readiness is read from the ReadinessMonitor's last round.
+// None of them blocks: readiness is read from the ReadinessMonitor's last round. While the node
+// is not ready, every /api/ request (and WebSocket upgrade) is refused at once with 503
+// UNAVAILABLE and `Retry-After` instead of waiting on a dependency that does not answer.
 #pragma once
 
 #include <string>
@@ -23,6 +25,12 @@ class OpsEndpoints {
 
   static bool handles(std::string_view path) {
     return path == "/metrics" || path == "/healthz" || path == "/readyz";
+  }
+  // Any thread.
+  bool ready() const;
+  // Whether handle() answers `path`: an operator endpoint, or any /api/ path while not ready.
+  bool answers(std::string_view path) const {
+    return handles(path) || (path.starts_with("/api/") && !ready());
   }
   // Any thread; fast enough for an I/O loop.
   HttpResponse handle(const HttpRequest& request) const;

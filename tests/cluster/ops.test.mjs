@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startCluster } from './cluster.mjs';
-import { createUser, Conn, unique, sleep } from '../lib/client.mjs';
+import { api, createUser, Conn, unique, sleep } from '../lib/client.mjs';
 import { get, promtoolCheck, sample, waitStatus } from '../lib/ops.mjs';
 
 const DRAIN_WINDOW_MS = 3000;
@@ -123,6 +123,12 @@ test('a logic with Redis or MariaDB frozen answers /readyz 503 within 15 s, then
       const res = await get(logic, '/readyz');
       assert.match(res.text, new RegExp(name), `${name} frozen after ${took} ms: ${res.text}`);
       assert.equal((await get(logic, '/healthz')).status, 200, 'the process still serves');
+      // New work is refused at once instead of hanging on the frozen store.
+      const t0 = Date.now();
+      const login = await api(logic, '/api/login', { body: { email: 'nobody@example.com', password: 'x' } });
+      assert.equal(login.status, 503, login.text);
+      assert.equal(login.json.id, 'UNAVAILABLE');
+      assert.ok(Date.now() - t0 < 1000, `refused after ${Date.now() - t0} ms`);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
