@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "comet/ws_session.h"
+#include "common/metrics_events.h"
 
 namespace roomcast {
 
@@ -218,6 +219,7 @@ void Comet::enqueue(const ShardPush& push) {
 }
 
 void Comet::drain(CometShard& shard) {
+  metrics::DeliveryClock clock;  // one clock reading for every delivery of this drain
   std::vector<ShardPush> pushes;
   {
     std::lock_guard lock(shard.inbox.mutex);

@@ -37,8 +37,8 @@ class Metrics {
 
   // The hot path: any thread, no lock.
   ShardedCounter messages_accepted;
-  ShardedCounter deliveries;          // one message written to one connection
-  ShardedHistogram delivery_latency;  // accepted by Logic -> written to the socket
+  // Accepted by Logic -> written to a recipient's socket; its count is deliveries_total.
+  ShardedHistogram delivery_latency;
   ShardedHistogram& pool_wait(PoolKind kind) { return pool_waits_[static_cast<int>(kind)]; }
 
   // Rarer events (per connection or per failure): labelled counters. Any thread.
