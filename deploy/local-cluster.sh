@@ -10,7 +10,9 @@
 #
 # Environment: CLUSTER_DIR (deploy/cluster), PORT (8080, nginx's public port), COMETS, LOGICS, JOBS
 # (default: the counts of the previous `up`, else 2), ROOMCAST_BIN, KAFKA_MOCK (built binaries),
-# PASSWORD_COST (interactive), LOG_LEVEL (info), KAFKA_PARTITIONS (8).
+# PASSWORD_COST (interactive), LOG_LEVEL (info), KAFKA_PARTITIONS (8), LIMITS_PER_ADDRESS (1; 0
+# lifts the per-client-address limits: the test profile of suites and benches that make many
+# accounts and connections from one address). nginx (127.0.0.1) is the nodes' trusted proxy.
 # Only nginx listens on the public port; Redis, MariaDB, Kafka, gRPC and Logic REST listen on
 # loopback ports of their own. Secrets (MariaDB password, admin token, metrics token) are
 # generated at the first start into $CLUSTER_DIR/secrets, never stored in the repository.
@@ -138,6 +140,8 @@ ROOMCAST_KAFKA_BROKERS=$(cat "$D/kafka/bootstrap")
 ROOMCAST_ADMIN_TOKEN=$(secret admin_token)
 ROOMCAST_METRICS_TOKEN=$(secret metrics_token)
 ROOMCAST_PASSWORD_COST=${PASSWORD_COST:-interactive}
+ROOMCAST_TRUSTED_PROXIES=127.0.0.1
+ROOMCAST_LIMITS_PER_ADDRESS=${LIMITS_PER_ADDRESS:-1}
 ROOMCAST_LOG_LEVEL=${LOG_LEVEL:-info}
 ROOMCAST_KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
 ROOMCAST_KAFKA_HEARTBEAT_MS=2000

@@ -1,7 +1,7 @@
 #include "standalone.h"
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
 #include <future>
@@ -54,7 +54,8 @@ int run_standalone(const Config& config) {
       [&rest, &presence_rest](const HttpRequest& r) {
         return PresenceRestApi::handles(r.path) ? presence_rest.handle(r) : rest.handle(r);
       },
-      find_web_root(config.web_root));
+      find_web_root(config.web_root), config);
+  http.finish_hashes_on(rest.password_pool());
 
   // Pushes only append to the in-process queue and presence is in memory: no reason to leave
   // the I/O loop for them.

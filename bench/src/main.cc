@@ -886,9 +886,51 @@ void failConn(Conn& c, const char* why, int status) {
   c.st = C_DEAD;
 }
 
+// Account requests the server refused for now (429 rate limit, 503 hashing queue full): the
+// connection retries after the response's Retry-After, as PROTOCOL.md asks of load generators.
+struct AccountRetry {
+  u64 dueUs;
+  u32 idx;
+};
+std::vector<AccountRetry> gRetries;
+
+u64 retryAfterUs(const HttpResp& r) {
+  const char* p = r.hdr;
+  const char* end = r.hdr + r.hdrLen;
+  while (p < end) {
+    const char* le = static_cast<const char*>(memchr(p, '\n', size_t(end - p)));
+    if (!le) break;
+    if (ieq(p, "retry-after:", 12)) return u64(std::max(1, atoi(p + 12))) * 1000000;
+    p = le + 1;
+  }
+  return 1000000;
+}
+
+void retryDueAccounts() {
+  for (size_t i = 0; i < gRetries.size();) {
+    if (gRetries[i].dueUs > gNow) {
+      i++;
+      continue;
+    }
+    Conn& c = gConns[gRetries[i].idx];
+    gRetries[i] = gRetries.back();
+    gRetries.pop_back();
+    if (c.st == C_IDLE && !startConnect(c)) failConn(c, "reconnect", errno);
+  }
+}
+
 void onHttpResp(Conn& c, const HttpResp& r) {
   if (c.st == C_HTTP) {  // account
-    if (r.status == 200) {
+    if (r.status == 429 || r.status == 503) {
+      epoll_ctl(gEp, EPOLL_CTL_DEL, c.fd, nullptr);
+      ::close(c.fd);
+      c.fd = -1;
+      c.gen++;
+      c.st = C_IDLE;
+      gRetries.push_back({gNow + retryAfterUs(r), u32(&c - gConns.data())});
+      return;
+    }
+    if (r.status == 200 || r.status == 204) {
       c.sid = findCookieSid(r);
       if (c.sid.empty()) return failConn(c, "no sid cookie", r.status);
       c.phase = P_WS;
@@ -1034,6 +1076,7 @@ int pollOnce(int timeoutMs) {
     onEvent(gConns[d], evs[i].events);
   }
   gNow = nowUs();
+  if (!gRetries.empty()) retryDueAccounts();
   return n;
 }
 

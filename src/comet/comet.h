@@ -63,10 +63,11 @@ class Comet final : public CometGateway {
   ~Comet() override;
 
   // Takes over an upgrade request read by the HTTP server; runs on the connection's loop.
-  // `leftover`: bytes read past the request (the client's first frames).
+  // `leftover`: bytes read past the request (the client's first frames). `address_slot` is held
+  // for the connection's life (the per-address connection count).
   void accept(asio::io_context& loop, asio::ip::tcp::socket socket,
               boost::beast::http::request<boost::beast::http::string_body> request,
-              std::string leftover);
+              std::string leftover, std::shared_ptr<const void> address_slot = nullptr);
 
   // CometGateway: callable from any thread.
   void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;

@@ -34,6 +34,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   WsSession(Comet& comet, CometShard& shard, asio::ip::tcp::socket socket, std::string leftover);
 
   void start(boost::beast::http::request<boost::beast::http::string_body> request);
+  // Keeps `token` (the client address's connection slot) until this session is destroyed.
+  // Call before start(), on the session's loop.
+  void hold(std::shared_ptr<const void> token) { held_ = std::move(token); }
 
   // Pushes, called on this session's loop. Frames are complete and shared.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
@@ -140,6 +143,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   Clock::time_point close_started_;
   double tokens_ = 0;
   Clock::time_point tokens_at_;
+  std::shared_ptr<const void> held_;  // released when the session ends
 };
 
 }  // namespace roomcast

@@ -121,6 +121,32 @@ std::vector<Setting> settings(Config& c) {
       {"presence_read_state_window_ms", "serverReadState coalescing per user and room",
        setter(p.read_state_window_ms)},
       {"presence_members_page", "members per serverRoomMembers page", setter(p.members_page)},
+      {"cookie_secure", "1: session cookie with Secure (HTTPS)", setter(c.cookie_secure)},
+      {"password_threads", "threads of the password-hashing pool", setter(c.password_threads)},
+      {"limits.http_head_max_bytes", "largest HTTP request head (431 past it)",
+       setter(l.http_head_max_bytes)},
+      {"limits.http_head_timeout_ms", "time from a request head's first byte to its end",
+       setter(l.http_head_timeout_ms)},
+      {"limits.http_idle_timeout_ms", "idle keep-alive HTTP connection",
+       setter(l.http_idle_timeout_ms)},
+      {"limits.http_body_max_bytes", "largest HTTP body (413 past it)",
+       setter(l.http_body_max_bytes)},
+      {"limits.per_address", "0: lift the per-client-address limits (load tests)",
+       setter(l.per_address)},
+      {"limits.connections_per_address", "open connections per client address (429)",
+       setter(l.connections_per_address)},
+      {"limits.account_creations_per_min", "account creations per address per minute (429)",
+       setter(l.account_creations_per_min)},
+      {"limits.account_creations_burst", "account creation burst per address",
+       setter(l.account_creations_burst)},
+      {"limits.logins_per_min", "login attempts per address per minute (429)",
+       setter(l.logins_per_min)},
+      {"limits.logins_burst", "login burst per address", setter(l.logins_burst)},
+      {"limits.failed_logins_per_min", "failed logins per account or email per minute (429)",
+       setter(l.failed_logins_per_min)},
+      {"limits.hash_queue_max", "password hashes waiting (503 past it)", setter(l.hash_queue_max)},
+      {"limits.tracked_keys_max", "entries kept per rate-limiter table",
+       setter(l.tracked_keys_max)},
   };
 }
 
@@ -149,10 +175,13 @@ void load_file(const std::string& path, Config& c, std::vector<Setting>& all) {
         throw std::runtime_error("default_rooms entry without id");
     }
   }
-  if (auto origins = t["allowed_origins"].as_array()) {
-    c.allowed_origins.clear();
-    for (auto& o : *origins)
-      if (auto s = o.value<std::string>()) c.allowed_origins.push_back(*s);
+  for (auto [key, list] : {std::pair{"allowed_origins", &c.allowed_origins},
+                           std::pair{"trusted_proxies", &c.trusted_proxies}}) {
+    if (auto items = t[key].as_array()) {
+      list->clear();
+      for (auto& o : *items)
+        if (auto s = o.value<std::string>()) list->push_back(*s);
+    }
   }
 }
 
@@ -193,7 +222,7 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
   CLI::App app{"roomcast: real-time chat-room push server"};
   app.require_subcommand(1);
   std::string config_file;
-  std::string rooms_flag, origins_flag;
+  std::string rooms_flag, origins_flag, proxies_flag;
   auto all = settings(config);
   std::vector<std::string> flag_values(all.size());
 
@@ -212,7 +241,11 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
                       all[i].help + " [env " + env_name(all[i].key) + "]");
     sub->add_option("--default-rooms", rooms_flag, "default rooms as id:Name,id2:Name2");
     sub->add_option("--allowed-origins", origins_flag,
-                    "extra allowed WebSocket origins, comma separated");
+                    "extra allowed origins (WebSocket, REST), comma separated [env "
+                    "ROOMCAST_ALLOWED_ORIGINS]");
+    sub->add_option("--trusted-proxies", proxies_flag,
+                    "proxies (addresses, CIDR) whose X-Forwarded-For is believed, comma "
+                    "separated [env ROOMCAST_TRUSTED_PROXIES]");
   }
   try {
     app.parse(argc, argv);
@@ -228,10 +261,13 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
       config.default_rooms = parse_rooms(v);
     if (const char* v = std::getenv("ROOMCAST_ALLOWED_ORIGINS"))
       config.allowed_origins = split_commas(v);
+    if (const char* v = std::getenv("ROOMCAST_TRUSTED_PROXIES"))
+      config.trusted_proxies = split_commas(v);
     for (std::size_t i = 0; i < all.size(); ++i)
       if (chosen->count(flag_name(all[i].key))) all[i].set(flag_values[i]);
     if (chosen->count("--default-rooms")) config.default_rooms = parse_rooms(rooms_flag);
     if (chosen->count("--allowed-origins")) config.allowed_origins = split_commas(origins_flag);
+    if (chosen->count("--trusted-proxies")) config.trusted_proxies = split_commas(proxies_flag);
     if (config.log_format != "text" && config.log_format != "json")
       throw std::runtime_error("log_format must be text or json, not " + config.log_format);
     if (config.drain_window_ms < 0 || config.readiness_timeout_ms <= 0)

@@ -28,6 +28,21 @@ struct Limits {
   int ping_interval_ms = 20000;
   int idle_timeout_ms = 60000;
   int room_name_max = 64;
+  // HTTP and REST abuse limits (PROTOCOL.md "Limits"). `per_address` 0 lifts the per-address
+  // ones (load tests from one address); the hashing queue always applies.
+  std::size_t http_head_max_bytes = 16 * 1024;  // 431 past it
+  int http_head_timeout_ms = 10000;             // first byte of a request head to its end
+  int http_idle_timeout_ms = 60000;             // idle keep-alive connection
+  std::size_t http_body_max_bytes = 64 * 1024;  // 413 past it
+  int per_address = 1;
+  int connections_per_address = 1000;
+  double account_creations_per_min = 30;
+  double account_creations_burst = 60;
+  double logins_per_min = 60;
+  double logins_burst = 120;
+  int failed_logins_per_min = 10;         // per account or unknown email
+  int hash_queue_max = 64;                // password hashes waiting (503 past it)
+  std::size_t tracked_keys_max = 100000;  // entries per limiter table (oldest dropped)
 };
 
 // Presence, typing and read state (PROTOCOL.md revision 3).
@@ -48,7 +63,11 @@ struct Config {
   std::string data_dir = "./data";
   std::string web_root;     // static files; empty = auto-detect ./web next to the binary or cwd
   std::string admin_token;  // empty = server push API disabled
-  std::vector<std::string> allowed_origins;  // extra origins allowed on /api/ws
+  std::vector<std::string> allowed_origins;  // extra origins allowed on /api/ws and REST POSTs
+  // Peers whose X-Forwarded-For names the client (addresses or CIDR blocks, e.g. nginx's).
+  std::vector<std::string> trusted_proxies;
+  int cookie_secure = 0;     // 1: the session cookie gets `Secure` (served over HTTPS)
+  int password_threads = 2;  // the password-hashing pool (argon2id: 64 MiB each)
   std::vector<RoomConfig> default_rooms = {{"beast", "Boost.Beast"},
                                            {"async", "Boost.Async"},
                                            {"db", "Database connectors"},

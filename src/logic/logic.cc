@@ -41,11 +41,9 @@ std::string Logic::new_session(int64_t user_id) {
   return sid;
 }
 
-AccountResult Logic::create_account(const std::string& username, const std::string& email,
-                                    const std::string& password) {
-  auto hash = hash_password(password, password_cost_);
-  int64_t id = 0;
-  switch (store_.create_user(username, email, hash, id)) {
+namespace {
+AccountResult conflict_result(CreateUserResult r) {
+  switch (r) {
     case CreateUserResult::kUsernameExists:
       return {"USERNAME_EXISTS", "this username is already taken", ""};
     case CreateUserResult::kEmailExists:
@@ -53,15 +51,32 @@ AccountResult Logic::create_account(const std::string& username, const std::stri
     case CreateUserResult::kOk:
       break;
   }
+  return {};
+}
+}  // namespace
+
+AccountResult Logic::check_new_account(const std::string& username, const std::string& email) {
+  return conflict_result(store_.account_conflict(username, email));
+}
+
+AccountResult Logic::create_account(const std::string& username, const std::string& email,
+                                    const std::string& password) {
+  auto hash = hash_password(password, password_cost_);
+  int64_t id = 0;
+  auto created = store_.create_user(username, email, hash, id);
+  if (created != CreateUserResult::kOk) return conflict_result(created);
   spdlog::info("logic: account {} created", id);
   return {"", "", new_session(id)};
 }
 
 AccountResult Logic::login(const std::string& email, const std::string& password) {
   auto creds = store_.find_user_by_email(email);
-  // Hash even for an unknown email, so timing does not tell which emails exist.
-  static const std::string dummy = hash_password("roomcast-dummy-password", PasswordCost::kMin);
-  bool ok = verify_password(creds ? creds->password_hash : dummy, password) && creds;
+  // Hash even for an unknown email, at the configured cost, so timing does not tell which
+  // emails exist.
+  std::call_once(dummy_once_, [this] {
+    dummy_hash_ = hash_password("roomcast-dummy-password", password_cost_);
+  });
+  bool ok = verify_password(creds ? creds->password_hash : dummy_hash_, password) && creds;
   if (!ok) return {"LOGIN_FAILED", "invalid email or password", ""};
   return {"", "", new_session(creds->user.id)};
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,10 @@ class Logic final : public LogicApi {
   // Creates the configured default rooms (idempotent).
   void init_default_rooms();
 
-  // REST: inputs are already validated by the caller.
+  // REST: inputs are already validated by the caller. check_new_account is the cheap
+  // uniqueness check made before the password hash; create_account and login hash (slow: call
+  // them on the password pool).
+  AccountResult check_new_account(const std::string& username, const std::string& email);
   AccountResult create_account(const std::string& username, const std::string& email,
                                const std::string& password);
   AccountResult login(const std::string& email, const std::string& password);
@@ -58,6 +62,8 @@ class Logic final : public LogicApi {
                                        uint64_t conn);
 
   const Config& config_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;  // verified against for unknown emails
   Store& store_;
   SessionStore& sessions_;
   QueueProducer& producer_;

@@ -51,9 +51,27 @@ HttpResponse bad_request(const std::string& message) {
 
 }  // namespace
 
+RestApi::RestApi(Logic& logic, const Config& config, std::unique_ptr<FailedLogins> failed_logins)
+    : logic_(logic),
+      config_(config),
+      limits_(config, std::move(failed_logins)),
+      hashing_(config.password_threads, config.limits.hash_queue_max) {}
+
 std::string RestApi::session_cookie(const std::string& sid) const {
+  std::string secure = config_.cookie_secure ? "; Secure" : "";
+  if (sid.empty()) return "sid=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" + secure;
   return "sid=" + sid + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
-         std::to_string(int64_t{config_.session_ttl_hours} * 3600);
+         std::to_string(int64_t{config_.session_ttl_hours} * 3600) + secure;
+}
+
+// 204 No Content (servertech-chat's success status) setting the session cookie, or clearing it
+// for an empty sid.
+HttpResponse RestApi::session_response(const std::string& sid) const {
+  HttpResponse resp;
+  resp.status = 204;
+  resp.body.clear();
+  resp.headers.emplace_back("Set-Cookie", session_cookie(sid));
+  return resp;
 }
 
 HttpResponse RestApi::handle(const HttpRequest& r) {
@@ -62,9 +80,8 @@ HttpResponse RestApi::handle(const HttpRequest& r) {
     std::string_view method;
   };
   static constexpr Route routes[] = {
-      {"/api/create-account", "POST"}, {"/api/login", "POST"},
-      {"/api/logout", "POST"},         {"/api/push/users", "POST"},
-      {"/api/push/room", "POST"},      {"/api/push/broadcast", "POST"},
+      {"/api/create-account", "POST"}, {"/api/login", "POST"},     {"/api/logout", "POST"},
+      {"/api/push/users", "POST"},     {"/api/push/room", "POST"}, {"/api/push/broadcast", "POST"},
       {"/api/health", "GET"},
   };
   const Route* route = nullptr;
@@ -80,8 +97,20 @@ HttpResponse RestApi::handle(const HttpRequest& r) {
     if (r.path == "/api/create-account") return create_account(r);
     if (r.path == "/api/login") return login(r);
     if (r.path == "/api/logout") return logout(r);
-    if (r.path == "/api/health") return {200, "{\"status\":\"ok\"}", {}};
+    if (r.path == "/api/health") return {200, "{\"status\":\"ok\"}"};
     return push(r, r.path.substr(std::string_view("/api/push/").size()));
+  } catch (const std::exception& e) {
+    spdlog::error("rest: {} {} failed: {}", r.method, r.path, e.what());
+    return api_error(500, "INTERNAL", "internal error");
+  }
+}
+
+HttpResponse RestApi::handle_and_wait(const HttpRequest& r) {
+  auto out = handle(r);
+  if (!out.hash_step) return out;
+  try {
+    auto finished = hashing_.run_and_wait(std::move(out.hash_step));
+    return finished ? std::move(*finished) : hashing_busy();
   } catch (const std::exception& e) {
     spdlog::error("rest: {} {} failed: {}", r.method, r.path, e.what());
     return api_error(500, "INTERNAL", "internal error");
@@ -99,12 +128,18 @@ HttpResponse RestApi::create_account(const HttpRequest& r) {
   if (!email || !valid_email(*email)) return bad_request("email is not a valid address");
   if (!password || !valid_password(*password))
     return bad_request("password must be 10-100 characters");
-  auto result = logic_.create_account(std::string(*username), std::string(*email),
-                                      std::string(*password));
-  if (!result.error_id.empty()) return api_error(400, result.error_id, result.message);
-  HttpResponse resp;
-  resp.headers.emplace_back("Set-Cookie", session_cookie(result.sid));
-  return resp;
+  if (auto limited = limits_.account_creation(r.client_address)) return std::move(*limited);
+  // Uniqueness first: a taken name costs no hash. create_account decides a race.
+  auto taken = logic_.check_new_account(std::string(*username), std::string(*email));
+  if (!taken.error_id.empty()) return api_error(400, taken.error_id, taken.message);
+  HttpResponse deferred;
+  deferred.hash_step = [this, u = std::string(*username), e = std::string(*email),
+                        p = std::string(*password)] {
+    auto result = logic_.create_account(u, e, p);
+    if (!result.error_id.empty()) return api_error(400, result.error_id, result.message);
+    return session_response(result.sid);
+  };
+  return deferred;
 }
 
 HttpResponse RestApi::login(const HttpRequest& r) {
@@ -112,22 +147,29 @@ HttpResponse RestApi::login(const HttpRequest& r) {
   if (!body) return bad_request("the body must be a JSON object");
   auto* email = string_field(*body, "email");
   auto* password = string_field(*body, "password");
-  if (!email || !password) return bad_request("email and password must be strings");
-  // Inputs that could never be valid credentials fail like a wrong password.
-  if (email->size() > 400 || password->size() > 400)
-    return api_error(400, "LOGIN_FAILED", "invalid email or password");
-  auto result = logic_.login(std::string(*email), std::string(*password));
-  if (!result.error_id.empty()) return api_error(400, result.error_id, result.message);
-  HttpResponse resp;
-  resp.headers.emplace_back("Set-Cookie", session_cookie(result.sid));
-  return resp;
+  // The same rules as create-account: a value no account could have is a malformed request.
+  if (!email || !valid_email(*email)) return bad_request("email is not a valid address");
+  if (!password || !valid_password(*password))
+    return bad_request("password must be 10-100 characters");
+  if (auto limited = limits_.login_attempt(r.client_address)) return std::move(*limited);
+  auto account = fold_case(*email);
+  if (auto locked = limits_.account_locked(account)) return std::move(*locked);
+  HttpResponse deferred;
+  deferred.hash_step = [this, e = std::string(*email), p = std::string(*password),
+                        account = std::move(account)] {
+    auto result = logic_.login(e, p);
+    if (!result.error_id.empty()) {
+      limits_.login_failed(account);
+      return api_error(400, result.error_id, result.message);
+    }
+    return session_response(result.sid);
+  };
+  return deferred;
 }
 
 HttpResponse RestApi::logout(const HttpRequest& r) {
   logic_.logout(cookie_value(r.cookie, "sid"));
-  HttpResponse resp;
-  resp.headers.emplace_back("Set-Cookie", "sid=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-  return resp;
+  return session_response("");
 }
 
 std::optional<HttpResponse> require_admin(const Config& config, const HttpRequest& r) {

@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,12 +8,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
+#include "logic/rest_limits.h"
+#include "net/api_guard.h"
 #include "ops/ops_endpoints.h"
 
 namespace roomcast {
@@ -24,21 +24,26 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::pair<std::string, uint16_t> split_host_port(const std::string& host_port) {
   auto colon = host_port.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("expected HOST:PORT, got " + host_port);
+  if (colon == std::string::npos)
+    throw std::invalid_argument("expected HOST:PORT, got " + host_port);
   std::string host = host_port.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = std::stoi(host_port.substr(colon + 1));
   if (port < 0 || port > 65535) throw std::invalid_argument("bad port in " + host_port);
   return {host.empty() ? "0.0.0.0" : host, static_cast<uint16_t>(port)};
 }
 
 HttpServer::HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet* comet, RestHandler rest,
-                       std::string web_root)
+                       const std::string& web_root, const Config& config)
     : loops_(loops),
       blocking_(blocking),
       comet_(comet),
       rest_(std::move(rest)),
-      web_root_(std::move(web_root)) {}
+      config_(config),
+      static_(web_root),
+      proxies_(config.trusted_proxies),
+      connections_(config.limits.connections_per_address) {}
 
 tcp::endpoint HttpServer::listen(const std::string& host_port) {
   auto [host, port] = split_host_port(host_port);
@@ -79,20 +84,8 @@ asio::awaitable<void> HttpServer::accept_loop() {
 
 namespace {
 
-std::string_view mime_type(std::string_view path) {
-  auto dot = path.rfind('.');
-  auto ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot);
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".json") return "application/json";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".png") return "image/png";
-  if (ext == ".ico") return "image/x-icon";
-  if (ext == ".webmanifest") return "application/manifest+json";
-  if (ext == ".txt") return "text/plain; charset=utf-8";
-  return "application/octet-stream";
-}
+using Response = http::response<http::string_body>;
+using Parser = http::request_parser<http::string_body>;
 
 template <class Body>
 void common_headers(http::response<Body>& res) {
@@ -100,153 +93,249 @@ void common_headers(http::response<Body>& res) {
   res.set("X-Content-Type-Options", "nosniff");
 }
 
-// Reads a file under `root` for a URL path, refusing anything that escapes the root.
-std::optional<std::string> read_static(const std::string& root, std::string_view target,
-                                       std::string& path_out) {
-  std::string path(target.substr(0, target.find_first_of("?#")));
-  if (path.empty() || path.front() != '/' || path.find("..") != std::string::npos ||
-      path.find('\\') != std::string::npos || path.find('\0') != std::string::npos)
+Response json_response(http::status status, unsigned version, std::string body) {
+  Response res{status, version};
+  common_headers(res);
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response to_response(HttpResponse out, unsigned version) {
+  Response res = json_response(static_cast<http::status>(out.status), version, std::move(out.body));
+  if (out.status == 204) res.erase(http::field::content_type);  // no body, no type
+  for (auto& [k, v] : out.headers) res.insert(k, v);
+  return res;
+}
+
+// Reads one request under the time limits of PROTOCOL.md: an idle keep-alive connection may wait
+// `idle` for the first byte of its next request; from that byte on, the head and the body have
+// `head_timeout` (a head trickled a line a second is cut off). Pipelined bytes already in
+// `buffer` start the clock at once.
+asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
+                                                beast::flat_buffer& buffer, Parser& parser,
+                                                const Limits& limits) {
+  parser.header_limit(static_cast<std::uint32_t>(limits.http_head_max_bytes));
+  parser.body_limit(limits.http_body_max_bytes);
+  if (buffer.size() == 0) {
+    stream.expires_after(std::chrono::milliseconds(limits.http_idle_timeout_ms));
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple_awaitable);
+    if (ec) co_return ec;
+    buffer.commit(n);
+  }
+  stream.expires_after(std::chrono::milliseconds(limits.http_head_timeout_ms));
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+  co_return ec;
+}
+
+// The answer to a request that could not be read, or nullopt to just close (timeouts, resets).
+std::optional<Response> read_error_response(beast::error_code ec) {
+  if (ec == http::error::header_limit)
+    return json_response(http::status::request_header_fields_too_large, 11,
+                         R"({"id":"BAD_REQUEST","message":"request head too large"})");
+  if (ec == http::error::body_limit)
+    return json_response(http::status::payload_too_large, 11,
+                         R"({"id":"BAD_REQUEST","message":"request body too large"})");
+  if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+      ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof)
     return std::nullopt;
-  if (path.back() == '/') path += "index.html";
-  std::error_code ec;
-  std::filesystem::path full = std::filesystem::path(root) / path.substr(1);
-  if (!std::filesystem::is_regular_file(full, ec)) return std::nullopt;
-  std::ifstream in(full, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  path_out = full.string();
-  return ss.str();
+  return json_response(http::status::bad_request, 11,
+                       R"({"id":"BAD_REQUEST","message":"malformed HTTP request"})");
+}
+
+Response too_many_connections(unsigned version) {
+  auto res = to_response(
+      rate_limited(std::chrono::milliseconds(1000), "too many connections from this address"),
+      version);
+  res.keep_alive(false);
+  return res;
+}
+
+Response upgrade_required(unsigned version) {
+  auto res = json_response(http::status::upgrade_required, version,
+                           R"({"id":"UPGRADE_REQUIRED","message":"connect with a WebSocket"})");
+  res.set(http::field::upgrade, "websocket");
+  res.set(http::field::connection, "Upgrade");
+  return res;
+}
+
+Response static_response(const StaticFiles& files, const http::request<http::string_body>& req) {
+  Response res{http::status::ok, req.version()};
+  common_headers(res);
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    res.result(http::status::method_not_allowed);
+    res.set(http::field::allow, "GET, HEAD");
+    res.set(http::field::content_type, "text/plain");
+    res.body() = "method not allowed\n";
+    return res;
+  }
+  std::string_view target = req.target();
+  const StaticFile* file = files.find(target.substr(0, target.find_first_of("?#")));
+  if (!file) {
+    res.result(http::status::not_found);
+    res.set(http::field::content_type, "text/plain");
+    res.body() = "not found\n";
+    return res;
+  }
+  res.set(http::field::content_type, file->mime_type);
+  res.set(http::field::cache_control, "no-cache");
+  res.set("Content-Security-Policy",
+          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+          "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+          "frame-ancestors 'none'");
+  res.body() = file->content;
+  return res;
+}
+
+Response ops_response(const OpsEndpoints& ops, const http::request<http::string_body>& req,
+                      std::string_view path) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.path = std::string(path);
+  r.authorization = std::string(req[http::field::authorization]);
+  auto out = ops.handle(r);
+  Response res{static_cast<http::status>(out.status), req.version()};
+  common_headers(res);
+  for (auto& [k, v] : out.headers) res.set(k, v);
+  res.body() = std::move(out.body);
+  return res;
+}
+
+// Writes `res`; for HEAD only its head (with the Content-Length of the body it would have had).
+asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response& res,
+                                                  bool head_only) {
+  res.prepare_payload();
+  if (!head_only) {
+    auto [ec, n] = co_await http::async_write(stream, res, as_tuple_awaitable);
+    co_return ec;
+  }
+  http::response<http::empty_body> head{res.result(), res.version()};
+  for (auto& field : res) head.insert(field.name_string(), field.value());
+  head.keep_alive(res.keep_alive());
+  auto [ec, n] = co_await http::async_write(stream, head, as_tuple_awaitable);
+  co_return ec;
 }
 
 }  // namespace
 
+asio::awaitable<HttpResponse> HttpServer::finish_hash_step(std::function<HttpResponse()>& step) {
+  if (!hashing_) co_return co_await run_blocking(blocking_, [&step] { return step(); });
+  // Resumes on this connection's loop with the step's response, or at once when the pool's
+  // queue is full.
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(HttpResponse)>(
+      [this, &step](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto complete = [shared](HttpResponse out) {
+          auto ex = asio::get_associated_executor(*shared);
+          asio::post(ex, [shared, out = std::move(out)]() mutable {
+            std::move (*shared)(std::move(out));
+          });
+        };
+        bool queued = hashing_->try_post([complete, step = std::move(step)]() mutable {
+          HttpResponse out;
+          try {
+            out = step();
+          } catch (const std::exception& e) {
+            spdlog::error("http: password step failed: {}", e.what());
+            out = api_error(500, "INTERNAL", "internal error");
+          }
+          complete(std::move(out));
+        });
+        if (!queued) complete(hashing_busy());
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<HttpResponse> HttpServer::api_response(HttpRequest& r) {
+  HttpResponse out;
+  try {
+    // Capture by reference only: GCC 12 destroys by-value captures of a temporary lambda in a
+    // co_await expression twice.
+    if (inline_ && inline_(r.path))
+      out = rest_(r);
+    else
+      out = co_await run_blocking(blocking_, [this, &r] { return rest_(r); });
+    if (out.hash_step) out = co_await finish_hash_step(out.hash_step);
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} failed: {}", r.path, e.what());
+    out = api_error(500, "INTERNAL", "internal error");
+  }
+  co_return out;
+}
+
 asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& loop) {
+  boost::system::error_code peer_ec;
+  auto peer = socket.remote_endpoint(peer_ec).address();
+  if (peer_ec) co_return;
+  // A direct client holds a slot of its address from the start. A trusted proxy's connection
+  // carries requests of many clients: there only an upgrade takes a slot, of the forwarded client.
+  bool proxied = proxies_.trusted(peer);
+  bool per_address = config_.limits.per_address != 0;
+  std::shared_ptr<const void> slot;
+  if (per_address && !proxied) slot = connections_.acquire(peer.to_string());
+  bool over_limit = per_address && !proxied && !slot;
+
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(16 * 1024);
-    parser.body_limit(64 * 1024);
-    stream.expires_after(std::chrono::seconds(60));  // idle keep-alive and slow clients
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
-    if (ec) {
-      if (ec == http::error::body_limit || ec == http::error::header_limit) {
-        http::response<http::string_body> res{http::status::payload_too_large, 11};
-        res.set(http::field::content_type, "application/json");
-        res.body() = R"({"id":"BAD_REQUEST","message":"request too large"})";
-        res.prepare_payload();
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, as_tuple_awaitable);
-      } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
-                 ec != beast::error::timeout && ec != asio::error::connection_reset &&
-                 ec != asio::error::eof) {
-        http::response<http::string_body> res{http::status::bad_request, 11};
-        res.set(http::field::content_type, "application/json");
-        res.body() = R"({"id":"BAD_REQUEST","message":"malformed HTTP request"})";
-        res.prepare_payload();
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, as_tuple_awaitable);
+    Parser parser;
+    if (auto ec = co_await read_request(stream, buffer, parser, config_.limits)) {
+      if (auto res = read_error_response(ec)) {
+        res->keep_alive(false);
+        co_await write_response(stream, *res, false);
       }
       break;
     }
     auto req = parser.release();
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
-
-    if (path == "/api/ws" && comet_ && (!ops_ || ops_->ready())) {
-      if (beast::websocket::is_upgrade(req)) {
+    Response res;
+    if (over_limit) {
+      res = too_many_connections(req.version());
+    } else if (path == "/api/ws" && comet_ && (!ops_ || ops_->ready()) &&
+               beast::websocket::is_upgrade(req)) {
+      if (per_address && proxied)
+        slot = connections_.acquire(proxies_.client_of(peer, req["X-Forwarded-For"]));
+      if (!per_address || slot) {
         stream.expires_never();
         std::string leftover = beast::buffers_to_string(buffer.data());
-        comet_->accept(loop, stream.release_socket(), std::move(req), std::move(leftover));
+        comet_->accept(loop, stream.release_socket(), std::move(req), std::move(leftover),
+                       std::move(slot));
         co_return;
       }
-      http::response<http::string_body> res{http::status::upgrade_required, req.version()};
-      common_headers(res);
-      res.set(http::field::content_type, "application/json");
-      res.set(http::field::upgrade, "websocket");
-      res.set(http::field::connection, "Upgrade");
-      res.body() = R"({"id":"UPGRADE_REQUIRED","message":"connect with a WebSocket"})";
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
-      co_await http::async_write(stream, res, as_tuple_awaitable);
-      if (!req.keep_alive()) break;
-      continue;
-    }
-
-    http::response<http::string_body> res{http::status::ok, req.version()};
-    common_headers(res);
-    res.keep_alive(req.keep_alive());
-    if (ops_ && ops_->answers(path)) {
-      HttpRequest r;
-      r.method = std::string(req.method_string());
-      r.path = std::string(path);
-      r.authorization = std::string(req[http::field::authorization]);
-      auto out = ops_->handle(r);
-      res.result(static_cast<unsigned>(out.status));
-      for (auto& [k, v] : out.headers) res.set(k, v);
-      res.body() = std::move(out.body);
+      res = too_many_connections(req.version());
+    } else if (path == "/api/ws" && comet_ && (!ops_ || ops_->ready())) {
+      res = upgrade_required(req.version());
+    } else if (ops_ && ops_->answers(path)) {
+      res = ops_response(*ops_, req, path);
     } else if (path.starts_with("/api/")) {
-      HttpRequest r{std::string(req.method_string()), std::string(path), std::move(req.body()),
+      auto refused =
+          req.method() != http::verb::post
+              ? std::nullopt
+              : refuse_post({req[http::field::origin], req[http::field::host],
+                             req[http::field::content_type],
+                             req.count(http::field::content_type) > 0, req.body().size()},
+                            config_.allowed_origins);
+      HttpRequest r{std::string(req.method_string()),
+                    std::string(path),
+                    std::move(req.body()),
                     std::string(req[http::field::cookie]),
                     std::string(req[http::field::authorization]),
-                    std::string(target.substr(std::min(target.size(), path.size() + 1)))};
+                    std::string(target.substr(std::min(target.size(), path.size() + 1))),
+                    proxies_.client_of(peer, req["X-Forwarded-For"])};
       HttpResponse out;
-      try {
-        // Capture by reference only: GCC 12 destroys by-value captures of a temporary lambda in a
-        // co_await expression twice.
-        if (inline_ && inline_(r.path))
-          out = rest_(r);
-        else
-          out = co_await run_blocking(blocking_, [this, &r] { return rest_(r); });
-      } catch (const std::exception& e) {
-        spdlog::error("http: {} failed: {}", path, e.what());
-        out = api_error(500, "INTERNAL", "internal error");
-      }
-      res.result(static_cast<unsigned>(out.status));
-      res.set(http::field::content_type, "application/json");
-      res.set(http::field::cache_control, "no-store");
-      for (auto& [k, v] : out.headers) res.insert(k, v);
-      res.body() = std::move(out.body);
-    } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res.result(http::status::method_not_allowed);
-      res.set(http::field::allow, "GET, HEAD");
-      res.set(http::field::content_type, "text/plain");
-      res.body() = "method not allowed\n";
+      if (refused)
+        out = std::move(*refused);
+      else
+        out = co_await api_response(r);
+      res = to_response(std::move(out), req.version());
     } else {
-      std::string file;
-      std::optional<std::string> body;
-      if (!web_root_.empty()) body = read_static(web_root_, target, file);
-      if (!body && !web_root_.empty() && path.find('.') == std::string_view::npos) {
-        // Client-side routes fall back to the app shell.
-        body = read_static(web_root_, "/index.html", file);
-      }
-      if (body) {
-        res.set(http::field::content_type, mime_type(file));
-        res.set(http::field::cache_control, "no-cache");
-        res.set("Content-Security-Policy",
-                "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
-                "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
-                "frame-ancestors 'none'");
-        res.body() = std::move(*body);
-      } else {
-        res.result(http::status::not_found);
-        res.set(http::field::content_type, "text/plain");
-        res.body() = "not found\n";
-      }
-      if (req.method() == http::verb::head) {
-        http::response<http::empty_body> head{res.result(), res.version()};
-        for (auto& field : res) head.insert(field.name_string(), field.value());
-        head.content_length(res.body().size());
-        head.keep_alive(req.keep_alive());
-        auto [hec, hn] = co_await http::async_write(stream, head, as_tuple_awaitable);
-        if (hec || !req.keep_alive()) break;
-        continue;
-      }
+      res = static_response(static_, req);
     }
-    res.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(stream, res, as_tuple_awaitable);
-    if (wec || !res.keep_alive()) break;
+    res.keep_alive(res.keep_alive() && req.keep_alive());
+    bool head_only = req.method() == http::verb::head && !path.starts_with("/api/");
+    if (co_await write_response(stream, res, head_only) || !res.keep_alive()) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

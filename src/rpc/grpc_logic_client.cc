@@ -225,6 +225,7 @@ HttpResponse GrpcLogicClient::rest(const HttpRequest& r) {
   req.set_cookie(r.cookie);
   req.set_authorization(r.authorization);
   req.set_query(r.query);
+  req.set_client_address(r.client_address);
   pb::RestReply reply;
   bool safe = r.method == "GET" || r.method == "HEAD";
   try {

@@ -72,10 +72,12 @@ grpc::Status LogicService::Receive(grpc::ServerContext*, const pb::ReceiveReques
         break;
       }
       case pb::ReceiveRequest::kCreateRoom:
-        set_room(reply->mutable_room(), logic_.create_room(user, req->create_room().name(), req->conn()));
+        set_room(reply->mutable_room(),
+                 logic_.create_room(user, req->create_room().name(), req->conn()));
         break;
       case pb::ReceiveRequest::kJoinRoom:
-        set_room(reply->mutable_room(), logic_.join_room(user.id, req->join_room().room_id(), req->conn()));
+        set_room(reply->mutable_room(),
+                 logic_.join_room(user.id, req->join_room().room_id(), req->conn()));
         break;
       case pb::ReceiveRequest::kLeaveRoom:
         logic_.leave_room(user.id, req->leave_room().room_id(), req->conn());
@@ -116,8 +118,9 @@ grpc::Status LogicService::Rooms(grpc::ServerContext*, const pb::RoomsRequest* r
 grpc::Status LogicService::Rest(grpc::ServerContext*, const pb::RestRequest* req,
                                 pb::RestReply* reply) {
   return guarded("Rest", [&] {
-    auto out = rest_.handle({req->method(), req->path(), req->body(), req->cookie(),
-                             req->authorization(), req->query()});
+    // gRPC handler threads may block: the password hash is waited for here.
+    auto out = rest_.handle_and_wait({req->method(), req->path(), req->body(), req->cookie(),
+                                      req->authorization(), req->query(), req->client_address()});
     reply->set_status(out.status);
     reply->set_body(out.body);
     for (auto& [name, value] : out.headers) {

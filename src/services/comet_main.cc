@@ -39,7 +39,7 @@ int run_comet(const Config& config) {
   comet.set_route_listener(&routes);
   HttpServer http(
       loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
-      find_web_root(config.web_root));
+      find_web_root(config.web_root), config);
   // Ready while some Logic is registered: without one a comet can authenticate nobody.
   NodeOps ops(config, "comet", {{"logic", [&logics] { return !logics.nodes().empty(); }}});
   ops.collect_connections(comet);

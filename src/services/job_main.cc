@@ -44,7 +44,8 @@ int run_job(const Config& config) {
   asio::thread_pool blocking(1);
   HttpServer http(
       loops, blocking, nullptr,
-      [](const HttpRequest&) { return api_error(404, "NOT_FOUND", "a job serves no API"); }, "");
+      [](const HttpRequest&) { return api_error(404, "NOT_FOUND", "a job serves no API"); }, "",
+      config);
   auto timeout = std::chrono::milliseconds(config.readiness_timeout_ms / 2);
   NodeOps ops(config, "job",
               {{"kafka", [&consumer, timeout] { return consumer.brokers_reachable(timeout); }},

@@ -18,6 +18,7 @@
 #include "services/node.h"
 #include "store/cached_store.h"
 #include "store/mysql_store.h"
+#include "store/redis_failed_logins.h"
 #include "store/redis_session_store.h"
 #include "web_root.h"
 
@@ -34,13 +35,17 @@ int run_logic(const Config& config) {
   KafkaProducer producer(config);
   Logic logic(config, store, sessions, producer);
   logic.init_default_rooms();
-  RestApi rest(logic, config);
+  // Failed logins are counted in Redis: an attacker cannot spread guesses over the logics.
+  RestApi rest(logic, config,
+               std::make_unique<RedisFailedLogins>(redis, config.limits.failed_logins_per_min,
+                                                   std::chrono::milliseconds(60000)));
 
   IoPool loops(std::max(1, config.io_threads == 0 ? 2 : config.io_threads));
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
   HttpServer http(
       loops, blocking, nullptr, [&rest](const HttpRequest& r) { return rest.handle(r); },
-      find_web_root(config.web_root));
+      find_web_root(config.web_root), config);
+  http.finish_hashes_on(rest.password_pool());
   NodeOps ops(config, "logic", {redis_probe(redis), mysql_probe(pool)});
   ops.attach(http);
   ops.start();

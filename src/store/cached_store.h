@@ -51,6 +51,10 @@ class CachedStore final : public Store {
                                const std::string& password_hash, int64_t& id_out) override {
     return inner_.create_user(username, email, password_hash, id_out);
   }
+  CreateUserResult account_conflict(const std::string& username,
+                                    const std::string& email) override {
+    return inner_.account_conflict(username, email);
+  }
   std::optional<UserCredentials> find_user_by_email(const std::string& email) override {
     return inner_.find_user_by_email(email);
   }

@@ -135,6 +135,18 @@ CreateUserResult MysqlStore::create_user(const std::string& username, const std:
   });
 }
 
+CreateUserResult MysqlStore::account_conflict(const std::string& username,
+                                              const std::string& email) {
+  auto ukey = fold_case(username), ekey = fold_case(email);
+  return pool_.with_retry([&](MysqlConnection& c, int) {
+    if (!c.execute("SELECT 1 FROM users WHERE email_key = ?", {ekey}).rows.empty())
+      return CreateUserResult::kEmailExists;
+    if (!c.execute("SELECT 1 FROM users WHERE username_key = ?", {ukey}).rows.empty())
+      return CreateUserResult::kUsernameExists;
+    return CreateUserResult::kOk;
+  });
+}
+
 std::optional<UserCredentials> MysqlStore::find_user_by_email(const std::string& email) {
   auto key = fold_case(email);
   return pool_.with_retry([&](MysqlConnection& c, int) -> std::optional<UserCredentials> {

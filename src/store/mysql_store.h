@@ -14,6 +14,7 @@ class MysqlStore final : public Store {
 
   CreateUserResult create_user(const std::string& username, const std::string& email,
                                const std::string& password_hash, int64_t& id_out) override;
+  CreateUserResult account_conflict(const std::string& username, const std::string& email) override;
   std::optional<UserCredentials> find_user_by_email(const std::string& email) override;
   std::optional<User> find_user(int64_t id) override;
   void ensure_room(const RoomInfo& room) override;

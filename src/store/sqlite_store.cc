@@ -127,11 +127,25 @@ CreateUserResult SqliteStore::create_user(const std::string& username, const std
   if (rc == SQLITE_CONSTRAINT_UNIQUE) {
     std::string msg = sqlite3_errmsg(db_);
     return msg.find("username_key") != std::string::npos ? CreateUserResult::kUsernameExists
-                                                          : CreateUserResult::kEmailExists;
+                                                         : CreateUserResult::kEmailExists;
   }
   if (rc != SQLITE_OK) throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
   id_out = sqlite3_last_insert_rowid(db_);
   return CreateUserResult::kOk;
+}
+
+CreateUserResult SqliteStore::account_conflict(const std::string& username,
+                                               const std::string& email) {
+  std::lock_guard lock(mutex_);
+  // Each statement is reset right away: a stepped one left pending would pin a WAL snapshot.
+  auto& by_email = stmt("SELECT 1 FROM users WHERE email_key = ?");
+  bool email_taken = by_email.bind(1, fold_case(email)).step();
+  by_email.reset();
+  if (email_taken) return CreateUserResult::kEmailExists;
+  auto& by_name = stmt("SELECT 1 FROM users WHERE username_key = ?");
+  bool name_taken = by_name.bind(1, fold_case(username)).step();
+  by_name.reset();
+  return name_taken ? CreateUserResult::kUsernameExists : CreateUserResult::kOk;
 }
 
 std::optional<UserCredentials> SqliteStore::find_user_by_email(const std::string& email) {
@@ -219,8 +233,10 @@ std::optional<StoredMessage> SqliteStore::find_by_dedup_key(const std::string& k
       "WHERE dedup_key = ?");
   s.bind(1, key);
   if (!s.step()) return std::nullopt;
-  return StoredMessage{s.text(0), static_cast<uint64_t>(s.i64(1)), s.i64(2), s.text(3), s.text(4),
-                       s.i64(5),  s.text(6),  key};
+  return StoredMessage{s.text(0), static_cast<uint64_t>(s.i64(1)),
+                       s.i64(2),  s.text(3),
+                       s.text(4), s.i64(5),
+                       s.text(6), key};
 }
 
 void SqliteStore::append_messages(const std::vector<StoredMessage>& messages) {
@@ -263,8 +279,14 @@ std::vector<StoredMessage> SqliteStore::messages_between(const std::string& room
       .bind(4, int64_t{limit});
   std::vector<StoredMessage> out;
   while (s.step())
-    out.push_back({room_id, static_cast<uint64_t>(s.i64(0)), s.i64(1), s.text(2), s.text(3),
-                   s.i64(4), s.text(5), {}});
+    out.push_back({room_id,
+                   static_cast<uint64_t>(s.i64(0)),
+                   s.i64(1),
+                   s.text(2),
+                   s.text(3),
+                   s.i64(4),
+                   s.text(5),
+                   {}});
   return out;
 }
 

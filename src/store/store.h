@@ -52,6 +52,10 @@ class Store {
   // Accounts. Uniqueness of username and email is case-insensitive.
   virtual CreateUserResult create_user(const std::string& username, const std::string& email,
                                        const std::string& password_hash, int64_t& id_out) = 0;
+  // Whether the username or email is already taken (kOk: neither; the email is reported when
+  // both are), checked before the expensive password hash. create_user still decides races.
+  virtual CreateUserResult account_conflict(const std::string& username,
+                                            const std::string& email) = 0;
   virtual std::optional<UserCredentials> find_user_by_email(const std::string& email) = 0;
   virtual std::optional<User> find_user(int64_t id) = 0;
 

@@ -23,6 +23,7 @@ export async function startCluster({ comets = 2, logics = 2, jobs = 2, env = {} 
     JOBS: String(jobs),
     ROOMCAST_BIN: binary,
     PASSWORD_COST: 'min',
+    LIMITS_PER_ADDRESS: '0',  // the test profile: every client is 127.0.0.1
     ...env,
   };
   const cluster = {

@@ -222,7 +222,7 @@ test('Redis FLUSHALL: history still pages from MySQL and live delivery recovers'
   assert.equal(await cluster.redis('FLUSHALL'), 'OK');
   // Sessions lived in Redis: log in again.
   const login = await api(cluster.url, '/api/login', { body: { email: u.email, password: u.password } });
-  assert.equal(login.status, 200, login.text);
+  assert.equal(login.status, 204, login.text);
   const cookie = login.headers.get('set-cookie').split(';')[0];
   const c = await open(await cluster.cometWs('comet-2'), { cookie });
   await join(c, room);

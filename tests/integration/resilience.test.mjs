@@ -45,7 +45,7 @@ test('a restart keeps accounts, sessions, rooms and history', skipExternal, asyn
     const live = await again.waitLive(room, 1);
     assert.equal(live[0].id, '6-0');
     const login = await api(server.url, '/api/login', { body: { email: u.email, password: u.password } });
-    assert.equal(login.status, 200);
+    assert.equal(login.status, 204);
     await again.close();
   } finally {
     await server.stop();

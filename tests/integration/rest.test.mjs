@@ -41,7 +41,7 @@ test('uniqueness and login fold Unicode case, not only ASCII', async () => {
   const first = await api(server.url, '/api/create-account', {
     body: { username: `Jürgen Ärger ${tag}`, email: `jürgen-${tag}@straße.example`, password },
   });
-  assert.equal(first.status, 200);
+  assert.equal(first.status, 204);
   let r = await api(server.url, '/api/create-account', {
     body: { username: `JÜRGEN ÄRGER ${tag}`, email: `x-${tag}@example.com`, password },
   });
@@ -51,12 +51,12 @@ test('uniqueness and login fold Unicode case, not only ASCII', async () => {
   });
   assert.equal(r.json.id, 'EMAIL_EXISTS');
   r = await api(server.url, '/api/login', { body: { email: `JÜRGEN-${tag}@STRASSE.example`, password } });
-  assert.equal(r.status, 200, 'login with the other case finds the account');
+  assert.equal(r.status, 204, 'login with the other case finds the account');
   // A different letter is a different name.
   r = await api(server.url, '/api/create-account', {
     body: { username: `Jurgen Arger ${tag}`, email: `jurgen-${tag}@strasse.example.org`, password },
   });
-  assert.equal(r.status, 200);
+  assert.equal(r.status, 204);
 });
 
 test('malformed bodies get 400 BAD_REQUEST', async () => {
@@ -83,13 +83,14 @@ test('malformed bodies get 400 BAD_REQUEST', async () => {
   const r = await api(server.url, '/api/create-account', {
     body: { ...good, username: `éééé${unique().slice(0, 4)}`.slice(0, 8) },
   });
-  assert.equal(r.status, 200, r.text);
+  assert.equal(r.status, 204, r.text);
 });
 
 test('login succeeds with the right password and fails otherwise', async () => {
   const u = await createUser(server.url);
   let r = await api(server.url, '/api/login', { body: { email: u.email.toUpperCase(), password: u.password } });
-  assert.equal(r.status, 200);
+  assert.equal(r.status, 204);
+  assert.equal(r.text, '');
   assert.match(r.headers.get('set-cookie'), /^sid=[0-9a-f]{32,};.*HttpOnly/);
   r = await api(server.url, '/api/login', { body: { email: u.email, password: 'wrong password!!' } });
   assert.equal(r.status, 400);
@@ -104,7 +105,7 @@ test('login succeeds with the right password and fails otherwise', async () => {
 test('logout revokes the session and clears the cookie', async () => {
   const u = await createUser(server.url);
   const r = await api(server.url, '/api/logout', { cookie: u.cookie });
-  assert.equal(r.status, 200);
+  assert.equal(r.status, 204);
   assert.match(r.headers.get('set-cookie'), /^sid=;.*Max-Age=0/);
   const c = new Conn(server.wsUrl, { cookie: u.cookie });
   const closed = await c.closed;

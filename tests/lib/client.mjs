@@ -25,7 +25,7 @@ export async function createUser(baseUrl, prefix = 'user') {
   const name = `${prefix}-${unique()}`;
   const user = { username: name, email: `${name}@example.com`, password: 'correct horse battery' };
   const res = await api(baseUrl, '/api/create-account', { body: user });
-  if (res.status !== 200) throw new Error(`create-account ${res.status}: ${res.text}`);
+  if (res.status !== 204) throw new Error(`create-account ${res.status}: ${res.text}`);
   const setCookie = res.headers.get('set-cookie');
   return { ...user, setCookie, cookie: setCookie.split(';')[0] };
 }

@@ -23,12 +23,14 @@ export async function freePort() {
 
 // Starts the server; `extraArgs` are appended to the command line, `env` merged in.
 // Resolves once the server accepts TCP connections. Returns {url, port, dataDir, stop, restart}.
+// The test profile: every suite makes many accounts and connections from 127.0.0.1, so the
+// per-address limits are lifted (ROOMCAST_LIMITS_PER_ADDRESS=0) unless `env` sets them.
 export async function startServer({ extraArgs = [], env = {}, dataDir, port } = {}) {
   dataDir = dataDir || mkdtempSync(path.join(tmpdir(), 'roomcast-test-'));
   port = port || (await freePort());
   const args = ['standalone', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...extraArgs];
   const proc = spawn(binary, args, {
-    env: { ...process.env, ROOMCAST_PASSWORD_COST: 'min', ...env },
+    env: { ...process.env, ROOMCAST_PASSWORD_COST: 'min', ROOMCAST_LIMITS_PER_ADDRESS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
