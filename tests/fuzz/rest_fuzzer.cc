@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[1] & 1) request.authorization = "Bearer fuzz-admin-token";
   if (data[1] & 2) request.cookie = "sid=0123456789abcdef0123456789abcdef";
   request.body.assign(reinterpret_cast<const char*>(data) + 2, size - 2);
-  HttpResponse response = server.rest->handle(request);
+  HttpResponse response = server.rest->handle_and_wait(request);  // with the password step
   if (!kStatuses.count(response.status)) __builtin_trap();
   if (response.status >= 400) check_error_body(response);
   return 0;
