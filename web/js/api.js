@@ -1,4 +1,5 @@
-// REST calls (PROTOCOL.md "REST"). Errors come back as 400 {"id", "message"}.
+// REST calls (PROTOCOL.md "REST"). Success is 204 No Content; errors come back as JSON
+// {"id", "message"} (400, 403, 415, 429 and 503 with `retryAfterMs`).
 
 export class ApiError extends Error {
   constructor(id, message, status) {
@@ -27,11 +28,15 @@ async function post(path, body) {
   } catch {
     // not JSON: fall through to a generic message
   }
-  throw new ApiError(
-    error.id || `HTTP_${response.status}`,
-    error.message || `The server answered ${response.status}. Please try again.`,
-    response.status,
-  );
+  let message = error.message || `The server answered ${response.status}. Please try again.`;
+  // 429 (too many attempts) and 503 (busy) say when to come back.
+  const retrySeconds = Math.ceil((error.retryAfterMs ?? 0) / 1000) ||
+    Number(response.headers.get('Retry-After')) || 0;
+  if (response.status === 429 && retrySeconds > 0)
+    message = `Too many attempts. Please try again in ${retrySeconds} s.`;
+  else if (response.status === 503 && retrySeconds > 0)
+    message = `The server is busy. Please try again in ${retrySeconds} s.`;
+  throw new ApiError(error.id || `HTTP_${response.status}`, message, response.status);
 }
 
 export const login = (email, password) => post('/api/login', { email, password });
