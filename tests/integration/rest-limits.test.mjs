@@ -104,9 +104,9 @@ test('failed logins per account: after the limit even the right password gets 42
   }
 });
 
-function upgrade(wsUrl, cookie) {
+function upgrade(wsUrl, cookie, headers = {}) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(wsUrl, { headers: { cookie } });
+    const ws = new WebSocket(wsUrl, { headers: { cookie, ...headers } });
     ws.on('open', () => resolve({ ws, status: 101 }));
     ws.on('unexpected-response', (req, res) => { resolve({ status: res.statusCode, headers: res.headers }); req.destroy(); });
     ws.on('error', () => resolve({ status: 0 }));
@@ -156,13 +156,43 @@ test('behind a trusted proxy the client is the X-Forwarded-For address', async (
   }
 });
 
+test('behind a trusted proxy, connections count per forwarded client', async () => {
+  const s = await startServer({ env: LIMITS_ON, extraArgs: ['--trusted-proxies', '127.0.0.1', '--connections-per-address', '2'] });
+  try {
+    const r = await post(s.url, '/api/create-account', newAccount());
+    const cookie = r.headers['set-cookie'][0].split(';')[0];
+    const via = (ip) => ({ 'x-forwarded-for': ip });
+    const open = [];
+    for (let i = 0; i < 2; i++) {
+      const c = await upgrade(s.wsUrl, cookie, via('198.51.100.1'));
+      assert.equal(c.status, 101);
+      open.push(c.ws);
+    }
+    assert.equal((await upgrade(s.wsUrl, cookie, via('198.51.100.1'))).status, 429);
+    const other = await upgrade(s.wsUrl, cookie, via('198.51.100.2'));
+    assert.equal(other.status, 101, 'another client behind the same proxy');
+    for (const ws of [...open, other.ws]) ws.close();
+  } finally {
+    await s.stop();
+  }
+});
+
 test('ROOMCAST_LIMITS_PER_ADDRESS=0 lifts the per-address limits', async () => {
   const s = await startServer({
     env: { ROOMCAST_LIMITS_PER_ADDRESS: '0' },
     extraArgs: ['--account-creations-per-min', '1', '--account-creations-burst', '1', '--connections-per-address', '1'],
   });
   try {
-    for (let i = 0; i < 5; i++) assert.equal((await post(s.url, '/api/create-account', newAccount())).status, 204);
+    let r;
+    for (let i = 0; i < 5; i++) {
+      r = await post(s.url, '/api/create-account', newAccount());
+      assert.equal(r.status, 204);
+    }
+    const cookie = r.headers['set-cookie'][0].split(';')[0];
+    const conns = [];
+    for (let i = 0; i < 3; i++) conns.push(await upgrade(s.wsUrl, cookie));
+    assert.deepEqual(conns.map((c) => c.status), [101, 101, 101]);
+    for (const c of conns) c.ws.close();
   } finally {
     await s.stop();
   }
