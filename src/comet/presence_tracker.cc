@@ -95,6 +95,14 @@ int64_t PresenceTracker::room_online(const std::string& room_id) const {
   return it == rooms_.end() ? 0 : it->second.online;
 }
 
+PresenceTracker::Totals PresenceTracker::totals() const {
+  std::lock_guard lock(mutex_);
+  Totals t;
+  t.users = static_cast<int64_t>(users_.size());
+  for (auto& [id, room] : rooms_) t.rooms += room.online > 0 ? 1 : 0;
+  return t;
+}
+
 PresenceTracker::UserState PresenceTracker::user_state(int64_t user_id) const {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user_id);

@@ -61,6 +61,12 @@ class PresenceTracker {
     int64_t connections = 0;
   };
   UserState user_state(int64_t user_id) const;
+  // For the metrics: users online here (connected or in their grace), rooms with one online.
+  struct Totals {
+    int64_t users = 0;
+    int64_t rooms = 0;
+  };
+  Totals totals() const;
 
  private:
   struct RoomLink {

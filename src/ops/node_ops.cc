@@ -21,15 +21,19 @@ void NodeOps::add_collector(MetricsCollector collector) {
   collectors_.push_back(Metrics::get().add_collector(std::move(collector)));
 }
 
-void NodeOps::collect_connections(const Comet& comet) {
+void NodeOps::collect_connections(Comet& comet) {
   add_collector([&comet] {
     std::vector<prometheus::MetricFamily> out;
     out.push_back(Metrics::gauge_family("roomcast_connections", "open WebSocket connections",
                                         {{{}, static_cast<double>(comet.connection_count())}}));
-    // Presence hook: users with a connection here. The presence layer may report more.
-    out.push_back(Metrics::gauge_family("roomcast_presence_users",
-                                        "users with at least one connection on this node",
-                                        {{{}, static_cast<double>(comet.local_users().size())}}));
+    auto presence = comet.presence_tracker().totals();
+    out.push_back(Metrics::gauge_family(
+        "roomcast_presence_users",
+        "users online on this node (connected, or reconnecting within the presence grace)",
+        {{{}, static_cast<double>(presence.users)}}));
+    out.push_back(Metrics::gauge_family("roomcast_presence_rooms",
+                                        "rooms with at least one member online on this node",
+                                        {{{}, static_cast<double>(presence.rooms)}}));
     return out;
   });
 }

@@ -28,8 +28,8 @@ class NodeOps {
   void set_draining() { readiness_.set_draining(); }
 
   void add_collector(MetricsCollector collector);
-  // roomcast_connections and roomcast_presence_users of a node holding connections.
-  void collect_connections(const Comet& comet);
+  // roomcast_connections and the presence counts of a node holding connections.
+  void collect_connections(Comet& comet);
   // roomcast_queue_lag{partition} from `lag()` (partition -> records not yet handled).
   void collect_queue_lag(std::function<std::vector<std::pair<int32_t, int64_t>>()> lag);
 

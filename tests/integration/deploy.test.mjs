@@ -22,7 +22,7 @@ test('docker-compose config accepts the compose file with the example environmen
 
 test('the Grafana dashboard uses only families roomcast exports', () => {
   const dashboard = JSON.parse(readFileSync(path.join(deploy, 'grafana', 'roomcast-dashboard.json'), 'utf8'));
-  const exported = new Set(['roomcast_build_info', 'roomcast_connections', 'roomcast_presence_users',
+  const exported = new Set(['roomcast_build_info', 'roomcast_connections', 'roomcast_presence_users', 'roomcast_presence_rooms',
     'roomcast_messages_accepted_total', 'roomcast_deliveries_total', 'roomcast_delivery_latency_seconds',
     'roomcast_closes_total', 'roomcast_rate_limited_total', 'roomcast_queue_lag', 'roomcast_kafka_errors_total',
     'roomcast_pool_wait_seconds', 'roomcast_grpc_calls_total']);

@@ -76,7 +76,9 @@ test('/metrics counts messages, deliveries, closes and limits, and promtool acce
   assert.ok(sample(text, 'roomcast_closes_total', 'code="1000"') >= 1);
   assert.ok(sample(text, 'roomcast_rate_limited_total', 'what="messages"') >= 1);
   assert.match(text, /^roomcast_build_info\{node="standalone",role="standalone",version="[^"]+"\} 1$/m);
-  for (const family of ['roomcast_queue_lag', 'roomcast_pool_wait_seconds', 'roomcast_presence_users'])
+  assert.ok(sample(text, 'roomcast_presence_users') >= 1, 'alice is online');
+  assert.ok(sample(text, 'roomcast_presence_rooms') >= 1, 'her rooms have someone online');
+  for (const family of ['roomcast_queue_lag', 'roomcast_pool_wait_seconds'])
     assert.match(text, new RegExp(`^# TYPE ${family} `, 'm'), family);
   const check = await promtoolCheck(text);
   assert.equal(check.code, 0, check.output);
