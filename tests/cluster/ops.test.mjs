@@ -135,3 +135,19 @@ test('a logic with Redis or MariaDB frozen answers /readyz 503 within 15 s, then
     await waitStatus(logic, '/readyz', 200, 15000);
   }
 });
+
+test('a comet without a live Logic answers /readyz 503 and refuses upgrades at once', async () => {
+  const comet = `http://${(await cluster.node('comet-2')).address}`;
+  await waitStatus(comet, '/readyz', 200, 10000);
+  await cluster.kill('logic-1');
+  try {
+    // The registry entry expires (TTL), then the resolver's grace ends.
+    await waitStatus(comet, '/readyz', 503, 20000);
+    assert.match((await get(comet, '/readyz')).text, /logic/);
+    const refused = new Conn(await cluster.cometWs('comet-2'), {});
+    await assert.rejects(refused.opened, /Unexpected server response: 503/);
+  } finally {
+    await cluster.up();
+  }
+  await waitStatus(comet, '/readyz', 200, 20000);
+});
