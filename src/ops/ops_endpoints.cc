@@ -36,6 +36,8 @@ HttpResponse OpsEndpoints::handle(const HttpRequest& request) const {
   if (!handles(request.path)) {
     auto state = readiness_ ? readiness_->state() : ReadinessMonitor::State{true, "ok"};
     auto r = api_error(503, "UNAVAILABLE", "this node cannot serve now (" + state.detail + ")");
+    r.body.back() = ',';  // like the other 503 and 429 answers: retryAfterMs in the body
+    r.body += "\"retryAfterMs\":1000}";
     r.headers.emplace_back("Content-Type", "application/json");
     r.headers.emplace_back("Retry-After", "1");
     return r;

@@ -128,6 +128,8 @@ test('a logic with Redis or MariaDB frozen answers /readyz 503 within 15 s, then
       const login = await api(logic, '/api/login', { body: { email: 'nobody@example.com', password: 'x' } });
       assert.equal(login.status, 503, login.text);
       assert.equal(login.json.id, 'UNAVAILABLE');
+      assert.equal(login.json.retryAfterMs, 1000);
+      assert.equal(login.headers.get('retry-after'), '1');
       assert.ok(Date.now() - t0 < 1000, `refused after ${Date.now() - t0} ms`);
     } finally {
       process.kill(pid, 'SIGCONT');
