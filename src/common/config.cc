@@ -45,10 +45,43 @@ std::string flag_name(const std::string& key) {
   return name;
 }
 
+// The HTTP and REST abuse limits (PROTOCOL.md "Limits") and the settings that go with them.
+std::vector<Setting> http_settings(Config& c) {
+  auto& l = c.limits;
+  return {
+      {"cookie_secure", "1: session cookie with Secure (HTTPS)", setter(c.cookie_secure)},
+      {"password_threads", "threads of the password-hashing pool", setter(c.password_threads)},
+      {"limits.http_head_max_bytes", "largest HTTP request head (431 past it)",
+       setter(l.http_head_max_bytes)},
+      {"limits.http_head_timeout_ms", "time from a request head's first byte to its end",
+       setter(l.http_head_timeout_ms)},
+      {"limits.http_idle_timeout_ms", "idle keep-alive HTTP connection",
+       setter(l.http_idle_timeout_ms)},
+      {"limits.http_body_max_bytes", "largest HTTP body (413 past it)",
+       setter(l.http_body_max_bytes)},
+      {"limits.per_address", "0: lift the per-client-address limits (load tests)",
+       setter(l.per_address)},
+      {"limits.connections_per_address", "open connections per client address (429)",
+       setter(l.connections_per_address)},
+      {"limits.account_creations_per_min", "account creations per address per minute (429)",
+       setter(l.account_creations_per_min)},
+      {"limits.account_creations_burst", "account creation burst per address",
+       setter(l.account_creations_burst)},
+      {"limits.logins_per_min", "login attempts per address per minute (429)",
+       setter(l.logins_per_min)},
+      {"limits.logins_burst", "login burst per address", setter(l.logins_burst)},
+      {"limits.failed_logins_per_min", "failed logins per account or email per minute (429)",
+       setter(l.failed_logins_per_min)},
+      {"limits.hash_queue_max", "password hashes waiting (503 past it)", setter(l.hash_queue_max)},
+      {"limits.tracked_keys_max", "entries kept per rate-limiter table",
+       setter(l.tracked_keys_max)},
+  };
+}
+
 std::vector<Setting> settings(Config& c) {
   auto& l = c.limits;
   auto& p = c.presence;
-  return {
+  std::vector<Setting> all = {
       {"listen", "public HOST:PORT (use 0.0.0.0:8080 for all interfaces)", setter(c.listen)},
       {"data_dir", "directory of the embedded database", setter(c.data_dir)},
       {"web_root", "directory of the static web client", setter(c.web_root)},
@@ -121,33 +154,9 @@ std::vector<Setting> settings(Config& c) {
       {"presence_read_state_window_ms", "serverReadState coalescing per user and room",
        setter(p.read_state_window_ms)},
       {"presence_members_page", "members per serverRoomMembers page", setter(p.members_page)},
-      {"cookie_secure", "1: session cookie with Secure (HTTPS)", setter(c.cookie_secure)},
-      {"password_threads", "threads of the password-hashing pool", setter(c.password_threads)},
-      {"limits.http_head_max_bytes", "largest HTTP request head (431 past it)",
-       setter(l.http_head_max_bytes)},
-      {"limits.http_head_timeout_ms", "time from a request head's first byte to its end",
-       setter(l.http_head_timeout_ms)},
-      {"limits.http_idle_timeout_ms", "idle keep-alive HTTP connection",
-       setter(l.http_idle_timeout_ms)},
-      {"limits.http_body_max_bytes", "largest HTTP body (413 past it)",
-       setter(l.http_body_max_bytes)},
-      {"limits.per_address", "0: lift the per-client-address limits (load tests)",
-       setter(l.per_address)},
-      {"limits.connections_per_address", "open connections per client address (429)",
-       setter(l.connections_per_address)},
-      {"limits.account_creations_per_min", "account creations per address per minute (429)",
-       setter(l.account_creations_per_min)},
-      {"limits.account_creations_burst", "account creation burst per address",
-       setter(l.account_creations_burst)},
-      {"limits.logins_per_min", "login attempts per address per minute (429)",
-       setter(l.logins_per_min)},
-      {"limits.logins_burst", "login burst per address", setter(l.logins_burst)},
-      {"limits.failed_logins_per_min", "failed logins per account or email per minute (429)",
-       setter(l.failed_logins_per_min)},
-      {"limits.hash_queue_max", "password hashes waiting (503 past it)", setter(l.hash_queue_max)},
-      {"limits.tracked_keys_max", "entries kept per rate-limiter table",
-       setter(l.tracked_keys_max)},
   };
+  for (auto& h : http_settings(c)) all.push_back(std::move(h));
+  return all;
 }
 
 std::optional<std::string> toml_scalar(const toml::table& t, const std::string& key) {
