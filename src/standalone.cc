@@ -29,7 +29,10 @@ int run_standalone(const Config& config) {
   auto db_path = (std::filesystem::path(config.data_dir) / "roomcast.db").string();
   SqliteStore store(db_path);
   SqlitePresenceStore presence_store(store);
-  LocalQueue queue(config.queue_partitions, config.job_batch_window_ms, config.job_batch_max);
+  LocalQueue::Bounds bounds;
+  bounds.max_records = static_cast<std::size_t>(std::max(1, config.queue_max_records));
+  LocalQueue queue(config.queue_partitions, config.job_batch_window_ms, config.job_batch_max,
+                   bounds);
   IoPool loops(config.io_threads);
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));
 

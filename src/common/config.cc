@@ -92,6 +92,8 @@ std::vector<Setting> settings(Config& c) {
       {"comet_rpc_threads", "comet: threads waiting on Logic calls (requests in flight)",
        setter(c.comet_rpc_threads)},
       {"queue_partitions", "partitions of the embedded queue", setter(c.queue_partitions)},
+      {"queue_max_records", "records per partition of the embedded queue (then senders wait)",
+       setter(c.queue_max_records)},
       {"job_batch_window_ms", "how long Job merges a room's messages into one push",
        setter(c.job_batch_window_ms)},
       {"job_batch_max", "most records Job takes in one batch", setter(c.job_batch_max)},

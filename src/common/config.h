@@ -78,7 +78,8 @@ struct Config {
   // enough for the requests in flight at the comet's peak rate (rate x round trip).
   int comet_rpc_threads = 64;
   int queue_partitions = 8;
-  int job_batch_window_ms = 2;  // how long Job lingers to merge a room's burst into one push
+  int queue_max_records = 100000;  // per partition of the embedded queue (senders wait past it)
+  int job_batch_window_ms = 2;     // how long Job lingers to merge a room's burst into one push
   int job_batch_max = 512;
   int session_ttl_hours = 24 * 7;
   std::string password_cost = "interactive";  // interactive | moderate | min (tests, load runs)

@@ -172,7 +172,11 @@ void Logic::post_messages(const User& user, const std::string& room_id,
     r.timestamp_ms = ts;
     records.push_back(std::move(r));
   }
-  producer_.produce(std::move(records));
+  try {
+    producer_.produce(std::move(records));
+  } catch (const QueueFullError&) {
+    throw ClientError("UNAVAILABLE", "the server is busy; send again shortly");
+  }
   metrics::messages_accepted(messages.size());
 }
 

@@ -3,16 +3,21 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 
 namespace roomcast {
 
-LocalQueue::LocalQueue(int partitions, int batch_window_ms, int batch_max)
-    : batch_window_ms_(batch_window_ms), batch_max_(static_cast<std::size_t>(batch_max)) {
+LocalQueue::LocalQueue(int partitions, int batch_window_ms, int batch_max, Bounds bounds)
+    : batch_window_ms_(batch_window_ms),
+      batch_max_(static_cast<std::size_t>(std::max(1, batch_max))),
+      bounds_(bounds) {
   for (int i = 0; i < std::max(1, partitions); ++i)
     partitions_.push_back(std::make_unique<Partition>());
 }
 
-LocalQueue::~LocalQueue() { stop(); }
+LocalQueue::~LocalQueue() {
+  stop();
+}
 
 std::size_t LocalQueue::partition_of(const std::string& key, std::size_t partitions) {
   // FNV-1a: stable across runs and processes, unlike std::hash.
@@ -29,16 +34,24 @@ void LocalQueue::produce(std::vector<QueueRecord> records) {
                                       : partition_of(r.room_id, partitions_.size());
     by_partition[p].push_back(std::move(r));
   }
-  for (std::size_t i = 0; i < partitions_.size(); ++i) {
-    if (by_partition[i].empty()) continue;
-    auto& p = *partitions_[i];
-    {
-      std::lock_guard lock(p.mutex);
-      if (p.stopping) throw std::runtime_error("queue is stopping");
-      for (auto& r : by_partition[i]) p.records.push_back(std::move(r));
-    }
-    p.ready.notify_one();
+  for (std::size_t i = 0; i < partitions_.size(); ++i)
+    if (!by_partition[i].empty()) append(*partitions_[i], by_partition[i]);
+}
+
+void LocalQueue::append(Partition& p, std::vector<QueueRecord>& records) {
+  {
+    std::unique_lock lock(p.mutex);
+    // A call is taken whole or not at all; one larger than the bound fits an empty partition.
+    auto fits = [&] {
+      return p.stopping || p.records.empty() ||
+             p.records.size() + records.size() <= bounds_.max_records;
+    };
+    if (!p.space.wait_for(lock, bounds_.full_wait, fits))
+      throw QueueFullError("the queue is full; retry shortly");
+    if (p.stopping) throw std::runtime_error("queue is stopping");
+    for (auto& r : records) p.records.push_back(std::move(r));
   }
+  p.ready.notify_one();
 }
 
 void LocalQueue::start(Handler handler) {
@@ -63,17 +76,38 @@ void LocalQueue::drain(Partition& p) {
                    std::make_move_iterator(p.records.begin() + static_cast<long>(n)));
     }
     // At-least-once: the records leave the partition only after the handler succeeded.
-    for (int attempt = 0;; ++attempt) {
-      try {
-        handler_(batch);
-        break;
-      } catch (const std::exception& e) {
-        spdlog::error("queue: batch failed (attempt {}): {}", attempt + 1, e.what());
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 4))));
+    bool handled = handle(p, batch);
+    {
+      std::lock_guard lock(p.mutex);
+      if (handled) {
+        p.records.erase(p.records.begin(), p.records.begin() + static_cast<long>(batch.size()));
+      } else {
+        spdlog::error("queue: stopping with a failing store: {} records abandoned",
+                      p.records.size());
+        p.records.clear();
       }
     }
-    std::lock_guard lock(p.mutex);
-    p.records.erase(p.records.begin(), p.records.begin() + static_cast<long>(batch.size()));
+    p.space.notify_all();
+  }
+}
+
+bool LocalQueue::handle(Partition& p, const std::vector<QueueRecord>& batch) {
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      handler_(batch);
+      return true;
+    } catch (const std::exception& e) {
+      spdlog::error("queue: batch failed (attempt {}): {}", attempt + 1, e.what());
+    }
+    std::unique_lock lock(p.mutex);
+    auto now = std::chrono::steady_clock::now();
+    if (p.stopping && !give_up_at) give_up_at = now + bounds_.stop_grace;
+    if (give_up_at && now >= *give_up_at) return false;
+    // Backoff, cut short by stop() so the grace starts at once.
+    auto backoff = std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 4)));
+    bool was_stopping = p.stopping;
+    p.ready.wait_for(lock, backoff, [&] { return p.stopping != was_stopping; });
   }
 }
 
@@ -84,6 +118,7 @@ void LocalQueue::stop() {
       p->stopping = true;
     }
     p->ready.notify_all();
+    p->space.notify_all();
   }
   for (auto& p : partitions_)
     if (p->worker.joinable()) p->worker.join();

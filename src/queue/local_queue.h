@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -15,9 +16,21 @@
 
 namespace roomcast {
 
+// Bounds: a partition holds at most `max_records`; produce() waits up to `full_wait` for room
+// and then throws QueueFullError (back-pressure: the sender is told to retry, nothing
+// accepted is dropped). A batch whose handler fails is retried with backoff while running;
+// after stop() it gets `stop_grace` more, then the partition's records are abandoned (logged)
+// so that shutdown never hangs on a broken store.
 class LocalQueue final : public QueueProducer, public QueueConsumer {
  public:
-  LocalQueue(int partitions, int batch_window_ms, int batch_max);
+  struct Bounds {
+    std::size_t max_records = 100000;  // per partition
+    std::chrono::milliseconds full_wait{1000};
+    std::chrono::milliseconds stop_grace{5000};
+  };
+  LocalQueue(int partitions, int batch_window_ms, int batch_max, Bounds bounds);
+  LocalQueue(int partitions, int batch_window_ms, int batch_max)
+      : LocalQueue(partitions, batch_window_ms, batch_max, Bounds{}) {}
   ~LocalQueue() override;
 
   void produce(std::vector<QueueRecord> records) override;
@@ -32,15 +45,20 @@ class LocalQueue final : public QueueProducer, public QueueConsumer {
   struct Partition {
     std::mutex mutex;
     std::condition_variable ready;
+    std::condition_variable space;  // records left the partition (producers wait on it)
     std::deque<QueueRecord> records;
     bool stopping = false;
     std::thread worker;
   };
   void drain(Partition& p);
+  // Runs the handler until it succeeds; false when stopping outlasted the grace.
+  bool handle(Partition& p, const std::vector<QueueRecord>& batch);
+  void append(Partition& p, std::vector<QueueRecord>& records);
 
   std::vector<std::unique_ptr<Partition>> partitions_;
   int batch_window_ms_;
   std::size_t batch_max_;
+  Bounds bounds_;
   Handler handler_;
   std::atomic<std::size_t> next_keyless_{0};  // spreads keyless records; produce() is concurrent
 };

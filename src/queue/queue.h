@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,16 @@ struct QueueRecord {
   uint64_t origin_conn = 0;  // kMembership
 };
 
+// The queue cannot take more records now (back-pressure); the sender may retry shortly.
+struct QueueFullError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class QueueProducer {
  public:
   virtual ~QueueProducer() = default;
-  // Appends the records; returns once the queue holds them (accepted) or throws on failure.
+  // Appends the records; returns once the queue holds them (accepted) or throws on failure
+  // (QueueFullError when the queue is full).
   // Records with the same partition key keep their order.
   virtual void produce(std::vector<QueueRecord> records) = 0;
 };

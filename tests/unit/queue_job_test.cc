@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "comet/comet_gateway.h"
 #include "common/ids.h"
@@ -111,6 +112,43 @@ TEST(LocalQueue, RedeliversABatchWhoseHandlerThrew) {
   q.stop();
   EXPECT_GE(calls, 2);
   EXPECT_EQ(delivered, (std::vector<std::string>{"1", "2"}));
+}
+
+TEST(LocalQueue, StopIsBoundedWhenTheHandlerKeepsFailing) {
+  LocalQueue::Bounds bounds;
+  bounds.stop_grace = std::chrono::milliseconds(200);
+  LocalQueue q(1, 0, 10, bounds);
+  std::atomic<int> calls{0};
+  q.start([&](std::span<const QueueRecord>) {
+    ++calls;
+    throw std::runtime_error("store down");
+  });
+  q.produce({chat("r", "a", "1")});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // retrying meanwhile
+  auto start = std::chrono::steady_clock::now();
+  q.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_GE(calls, 2);
+}
+
+TEST(LocalQueue, AFullPartitionPushesBackOnSendersAndTakesThemAgainOnceDrained) {
+  LocalQueue::Bounds bounds;
+  bounds.max_records = 3;
+  bounds.full_wait = std::chrono::milliseconds(100);
+  LocalQueue q(1, 0, 10, bounds);
+  std::atomic<bool> release{false};
+  std::atomic<int> handled{0};
+  q.start([&](std::span<const QueueRecord> batch) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    handled += static_cast<int>(batch.size());
+  });
+  q.produce({chat("r", "a", "1")});
+  q.produce({chat("r", "b", "2"), chat("r", "c", "3")});
+  EXPECT_THROW(q.produce({chat("r", "d", "4")}), QueueFullError);
+  release = true;
+  q.produce({chat("r", "d", "4")});  // waits for room, then is taken
+  q.stop();
+  EXPECT_EQ(handled, 4);
 }
 
 class JobTest : public ::testing::Test {
