@@ -50,6 +50,29 @@ class SqliteStore::Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// A cached statement in use. The lease resets it when it ends: a statement left on a row keeps
+// its read transaction open, and that snapshot pins the WAL (no checkpoint can pass it, so the
+// -wal file grows without bound).
+class SqliteStore::Lease {
+ public:
+  explicit Lease(Stmt& s) : s_(s) {}
+  ~Lease() { s_.reset(); }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Stmt& reset() { return s_.reset(); }
+  template <class T>
+  Stmt& bind(int i, const T& v) {
+    return s_.bind(i, v);
+  }
+  bool step() { return s_.step(); }
+  int run() { return s_.run(); }
+  int64_t i64(int col) { return s_.i64(col); }
+  std::string text(int col) { return s_.text(col); }
+
+ private:
+  Stmt& s_;
+};
+
 SqliteStore::SqliteStore(const std::string& path) {
   if (sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -105,17 +128,17 @@ void SqliteStore::migrate() {
       PRIMARY KEY (room_id, seq)) WITHOUT ROWID;)");
 }
 
-SqliteStore::Stmt& SqliteStore::stmt(const char* sql) {
+SqliteStore::Lease SqliteStore::stmt(const char* sql) {
   for (auto& [key, s] : cache_)
-    if (key == sql) return s->reset();
+    if (key == sql) return Lease(s->reset());
   cache_.emplace_back(sql, std::make_unique<Stmt>(db_, sql));
-  return *cache_.back().second;
+  return Lease(*cache_.back().second);
 }
 
 CreateUserResult SqliteStore::create_user(const std::string& username, const std::string& email,
                                           const std::string& password_hash, int64_t& id_out) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt(
+  auto s = stmt(
       "INSERT INTO users (username, username_key, email, email_key, password_hash) "
       "VALUES (?,?,?,?,?)");
   int rc = s.bind(1, username)
@@ -150,7 +173,7 @@ CreateUserResult SqliteStore::account_conflict(const std::string& username,
 
 std::optional<UserCredentials> SqliteStore::find_user_by_email(const std::string& email) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("SELECT id, username, password_hash FROM users WHERE email_key = ?");
+  auto s = stmt("SELECT id, username, password_hash FROM users WHERE email_key = ?");
   s.bind(1, fold_case(email));
   if (!s.step()) return std::nullopt;
   return UserCredentials{{s.i64(0), s.text(1)}, s.text(2)};
@@ -158,7 +181,7 @@ std::optional<UserCredentials> SqliteStore::find_user_by_email(const std::string
 
 std::optional<User> SqliteStore::find_user(int64_t id) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("SELECT id, username FROM users WHERE id = ?");
+  auto s = stmt("SELECT id, username FROM users WHERE id = ?");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   return User{s.i64(0), s.text(1)};
@@ -166,7 +189,7 @@ std::optional<User> SqliteStore::find_user(int64_t id) {
 
 void SqliteStore::ensure_room(const RoomInfo& room) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt(
+  auto s = stmt(
       "INSERT INTO rooms (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = "
       "excluded.name");
   if (s.bind(1, room.id).bind(2, room.name).run() != SQLITE_OK)
@@ -175,7 +198,7 @@ void SqliteStore::ensure_room(const RoomInfo& room) {
 
 bool SqliteStore::create_room(const RoomInfo& room, int64_t creator) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("INSERT INTO rooms (id, name, creator_id) VALUES (?, ?, ?)");
+  auto s = stmt("INSERT INTO rooms (id, name, creator_id) VALUES (?, ?, ?)");
   int rc = s.bind(1, room.id).bind(2, room.name).bind(3, creator).run();
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) return false;
   if (rc != SQLITE_OK) throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
@@ -184,7 +207,7 @@ bool SqliteStore::create_room(const RoomInfo& room, int64_t creator) {
 
 std::optional<RoomInfo> SqliteStore::find_room(const std::string& id) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("SELECT id, name FROM rooms WHERE id = ?");
+  auto s = stmt("SELECT id, name FROM rooms WHERE id = ?");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   return RoomInfo{s.text(0), s.text(1)};
@@ -193,7 +216,7 @@ std::optional<RoomInfo> SqliteStore::find_room(const std::string& id) {
 std::vector<RoomInfo> SqliteStore::find_rooms(const std::vector<std::string>& ids) {
   std::lock_guard lock(mutex_);
   std::vector<RoomInfo> out;
-  auto& s = stmt("SELECT id, name FROM rooms WHERE id = ?");
+  auto s = stmt("SELECT id, name FROM rooms WHERE id = ?");
   for (auto& id : ids) {
     s.reset().bind(1, id);
     if (s.step()) out.push_back({s.text(0), s.text(1)});
@@ -203,7 +226,7 @@ std::vector<RoomInfo> SqliteStore::find_rooms(const std::vector<std::string>& id
 
 std::vector<Store::Membership> SqliteStore::memberships(int64_t user_id) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("SELECT room_id, joined FROM memberships WHERE user_id = ? ORDER BY rowid");
+  auto s = stmt("SELECT room_id, joined FROM memberships WHERE user_id = ? ORDER BY rowid");
   s.bind(1, user_id);
   std::vector<Membership> out;
   while (s.step()) out.push_back({s.text(0), s.i64(1) != 0});
@@ -212,7 +235,7 @@ std::vector<Store::Membership> SqliteStore::memberships(int64_t user_id) {
 
 void SqliteStore::set_membership(int64_t user_id, const std::string& room_id, bool joined) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt(
+  auto s = stmt(
       "INSERT INTO memberships (user_id, room_id, joined) VALUES (?,?,?) "
       "ON CONFLICT(user_id, room_id) DO UPDATE SET joined = excluded.joined");
   if (s.bind(1, user_id).bind(2, room_id).bind(3, int64_t{joined}).run() != SQLITE_OK)
@@ -221,14 +244,14 @@ void SqliteStore::set_membership(int64_t user_id, const std::string& room_id, bo
 
 uint64_t SqliteStore::last_seq(const std::string& room_id) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("SELECT MAX(seq) FROM messages WHERE room_id = ?");
+  auto s = stmt("SELECT MAX(seq) FROM messages WHERE room_id = ?");
   s.bind(1, room_id);
   return s.step() ? static_cast<uint64_t>(s.i64(0)) : 0;
 }
 
 std::optional<StoredMessage> SqliteStore::find_by_dedup_key(const std::string& key) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt(
+  auto s = stmt(
       "SELECT room_id, seq, user_id, username, content, timestamp_ms, client_id FROM messages "
       "WHERE dedup_key = ?");
   s.bind(1, key);
@@ -244,7 +267,7 @@ void SqliteStore::append_messages(const std::vector<StoredMessage>& messages) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    auto& s = stmt(
+    auto s = stmt(
         "INSERT INTO messages (room_id, seq, user_id, username, content, timestamp_ms, "
         "client_id, dedup_key) VALUES (?,?,?,?,?,?,?,?)");
     for (auto& m : messages) {
@@ -270,7 +293,7 @@ std::vector<StoredMessage> SqliteStore::messages_between(const std::string& room
                                                          uint64_t after_seq, uint64_t before_seq,
                                                          int limit) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt(
+  auto s = stmt(
       "SELECT seq, user_id, username, content, timestamp_ms, client_id FROM messages "
       "WHERE room_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?");
   s.bind(1, room_id)
@@ -292,7 +315,7 @@ std::vector<StoredMessage> SqliteStore::messages_between(const std::string& room
 
 void SqliteStore::create_session(const std::string& sid, int64_t user_id, int64_t expires_at_ms) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("INSERT INTO sessions (sid_key, user_id, expires_ms) VALUES (?,?,?)");
+  auto s = stmt("INSERT INTO sessions (sid_key, user_id, expires_ms) VALUES (?,?,?)");
   if (s.bind(1, sid).bind(2, user_id).bind(3, expires_at_ms).run() != SQLITE_OK)
     throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
   // Expired sessions are purged as new ones are made, so the table does not grow forever.
@@ -301,7 +324,7 @@ void SqliteStore::create_session(const std::string& sid, int64_t user_id, int64_
 
 std::optional<int64_t> SqliteStore::session_user(const std::string& sid, int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  auto& s = stmt("SELECT user_id FROM sessions WHERE sid_key = ? AND expires_ms > ?");
+  auto s = stmt("SELECT user_id FROM sessions WHERE sid_key = ? AND expires_ms > ?");
   s.bind(1, sid).bind(2, now_ms);
   if (!s.step()) return std::nullopt;
   return s.i64(0);

@@ -51,7 +51,8 @@ class SqliteStore final : public Store, public SessionStore {
 
  private:
   class Stmt;
-  Stmt& stmt(const char* sql);
+  class Lease;
+  Lease stmt(const char* sql);
   void exec(const char* sql);
   void migrate();
 
