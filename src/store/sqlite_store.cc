@@ -161,11 +161,11 @@ CreateUserResult SqliteStore::account_conflict(const std::string& username,
                                                const std::string& email) {
   std::lock_guard lock(mutex_);
   // Each statement is reset right away: a stepped one left pending would pin a WAL snapshot.
-  auto& by_email = stmt("SELECT 1 FROM users WHERE email_key = ?");
+  auto by_email = stmt("SELECT 1 FROM users WHERE email_key = ?");
   bool email_taken = by_email.bind(1, fold_case(email)).step();
   by_email.reset();
   if (email_taken) return CreateUserResult::kEmailExists;
-  auto& by_name = stmt("SELECT 1 FROM users WHERE username_key = ?");
+  auto by_name = stmt("SELECT 1 FROM users WHERE username_key = ?");
   bool name_taken = by_name.bind(1, fold_case(username)).step();
   by_name.reset();
   return name_taken ? CreateUserResult::kUsernameExists : CreateUserResult::kOk;
