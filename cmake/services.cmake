@@ -8,6 +8,7 @@ endif()
 add_library(roomcast_services STATIC
   src/discovery/registry.cc
   src/discovery/routing.cc
+  src/discovery/cluster_presence.cc
   src/rpc/channel_pool.cc
   src/rpc/grpc_logic_client.cc
   src/rpc/logic_service.cc

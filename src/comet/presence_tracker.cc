@@ -50,12 +50,14 @@ void PresenceTracker::connected(const User& user) {
   auto& u = users_[user.id];
   u.user = user;
   ++u.connections;
+  report_users_.insert(user.id);
 }
 
 void PresenceTracker::disconnected(int64_t user_id) {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user_id);
   if (it == users_.end() || it->second.connections == 0) return;
+  report_users_.insert(user_id);
   if (--it->second.connections > 0) return;
   it->second.grace_until = Clock::now() + std::chrono::milliseconds(settings_.grace_ms);
   graces_.emplace(it->second.grace_until, std::pair{user_id, std::string()});
@@ -92,7 +94,7 @@ void PresenceTracker::exited(int64_t user_id, const std::string& room_id, bool c
 int64_t PresenceTracker::room_online(const std::string& room_id) const {
   std::lock_guard lock(mutex_);
   auto it = rooms_.find(room_id);
-  return it == rooms_.end() ? 0 : it->second.online;
+  return it == rooms_.end() ? 0 : it->second.online + it->second.remote_online;
 }
 
 PresenceTracker::Totals PresenceTracker::totals() const {
@@ -114,6 +116,7 @@ PresenceTracker::UserState PresenceTracker::user_state(int64_t user_id) const {
 void PresenceTracker::went_online(const User& user, const std::string& room_id) {
   auto& room = rooms_[room_id];
   ++room.online;
+  report_rooms_.insert(room_id);
   auto [change, fresh] = room.changes.try_emplace(user.id, user, 1);
   if (!fresh && change->second.second == -1) room.changes.erase(change);  // back within a window
   mark_due(room_id, room);
@@ -124,6 +127,7 @@ void PresenceTracker::went_offline(const User& user, const std::string& room_id)
   if (it == rooms_.end()) return;
   auto& room = it->second;
   --room.online;
+  report_rooms_.insert(room_id);
   auto [change, fresh] = room.changes.try_emplace(user.id, user, -1);
   if (!fresh && change->second.second == 1) room.changes.erase(change);
   mark_due(room_id, room);
@@ -162,7 +166,10 @@ void PresenceTracker::expire_graces(Clock::time_point now) {
       u.rooms.erase(link);
       went_offline(u.user, room_id);
     }
-    if (u.connections == 0 && u.rooms.empty() && u.grace_until <= now) users_.erase(it);
+    if (u.connections == 0 && u.rooms.empty() && u.grace_until <= now) {
+      report_users_.insert(user_id);
+      users_.erase(it);
+    }
   }
 }
 
@@ -198,7 +205,7 @@ void PresenceTracker::collect_due(Clock::time_point now, std::vector<Outgoing>& 
 
 bool PresenceTracker::build_event(const std::string& room_id, RoomEntry& room,
                                   Clock::time_point now, std::string& event) {
-  int64_t members = room.members >= 0 ? room.members : room.online;
+  int64_t members = room.members >= 0 ? room.members : room.online + room.remote_online;
   bool large = members > settings_.room_limit;
   std::vector<User> joined, left;
   if (!large) {
@@ -209,11 +216,12 @@ bool PresenceTracker::build_event(const std::string& room_id, RoomEntry& room,
     std::sort(left.begin(), left.end(), by_id);
   }
   room.changes.clear();
-  if (joined.empty() && left.empty() && room.online == room.sent_online) return false;
-  room.sent_online = room.online;
+  int64_t online = room.online + room.remote_online;
+  if (joined.empty() && left.empty() && online == room.sent_online) return false;
+  room.sent_online = online;
   room.next_send =
       now + std::chrono::milliseconds(large ? settings_.large_window_ms : settings_.window_ms);
-  event = presence_event(room_id, room.online, joined, left);
+  event = presence_event(room_id, online, joined, left);
   return true;
 }
 
@@ -231,6 +239,48 @@ void PresenceTracker::count_members(const std::string& room_id) {
     it->second.counting = false;
     if (members >= 0) it->second.members = members;
   });
+}
+
+}  // namespace roomcast
+
+namespace roomcast {
+
+PresenceTracker::Report PresenceTracker::take_report(bool full) {
+  std::lock_guard lock(mutex_);
+  Report out;
+  if (full) {
+    for (auto& [id, room] : rooms_)
+      if (room.online > 0) out.rooms.emplace_back(id, room.online);
+    for (auto& [id, user] : users_) out.users.emplace_back(id, user.connections);
+  } else {
+    for (auto& id : report_rooms_) {
+      auto it = rooms_.find(id);
+      out.rooms.emplace_back(id, it == rooms_.end() ? 0 : it->second.online);
+    }
+    for (auto id : report_users_) {
+      auto it = users_.find(id);
+      out.users.emplace_back(id, it == users_.end() ? -1 : it->second.connections);
+    }
+  }
+  report_rooms_.clear();
+  report_users_.clear();
+  return out;
+}
+
+std::vector<std::string> PresenceTracker::local_rooms() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (auto& [id, room] : rooms_)
+    if (room.online > 0) out.push_back(id);
+  return out;
+}
+
+void PresenceTracker::set_remote_online(const std::string& room_id, int64_t online) {
+  std::lock_guard lock(mutex_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || it->second.remote_online == online) return;
+  it->second.remote_online = online;
+  mark_due(room_id, it->second);
 }
 
 }  // namespace roomcast

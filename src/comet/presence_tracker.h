@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/config.h"
@@ -54,7 +55,7 @@ class PresenceTracker {
   void entered(const User& user, const std::string& room_id);
   void exited(int64_t user_id, const std::string& room_id, bool closing);
 
-  // Queries; any thread.
+  // Queries; any thread. room_online includes the members online on other comets.
   int64_t room_online(const std::string& room_id) const;
   struct UserState {
     bool online = false;
@@ -67,6 +68,19 @@ class PresenceTracker {
     int64_t rooms = 0;
   };
   Totals totals() const;
+
+  // The distributed mode (ClusterPresence); any thread. What changed locally since the last
+  // call (all of it when `full`): rooms with their local online count (0: none left here),
+  // users with their local connections (-1: offline here).
+  struct Report {
+    std::vector<std::pair<std::string, int64_t>> rooms;
+    std::vector<std::pair<int64_t, int64_t>> users;
+  };
+  Report take_report(bool full);
+  // Rooms with members online here: the ones whose cluster-wide count this comet needs.
+  std::vector<std::string> local_rooms() const;
+  // Members online in the room on other comets; a change is sent like a local one.
+  void set_remote_online(const std::string& room_id, int64_t online);
 
  private:
   struct RoomLink {
@@ -81,8 +95,9 @@ class PresenceTracker {
     std::unordered_map<std::string, RoomLink> rooms;
   };
   struct RoomEntry {
-    int64_t online = 0;
-    int64_t members = -1;  // unknown until counted
+    int64_t online = 0;         // on this comet
+    int64_t remote_online = 0;  // on the other comets (distributed mode)
+    int64_t members = -1;       // unknown until counted
     Clock::time_point counted_at{};
     bool counting = false;
     // Users whose state changed since the last event: +1 came online, -1 went offline.
@@ -122,6 +137,9 @@ class PresenceTracker {
   // Grace ends: (user, room) for a room link, (user, "") for the user itself.
   std::multimap<Clock::time_point, std::pair<int64_t, std::string>> graces_;
   std::vector<std::string> due_;  // rooms with unsent changes
+  // Changed since the last report (distributed mode).
+  std::unordered_set<std::string> report_rooms_;
+  std::unordered_set<int64_t> report_users_;
 };
 
 }  // namespace roomcast

@@ -75,6 +75,8 @@ HttpResponse RestApi::session_response(const std::string& sid) const {
 }
 
 HttpResponse RestApi::handle(const HttpRequest& r) {
+  if (extension_)
+    if (auto out = extension_(r)) return std::move(*out);
   struct Route {
     std::string_view path;
     std::string_view method;

@@ -52,6 +52,10 @@ class RestApi {
   // handle() plus the hash step, waiting for it: for callers that may block (gRPC threads).
   HttpResponse handle_and_wait(const HttpRequest& request);
   PasswordPool& password_pool() { return hashing_; }
+  // More endpoints (e.g. the admin presence API), asked first; nullopt passes the request on.
+  // Set before serving.
+  using Extension = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
+  void set_extension(Extension extension) { extension_ = std::move(extension); }
 
  private:
   HttpResponse create_account(const HttpRequest& r);
@@ -65,6 +69,7 @@ class RestApi {
   const Config& config_;
   RestLimits limits_;
   PasswordPool hashing_;
+  Extension extension_;
 };
 
 HttpResponse api_error(int status, const std::string& id, const std::string& message);

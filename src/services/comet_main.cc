@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "comet/comet.h"
+#include "discovery/cluster_presence.h"
 #include "discovery/registry.h"
 #include "discovery/routing.h"
 #include "net/http_server.h"
@@ -37,6 +38,10 @@ int run_comet(const Config& config) {
   Comet comet(loops, blocking, logic, config);
   RouteRegistry routes(redis, id, comet);
   comet.set_route_listener(&routes);
+  ClusterPresence cluster_presence(redis, id, comet.presence_tracker(),
+                                   std::chrono::milliseconds(config.presence.window_ms),
+                                   std::chrono::milliseconds(config.registry_ttl_ms),
+                                   std::chrono::milliseconds(config.presence.grace_ms));
   HttpServer http(
       loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
       find_web_root(config.web_root), config);
@@ -50,6 +55,7 @@ int run_comet(const Config& config) {
   auto rpc = start_grpc(config, {&service});
   loops.start();
   routes.start();
+  cluster_presence.start();
   NodeInfo self{"comet", id, rpc.address, advertised(config, endpoint.port()), 0};
   Registry registry(redis, self, config.registry_ttl_ms,
                     [&comet] { return static_cast<int64_t>(comet.connection_count()); });
@@ -75,6 +81,7 @@ int run_comet(const Config& config) {
   registry.stop();
   comet.shutdown();
   routes.stop();
+  cluster_presence.stop();
   rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let close frames go out
   loops.stop();

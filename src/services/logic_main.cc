@@ -6,8 +6,10 @@
 #include <iostream>
 #include <thread>
 
+#include "discovery/cluster_presence.h"
 #include "discovery/registry.h"
 #include "logic/logic.h"
+#include "logic/presence_rest.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
@@ -39,6 +41,15 @@ int run_logic(const Config& config) {
   RestApi rest(logic, config,
                std::make_unique<RedisFailedLogins>(redis, config.limits.failed_logins_per_min,
                                                    std::chrono::milliseconds(60000)));
+  auto ttl = std::chrono::milliseconds(config.registry_ttl_ms);
+  PresenceRestApi presence_rest(
+      config,
+      {[&redis, ttl](int64_t id) { return cluster_user_presence(redis, ttl, id); },
+       [&redis, ttl](const std::string& room) { return cluster_room_online(redis, ttl, room); }});
+  rest.set_extension([&presence_rest](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (!PresenceRestApi::handles(r.path)) return std::nullopt;
+    return presence_rest.handle(r);
+  });
 
   IoPool loops(std::max(1, config.io_threads == 0 ? 2 : config.io_threads));
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.blocking_threads)));

@@ -1,0 +1,156 @@
+#include "discovery/cluster_presence.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+
+namespace roomcast {
+namespace {
+const std::string kComets = "rc:presence:comets";
+std::string rooms_key(const std::string& comet) {
+  return "rc:presence:rooms:" + comet;
+}
+std::string users_key(const std::string& comet) {
+  return "rc:presence:users:" + comet;
+}
+
+// The comets that reported within `ttl`: members of a sorted set scored with the time of their
+// last report, so a reader never has to remove another comet (which would race its re-adding).
+std::vector<std::string> reporting_comets(RedisClient& redis, std::chrono::milliseconds ttl) {
+  auto since = std::to_string(now_ms() - ttl.count());
+  std::vector<std::string> out;
+  // (The reply is kept in a variable: a range-for over a member of a temporary would dangle.)
+  auto reply = redis.command({"ZRANGEBYSCORE", kComets, "(" + since, "+inf"});
+  for (auto& e : reply.check().elements)
+    if (auto s = e.string()) out.push_back(*s);
+  return out;
+}
+constexpr auto kForgetAfter = std::chrono::minutes(10);  // entries of comets long gone
+
+int64_t to_int(const RedisReply& r) {
+  auto s = r.string();
+  return s ? std::stoll(*s) : 0;
+}
+}  // namespace
+
+ClusterPresence::ClusterPresence(RedisClient& redis, std::string comet_id, PresenceTracker& tracker,
+                                 std::chrono::milliseconds period, std::chrono::milliseconds ttl,
+                                 std::chrono::milliseconds grace)
+    : redis_(redis),
+      comet_id_(std::move(comet_id)),
+      tracker_(tracker),
+      ttl_(ttl),
+      grace_(grace),
+      task_("presence: cluster report failed", period, [this] { step(); }) {}
+
+ClusterPresence::~ClusterPresence() {
+  stop();
+}
+
+void ClusterPresence::start() {
+  task_.start();
+}
+
+void ClusterPresence::stop() {
+  task_.stop();
+}
+
+void ClusterPresence::step() {
+  try {
+    report();
+  } catch (...) {
+    full_ = true;  // what was taken from the tracker may be lost: say everything next time
+    throw;
+  }
+  read_remote();
+}
+
+void ClusterPresence::report() {
+  // The hashes outlive the liveness window (the sorted set's TTL) by the grace: readers keep a
+  // silent comet's counts for the grace, and must not see them vanish before that.
+  auto ttl = std::to_string((ttl_ + grace_).count());
+  auto rooms = rooms_key(comet_id_), users = users_key(comet_id_);
+  // First: did our hashes survive? Gone means Redis lost them or we were frozen past the TTL.
+  auto alive = redis_.pipeline({{"PEXPIRE", users, ttl}, {"PEXPIRE", rooms, ttl}});
+  bool lost = alive[0].integer == 0 && alive[1].integer == 0;
+  auto delta = tracker_.take_report(full_ || lost);
+  std::vector<RedisClient::Args> cmds;
+  if (full_ || lost) cmds.push_back({"DEL", rooms, users});
+  for (auto& [room, n] : delta.rooms)
+    cmds.push_back(n > 0 ? RedisClient::Args{"HSET", rooms, room, std::to_string(n)}
+                         : RedisClient::Args{"HDEL", rooms, room});
+  for (auto& [user, n] : delta.users)
+    cmds.push_back(n >= 0
+                       ? RedisClient::Args{"HSET", users, std::to_string(user), std::to_string(n)}
+                       : RedisClient::Args{"HDEL", users, std::to_string(user)});
+  cmds.push_back({"PEXPIRE", rooms, ttl});
+  cmds.push_back({"PEXPIRE", users, ttl});
+  cmds.push_back({"ZADD", kComets, std::to_string(now_ms()), comet_id_});
+  cmds.push_back(
+      {"ZREMRANGEBYSCORE", kComets, "-inf",
+       "(" + std::to_string(now_ms() - int64_t{kForgetAfter / std::chrono::milliseconds(1)})});
+  for (auto& r : redis_.pipeline(cmds)) r.check();
+  if (lost && !full_ && announced_)
+    spdlog::warn("presence: {} found its reports gone and re-announced its users", comet_id_);
+  announced_ = !delta.rooms.empty() || !delta.users.empty() || (announced_ && !lost);
+  full_ = false;
+}
+
+void ClusterPresence::read_remote() {
+  auto rooms = tracker_.local_rooms();
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> comets;
+  for (auto& c : reporting_comets(redis_, ttl_))
+    if (c != comet_id_) comets.push_back(c);
+  if (!rooms.empty() && !comets.empty()) {
+    std::vector<RedisClient::Args> cmds;
+    for (auto& c : comets) {
+      RedisClient::Args get{"HMGET", rooms_key(c)};
+      get.insert(get.end(), rooms.begin(), rooms.end());
+      cmds.push_back(std::move(get));
+    }
+    auto replies = redis_.pipeline(cmds);
+    for (std::size_t i = 0; i < comets.size(); ++i) {
+      auto& remote = remotes_[comets[i]];
+      remote.rooms.clear();
+      auto& values = replies[i].check().elements;
+      for (std::size_t k = 0; k < rooms.size() && k < values.size(); ++k)
+        if (int64_t n = to_int(values[k])) remote.rooms[rooms[k]] = n;
+    }
+  }
+  for (auto& c : comets) remotes_[c].seen = now;
+  // A comet silent past the TTL keeps its last counts for the grace, then its users are gone.
+  std::erase_if(remotes_, [&](auto& entry) { return now - entry.second.seen > grace_; });
+  std::unordered_map<std::string, int64_t> sums;
+  for (auto& [c, remote] : remotes_)
+    for (auto& [room, n] : remote.rooms) sums[room] += n;
+  for (auto& room : rooms) tracker_.set_remote_online(room, sums[room]);
+}
+
+UserPresence cluster_user_presence(RedisClient& redis, std::chrono::milliseconds ttl,
+                                   int64_t user_id) {
+  UserPresence out{user_id, false, 0};
+  auto comets = reporting_comets(redis, ttl);
+  std::vector<RedisClient::Args> cmds;
+  for (auto& c : comets) cmds.push_back({"HGET", users_key(c), std::to_string(user_id)});
+  if (cmds.empty()) return out;
+  for (auto& r : redis.pipeline(cmds)) {
+    if (r.is_nil()) continue;
+    out.online = true;
+    out.connections += to_int(r);
+  }
+  return out;
+}
+
+int64_t cluster_room_online(RedisClient& redis, std::chrono::milliseconds ttl,
+                            const std::string& room_id) {
+  auto comets = reporting_comets(redis, ttl);
+  std::vector<RedisClient::Args> cmds;
+  for (auto& c : comets) cmds.push_back({"HGET", rooms_key(c), room_id});
+  int64_t sum = 0;
+  if (!cmds.empty())
+    for (auto& r : redis.pipeline(cmds)) sum += to_int(r);
+  return sum;
+}
+
+}  // namespace roomcast

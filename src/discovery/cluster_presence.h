@@ -1,0 +1,64 @@
+// Presence across comets (distributed mode). Each comet reports only its own users, in two
+// hashes of its own that expire unless its task refreshes them:
+//   rc:presence:rooms:<comet>  room id -> members online on that comet (in their grace too)
+//   rc:presence:users:<comet>  user id -> that comet's connections of the user (0: in grace)
+//   rc:presence:comets         the comets that report, scored with their last report (ms)
+// A room's count is the sum over the comets, read once per window for the rooms with members
+// here: no per-event write fans in on one key. A comet that dies stops refreshing: its hashes
+// expire after the registry TTL, and readers keep its last counts for the grace after it fell
+// silent, so its users go offline within TTL + grace. A comet frozen past the TTL finds
+// its hashes gone when it wakes and re-announces everything at once, before that.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "comet/presence_tracker.h"
+#include "common/periodic_task.h"
+#include "common/presence_events.h"
+#include "store/redis_client.h"
+
+namespace roomcast {
+
+class ClusterPresence {
+ public:
+  ClusterPresence(RedisClient& redis, std::string comet_id, PresenceTracker& tracker,
+                  std::chrono::milliseconds period, std::chrono::milliseconds ttl,
+                  std::chrono::milliseconds grace);
+  ~ClusterPresence();
+  void start();
+  // Stops reporting. The hashes are left to expire: a draining comet's users stay online
+  // while they reconnect elsewhere.
+  void stop();
+
+ private:
+  void step();
+  void report();
+  void read_remote();
+
+  struct Remote {
+    std::unordered_map<std::string, int64_t> rooms;  // last counts read
+    std::chrono::steady_clock::time_point seen{};
+  };
+
+  RedisClient& redis_;
+  std::string comet_id_;
+  PresenceTracker& tracker_;
+  std::chrono::milliseconds ttl_;
+  std::chrono::milliseconds grace_;
+  bool full_ = true;        // the next report re-announces everything (task thread only)
+  bool announced_ = false;  // our hashes should exist (task thread only)
+  std::unordered_map<std::string, Remote> remotes_;  // task thread only
+  PeriodicTask task_;
+};
+
+// The admin presence API in the distributed mode: sums over the reporting comets.
+// Comets that did not report within `ttl` are left out.
+UserPresence cluster_user_presence(RedisClient& redis, std::chrono::milliseconds ttl,
+                                   int64_t user_id);
+int64_t cluster_room_online(RedisClient& redis, std::chrono::milliseconds ttl,
+                            const std::string& room_id);
+
+}  // namespace roomcast
