@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/room_id.h"
+
 namespace roomcast {
 namespace json = boost::json;
 namespace {
@@ -36,20 +38,27 @@ const json::array& req_array(const json::object& o, std::string_view key) {
   return it->value().get_array();
 }
 
+// The roomId of a presence request, checked against the room id rule (never looked up).
+std::string presence_room_id(const json::object& payload) {
+  auto id = req_string(payload, "roomId");
+  if (!valid_room_id(id)) throw Bad{"roomId must be 1-64 characters of [A-Za-z0-9_.-]"};
+  return id;
+}
+
 // clientTyping, clientMarkRead, requestRoomMembers; false for any other type.
 bool parse_presence_event(const json::object& obj, ClientEvent& ev) {
   if (ev.type == "clientTyping") {
     ev.kind = ClientEvent::Kind::kTyping;
-    ev.room_id = req_string(payload_of(obj), "roomId");
+    ev.room_id = presence_room_id(payload_of(obj));
   } else if (ev.type == "clientMarkRead") {
     ev.kind = ClientEvent::Kind::kMarkRead;
     auto& p = payload_of(obj);
-    ev.room_id = req_string(p, "roomId");
+    ev.room_id = presence_room_id(p);
     ev.last_message_id = req_string(p, "lastMessageId");
   } else if (ev.type == "requestRoomMembers") {
     ev.kind = ClientEvent::Kind::kRoomMembers;
     auto& p = payload_of(obj);
-    ev.room_id = req_string(p, "roomId");
+    ev.room_id = presence_room_id(p);
     ev.after = opt_string(p, "after");
   } else {
     return false;

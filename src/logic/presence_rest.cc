@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "common/room_id.h"
+
 namespace roomcast {
 namespace {
 
@@ -41,13 +43,6 @@ std::optional<std::vector<int64_t>> parse_ids(std::string_view list) {
     if (p == end) return std::nullopt;  // a trailing comma
   }
   return ids;
-}
-
-bool valid_room_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (unsigned char c : id)
-    if (!std::isalnum(c) && c != '_' && c != '.' && c != '-') return false;
-  return true;
 }
 
 }  // namespace

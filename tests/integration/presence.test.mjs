@@ -220,6 +220,13 @@ test('typing reaches the other members, not the typer, at most once per interval
   const o = await connect(server, outsider);
   o.send('clientTyping', { roomId: room });
   assert.equal((await o.next('serverError')).code, 'NOT_MEMBER');
+  // Room ids are checked by the rule before anything else.
+  for (const [type, extra] of [['clientTyping', {}], ['clientMarkRead', { lastMessageId: '1-0' }],
+    ['requestRoomMembers', {}]]) {
+    o.send(type, { roomId: 'no spaces/allowed', ...extra });
+    const err = await o.next('serverError');
+    assert.deepEqual([err.code, err.requestType], ['BAD_REQUEST', type]);
+  }
   for (const x of [a, a2, b, o]) await x.close();
 });
 

@@ -1,0 +1,106 @@
+// PresenceTracker on its own: the grace, leaving a room, per-room coalescing with names, and the
+// count-only mode of large rooms. The timer runs on a local io_context.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <string>
+#include <vector>
+
+#include "comet/presence_tracker.h"
+
+namespace roomcast {
+namespace {
+
+struct Fixture {
+  explicit Fixture(PresenceSettings s) : settings(s) {
+    tracker = std::make_unique<PresenceTracker>(loop, pool, settings,
+                                                [this](const std::string& room, std::string event) {
+                                                  events.push_back(room + " " + event);
+                                                });
+    tracker->start();
+  }
+  void run_for(int ms) {
+    loop.restart();
+    loop.run_for(std::chrono::milliseconds(ms));
+  }
+  PresenceSettings settings;
+  boost::asio::io_context loop;
+  boost::asio::thread_pool pool{1};
+  std::unique_ptr<PresenceTracker> tracker;
+  std::vector<std::string> events;
+};
+
+PresenceSettings quick() {
+  PresenceSettings s;
+  s.grace_ms = 200;
+  s.window_ms = 300;
+  s.large_window_ms = 600;
+  s.room_limit = 2;
+  return s;
+}
+
+const User kAnn{1, "ann"}, kBob{2, "bob"}, kCyd{3, "cyd"};
+
+TEST(PresenceTracker, AClosedConnectionKeepsItsUserForTheGraceOnly) {
+  Fixture f(quick());
+  f.tracker->connected(kAnn);
+  f.tracker->entered(kAnn, "r");
+  EXPECT_EQ(f.tracker->room_online("r"), 1);
+  f.tracker->exited(kAnn.id, "r", true);
+  f.tracker->disconnected(kAnn.id);
+  EXPECT_EQ(f.tracker->room_online("r"), 1);
+  EXPECT_TRUE(f.tracker->user_state(kAnn.id).online);
+  EXPECT_EQ(f.tracker->user_state(kAnn.id).connections, 0);
+  f.tracker->connected(kAnn);  // a reload
+  f.tracker->entered(kAnn, "r");
+  f.run_for(400);
+  EXPECT_EQ(f.tracker->room_online("r"), 1);
+  f.tracker->exited(kAnn.id, "r", true);
+  f.tracker->disconnected(kAnn.id);
+  f.run_for(400);
+  EXPECT_EQ(f.tracker->room_online("r"), 0);
+  EXPECT_FALSE(f.tracker->user_state(kAnn.id).online);
+}
+
+TEST(PresenceTracker, LeavingARoomCountsOutAtOnce) {
+  Fixture f(quick());
+  f.tracker->connected(kAnn);
+  f.tracker->entered(kAnn, "r");
+  f.tracker->exited(kAnn.id, "r", false);
+  EXPECT_EQ(f.tracker->room_online("r"), 0);
+  EXPECT_TRUE(f.tracker->user_state(kAnn.id).online);  // still connected
+}
+
+TEST(PresenceTracker, ChangesWithinAWindowGoOutAsOneEventWithNames) {
+  Fixture f(quick());
+  f.tracker->connected(kAnn);
+  f.tracker->entered(kAnn, "r");
+  f.run_for(120);
+  ASSERT_EQ(f.events.size(), 1u);
+  f.tracker->connected(kBob);
+  f.tracker->entered(kBob, "r");
+  f.run_for(100);
+  EXPECT_EQ(f.events.size(), 1u) << "the window holds the second change";
+  f.run_for(350);
+  ASSERT_EQ(f.events.size(), 2u);
+  EXPECT_NE(f.events[1].find(R"("online":2,"joined":[{"id":2,"username":"bob"}],"left":[])"),
+            std::string::npos)
+      << f.events[1];
+}
+
+TEST(PresenceTracker, LargeRoomsSendCountsOnly) {
+  Fixture f(quick());  // room_limit 2, and without a member counter the online count decides
+  for (auto& u : {kAnn, kBob, kCyd}) {
+    f.tracker->connected(u);
+    f.tracker->entered(u, "big");
+  }
+  f.run_for(150);
+  ASSERT_EQ(f.events.size(), 1u);
+  EXPECT_NE(f.events[0].find(R"("online":3,"joined":[],"left":[])"), std::string::npos)
+      << f.events[0];
+}
+
+}  // namespace
+}  // namespace roomcast
