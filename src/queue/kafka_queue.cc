@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/metrics_events.h"
+#include "queue/gathered.h"
 #include "queue/record_codec.h"
 
 namespace roomcast {
@@ -227,8 +229,14 @@ class KafkaConsumer::Rebalance : public RdKafka::RebalanceCb {
   explicit Rebalance(KafkaConsumer& owner) : owner_(owner) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
-    ++owner_.generation_;  // records gathered before this are dropped (see run)
+    ++owner_.generation_;  // run() then drops what it gathered of the partitions lost
     bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    // Eager: the whole assignment goes, and what stays restarts from the committed offsets.
+    // Cooperative: only the revoked partitions go; the others keep their fetch position, so
+    // records gathered of them must not be dropped (nothing would fetch them again).
+    if (!cooperative) owner_.lost_all_ = true;
+    if (cooperative && err != RdKafka::ERR__ASSIGN_PARTITIONS)
+      for (auto* tp : partitions) owner_.revoked_.push_back(tp->partition());
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       spdlog::info("kafka: {} partitions assigned", partitions.size());
       if (owner_.on_assign_) owner_.on_assign_();
@@ -297,16 +305,11 @@ void KafkaConsumer::stop() {
 }
 
 void KafkaConsumer::run() {
-  struct Pending {
-    int32_t partition;
-    int64_t first_offset = -1, last_offset = -1;
-    std::vector<QueueRecord> records;
-  };
   int failures = 0;
   while (running_) {
     // Gather one round: block briefly for the first record, then take what arrives within the
     // window, up to batch_max.
-    std::vector<Pending> parts;  // in first-seen order; one entry per partition
+    std::vector<GatheredPartition> parts;  // in first-seen order; one entry per partition
     std::size_t count = 0;
     uint64_t generation = generation_;
     auto deadline = std::chrono::steady_clock::time_point::max();
@@ -320,12 +323,13 @@ void KafkaConsumer::run() {
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
       std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
       if (generation != generation_) {
-        // A rebalance ran inside consume(): the partitions may belong to another Job now, which
-        // starts from the committed offsets. Drop what was gathered instead of processing it.
-        parts.clear();
-        count = 0;
+        // A rebalance ran inside consume(): revoked partitions may belong to another Job now,
+        // which starts from the committed offsets. Drop what was gathered of them.
+        count = forget_lost_partitions(parts, lost_all_, revoked_);
+        lost_all_ = false;
+        revoked_.clear();
         generation = generation_;
-        deadline = std::chrono::steady_clock::time_point::max();
+        if (count == 0) deadline = std::chrono::steady_clock::time_point::max();
       }
       if (m->err() == RdKafka::ERR__TIMED_OUT) {
         if (count > 0) break;
@@ -341,7 +345,7 @@ void KafkaConsumer::run() {
       if (count == 0)
         deadline = std::chrono::steady_clock::now() +
                    std::chrono::milliseconds(std::max(0, options_.batch_window_ms));
-      Pending* p = nullptr;
+      GatheredPartition* p = nullptr;
       for (auto& q : parts)
         if (q.partition == m->partition()) p = &q;
       if (!p) {

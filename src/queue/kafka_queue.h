@@ -108,6 +108,9 @@ class KafkaConsumer final : public QueueConsumer {
   std::atomic<bool> running_{false};
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> generation_{0};  // bumped on every rebalance
+  // Set by the rebalance callback, which runs inside consume() on the consumer thread.
+  bool lost_all_ = false;         // an eager rebalance: everything gathered is dropped
+  std::vector<int32_t> revoked_;  // partitions revoked by a cooperative rebalance
   std::thread thread_;
 };
 

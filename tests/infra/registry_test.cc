@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -47,6 +48,26 @@ TEST(Resolver, SeesNodesJoinAndLeave) {
   EXPECT_TRUE(eventually(resolver, {"a"}, 500ms));
   a.stop();
   resolver.stop();
+}
+
+// A node that was out of the registry (its entry removed by a Job that gave up on it, or
+// expired while the process was frozen) learns it at its next heartbeat.
+TEST(Registry, TellsANodeItWasOutOfTheRegistry) {
+  REQUIRE_SERVERS();
+  RedisClient redis(test::redis_options());
+  auto role = test::unique("role-");
+  std::atomic<int> lost{0};
+  Registry a(redis, {role, "a", "127.0.0.1:1", "", 0}, 900);  // beats every 300 ms
+  a.set_on_lost([&] { ++lost; });
+  a.start();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(lost, 0);  // its own beats find the entry in place
+  redis.command({"DEL", node_key(role, "a")}).check();
+  for (int i = 0; i < 50 && lost == 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(lost, 1);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(lost, 1);  // back in: told once
+  a.stop();
 }
 
 TEST(Resolver, KeepsKnownNodesWhileTheyReRegisterAfterRedisLostItsData) {

@@ -11,6 +11,7 @@
 #include "comet/comet_gateway.h"
 #include "common/ids.h"
 #include "job/job.h"
+#include "queue/gathered.h"
 #include "queue/local_queue.h"
 #include "store/sqlite_store.h"
 
@@ -260,4 +261,29 @@ TEST_F(JobTest, RoutesPushRecords) {
   EXPECT_EQ(gateway->events,
             (std::vector<std::string>{"users:2:U", "all:B", "member:7:r:out:99", "member:7:r:in:99",
                                       "room:r:RS", "room:q:R"}));
+}
+
+// A Kafka rebalance (queue/gathered.h): eager loses the whole round, cooperative only the
+// revoked partitions; records gathered of partitions kept must stay (nothing fetches them again).
+TEST(GatheredPartitions, ACooperativeRebalanceDropsOnlyTheRevokedPartitions) {
+  auto gathered = [] {
+    std::vector<GatheredPartition> parts(3);
+    for (int32_t i = 0; i < 3; ++i) {
+      parts[i].partition = i;
+      parts[i].first_offset = 10;
+      parts[i].last_offset = 14;
+      parts[i].records.resize(5);
+    }
+    return parts;
+  };
+  auto parts = gathered();
+  EXPECT_EQ(forget_lost_partitions(parts, false, {1}), 10u);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].partition, 0);
+  EXPECT_EQ(parts[1].partition, 2);
+  auto assigned_only = gathered();
+  EXPECT_EQ(forget_lost_partitions(assigned_only, false, {}), 15u);  // new partitions: keep all
+  auto eager = gathered();
+  EXPECT_EQ(forget_lost_partitions(eager, true, {}), 0u);
+  EXPECT_TRUE(eager.empty());
 }
