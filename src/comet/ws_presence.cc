@@ -33,7 +33,13 @@ void WsSession::deliver_notice(const std::string& room_id, const Frame& frame) {
 
 void WsSession::add_read_state(std::vector<RoomPage>& pages) const {
   auto* api = comet_.presence_api();
-  if (!api || pages.empty()) return;
+  if (!api) {
+    // No read positions here (a comet without a PresenceApi): say "all read" rather than
+    // "nothing read", so clients do not count a whole page as unread on every connect.
+    for (auto& p : pages) p.last_read_seq = p.messages.empty() ? 0 : p.messages.front().seq;
+    return;
+  }
+  if (pages.empty()) return;
   std::vector<std::string> ids;
   for (auto& p : pages) ids.push_back(p.room.id);
   auto positions = api->read_positions(user_.id, ids);
@@ -59,7 +65,8 @@ asio::awaitable<void> WsSession::mark_read(ClientEvent& ev) {
   auto seq = parse_message_id(ev.last_message_id);
   if (!seq) throw ClientError("BAD_REQUEST", "lastMessageId is malformed");
   if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
-  auto& api = presence_api_of(comet_);
+  if (!comet_.presence_api()) co_return;  // no read positions kept here: nothing to store
+  auto& api = *comet_.presence_api();
   auto state = co_await run_blocking(comet_.blocking(), [&api, user = user_.id, &ev, seq] {
     return api.mark_read(user, ev.room_id, *seq);
   });
