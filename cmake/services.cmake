@@ -10,6 +10,7 @@ add_library(roomcast_services STATIC
   src/discovery/routing.cc
   src/discovery/cluster_presence.cc
   src/rpc/channel_pool.cc
+  src/rpc/internal_tls.cc
   src/rpc/grpc_logic_client.cc
   src/rpc/logic_service.cc
   src/rpc/grpc_comet_gateway.cc

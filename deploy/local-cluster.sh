@@ -14,8 +14,11 @@
 # lifts the per-client-address limits: the test profile of suites and benches that make many
 # accounts and connections from one address). nginx (127.0.0.1) is the nodes' trusted proxy.
 # Only nginx listens on the public port; Redis, MariaDB, Kafka, gRPC and Logic REST listen on
-# loopback ports of their own. Secrets (MariaDB password, admin token, metrics token) are
-# generated at the first start into $CLUSTER_DIR/secrets, never stored in the repository.
+# loopback ports of their own. Secrets (MariaDB and Redis passwords, admin and metrics tokens,
+# the CA and certificate of the nodes' mutual TLS) are generated at the first start into
+# $CLUSTER_DIR/secrets by deploy/gen-secrets.sh, never stored in the repository. Redis
+# refuses clients without the `roomcast` ACL user; gRPC refuses peers without the cluster's
+# certificate.
 # `status` shows each node's HTTP address: /metrics (with the metrics token), /healthz and
 # /readyz are served there (a job's listener serves only these), never through nginx.
 set -euo pipefail
@@ -27,6 +30,7 @@ BIN="${ROOMCAST_BIN:-$repo/build/roomcast}"
 KAFKA_MOCK="${KAFKA_MOCK:-$(dirname "$BIN")/roomcast-kafka-mock}"
 mkdir -p "$D/ports" "$D/secrets" "$D/nodes"
 chmod 700 "$D/secrets"
+bash "$here/gen-secrets.sh" "$D/secrets" >/dev/null
 
 log() { echo "local-cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -71,9 +75,16 @@ count() {  # count ROLE: from the environment, else the last `up`, else 2
 start_redis() {
   local dir="$D/redis" port; port=$(port_of redis); mkdir -p "$dir"
   alive "$dir/redis.pid" && return 0
+  # Only the ACL user `roomcast` may do anything: the default (passwordless) user is off.
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
-    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no >/dev/null
-  wait_until 10 redis redis-cli -p "$port" ping >/dev/null
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no \
+    --user default off --user roomcast on ">$(secret redis_password)" '~*' '&*' '+@all' >/dev/null
+  wait_until 10 redis redis_cli ping >/dev/null
+}
+
+redis_cli() {  # redis-cli as the cluster's ACL user
+  REDISCLI_AUTH="$(secret redis_password)" redis-cli --no-auth-warning --user roomcast \
+    -p "$(port_of redis)" "$@"
 }
 
 start_mysql() {
@@ -106,7 +117,11 @@ start_mysql() {
     sleep 1
   done
   ((ok)) || die "mariadbd did not start (see $dir/mysqld.err)"
+  # mariadb-install-db leaves anonymous users and a password-less root on TCP: only the
+  # roomcast user (with its password) may connect over the network; root keeps the socket.
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
+DELETE FROM mysql.global_priv WHERE User='' OR (User='root' AND Host<>'localhost');
+FLUSH PRIVILEGES;
 CREATE DATABASE IF NOT EXISTS roomcast CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 CREATE USER IF NOT EXISTS 'roomcast'@'127.0.0.1' IDENTIFIED BY '$pw';
 CREATE USER IF NOT EXISTS 'roomcast'@'localhost' IDENTIFIED BY '$pw';
@@ -131,6 +146,9 @@ start_kafka() {
 node_env() {
   cat <<EOF
 ROOMCAST_REDIS=127.0.0.1:$(port_of redis)
+ROOMCAST_REDIS_USER=roomcast
+ROOMCAST_REDIS_PASSWORD=$(secret redis_password)
+ROOMCAST_INTERNAL_TLS_DIR=$D/secrets/tls
 ROOMCAST_MYSQL_HOST=127.0.0.1
 ROOMCAST_MYSQL_PORT=$(port_of mysql)
 ROOMCAST_MYSQL_USER=roomcast
@@ -293,7 +311,7 @@ cmd_down() {
   if alive "$D/mysql/mysqld.pid"; then
     mariadb-admin --no-defaults --socket="$D/mysql/mysqld.sock" -uroot shutdown || stop_pid "$D/mysql/mysqld.pid"
   fi
-  alive "$D/redis/redis.pid" && { redis-cli -p "$(port_of redis)" shutdown nosave >/dev/null 2>&1 || stop_pid "$D/redis/redis.pid"; }
+  alive "$D/redis/redis.pid" && { redis_cli shutdown nosave >/dev/null 2>&1 || stop_pid "$D/redis/redis.pid"; }
   log "stopped"
 }
 

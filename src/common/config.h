@@ -94,6 +94,12 @@ struct Config {
   std::string advertise_host = "127.0.0.1";  // how peers reach this node's gRPC listener
   std::string logic_http_listen = "127.0.0.1:8090";  // Logic's REST listener (behind comets/LB)
   std::string redis = "127.0.0.1:6379";
+  std::string redis_user;      // Redis ACL user (empty: the default user)
+  std::string redis_password;  // from ROOMCAST_REDIS_PASSWORD or the config file
+  // mTLS between the roles: ca.pem (the cluster's CA), node.pem and node.key (this node's
+  // certificate, signed by it). Without it a role refuses to start unless insecure_internal.
+  std::string internal_tls_dir;
+  int insecure_internal = 0;  // 1: plaintext gRPC and a Redis without password (development)
   std::string mysql_host = "127.0.0.1";
   int mysql_port = 3306;
   std::string mysql_user = "roomcast";

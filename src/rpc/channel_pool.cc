@@ -22,8 +22,8 @@ std::shared_ptr<grpc::Channel> ChannelPool::get(const std::string& address) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-    // Internal traffic on a private network; TLS between services is DESIGN.md §8 work.
-    ch = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    if (tls_) args.SetSslTargetNameOverride(kInternalServerName);
+    ch = grpc::CreateCustomChannel(address, credentials_, args);
   }
   return ch;
 }

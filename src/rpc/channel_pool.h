@@ -11,15 +11,23 @@
 #include <unordered_map>
 #include <vector>
 
+#include "rpc/internal_tls.h"
+
 namespace roomcast {
 
+// Safe to call from any thread.
 class ChannelPool {
  public:
+  // With `tls` enabled every channel is mutually authenticated (internal_tls.h).
+  explicit ChannelPool(const InternalTls& tls = {})
+      : credentials_(channel_credentials(tls)), tls_(tls.enabled()) {}
   std::shared_ptr<grpc::Channel> get(const std::string& address);
   // Keeps only the channels of these addresses (the live peers).
   void retain(const std::vector<std::string>& addresses);
 
  private:
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  bool tls_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<grpc::Channel>> channels_;
 };

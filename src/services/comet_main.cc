@@ -16,6 +16,7 @@
 #include "ops/node_ops.h"
 #include "rpc/comet_service.h"
 #include "rpc/grpc_logic_client.h"
+#include "rpc/internal_tls.h"
 #include "services.h"
 #include "services/node.h"
 #include "web_root.h"
@@ -24,11 +25,12 @@ namespace roomcast {
 
 int run_comet(const Config& config) {
   SignalWaiter signals;
+  require_internal_secrets(config);
   auto id = node_id(config, "comet");
   RedisClient redis(redis_options(config));
   Resolver logics(redis, "logic");
   logics.start();
-  ChannelPool channels;
+  ChannelPool channels(load_internal_tls(config));
   GrpcLogicClient logic(logics, channels, id);
 
   IoPool loops(config.io_threads);

@@ -13,6 +13,7 @@
 #include "ops/node_ops.h"
 #include "queue/kafka_queue.h"
 #include "rpc/grpc_comet_gateway.h"
+#include "rpc/internal_tls.h"
 #include "services.h"
 #include "services/node.h"
 #include "store/cached_store.h"
@@ -22,6 +23,7 @@ namespace roomcast {
 
 int run_job(const Config& config) {
   SignalWaiter signals;
+  require_internal_secrets(config);
   auto id = node_id(config, "job");
   RedisClient redis(redis_options(config));
   MysqlPool pool(mysql_options(config));
@@ -29,7 +31,7 @@ int run_job(const Config& config) {
   CachedStore store(mysql, redis);
   Resolver comets(redis, "comet");
   comets.start();
-  ChannelPool channels;
+  ChannelPool channels(load_internal_tls(config));
   GrpcCometGateway gateway(redis, comets, channels, config.job_batch_window_ms);
   gateway.start();
   Job job(store, gateway);

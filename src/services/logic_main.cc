@@ -28,6 +28,7 @@ namespace roomcast {
 
 int run_logic(const Config& config) {
   SignalWaiter signals;
+  require_internal_secrets(config);
   auto id = node_id(config, "logic");
   RedisClient redis(redis_options(config));
   MysqlPool pool(mysql_options(config));

@@ -1,7 +1,6 @@
 #include "services/node.h"
 
 #include <arpa/inet.h>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <netdb.h>
 #include <signal.h>
@@ -12,6 +11,7 @@
 #include "common/ids.h"
 #include "net/http_server.h"
 #include "rpc/metrics_interceptor.h"
+#include "rpc/internal_tls.h"
 
 namespace roomcast {
 
@@ -37,10 +37,19 @@ std::string node_id(const Config& config, const std::string& role) {
   return config.node_id.empty() ? role + "-" + random_hex(4) : config.node_id;
 }
 
+void require_internal_secrets(const Config& config) {
+  if (config.redis_password.empty() && !config.insecure_internal)
+    throw std::runtime_error(
+        "no Redis password (ROOMCAST_REDIS_PASSWORD); start with --insecure-internal 1 to run "
+        "against an open Redis");
+  load_internal_tls(config);  // throws without the TLS folder unless insecure_internal
+}
+
 RedisOptions redis_options(const Config& config) {
   auto o = RedisOptions::from_address(config.redis);
   o.pool_max = std::max(4, config.blocking_threads + 4);
-  if (const char* pw = std::getenv("ROOMCAST_REDIS_PASSWORD")) o.password = pw;
+  o.user = config.redis_user;
+  o.password = config.redis_password;
   return o;
 }
 
@@ -78,8 +87,8 @@ GrpcServer start_grpc(const Config& config, const std::vector<grpc::Service*>& s
   auto [host, port] = split_host_port(config.grpc_listen);
   grpc::ServerBuilder builder;
   int bound = 0;
-  builder.AddListeningPort(host + ":" + std::to_string(port), grpc::InsecureServerCredentials(),
-                           &bound);
+  builder.AddListeningPort(host + ":" + std::to_string(port),
+                           server_credentials(load_internal_tls(config)), &bound);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   // Peers ping to notice a vanished node; allow it without calls in flight.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);

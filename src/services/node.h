@@ -28,6 +28,9 @@ class SignalWaiter {
 };
 
 std::string node_id(const Config& config, const std::string& role);
+// Throws unless the internal secrets are configured (Redis password, internal TLS folder) or
+// the node was started with insecure_internal: called first, before any connection is made.
+void require_internal_secrets(const Config& config);
 RedisOptions redis_options(const Config& config);
 MysqlOptions mysql_options(const Config& config);
 

@@ -110,7 +110,10 @@ redisContext* RedisClient::connect() {
       throw RedisError("redis: connection setup failed: " + err);
     }
   };
-  if (!options_.password.empty()) setup({"AUTH", options_.password});
+  if (!options_.user.empty())
+    setup({"AUTH", options_.user, options_.password});
+  else if (!options_.password.empty())
+    setup({"AUTH", options_.password});
   if (options_.db != 0) setup({"SELECT", std::to_string(options_.db)});
   return c;
 }

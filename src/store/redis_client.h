@@ -46,6 +46,7 @@ struct RedisReply {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  std::string user;      // AUTH user password (Redis 6 ACL) when not empty
   std::string password;  // AUTH when not empty
   int db = 0;            // SELECT when not 0
   int pool_max = 16;     // most open connections

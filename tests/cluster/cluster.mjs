@@ -69,8 +69,12 @@ export async function startCluster({ comets = 2, logics = 2, jobs = 2, env = {} 
     },
     adminToken() { return readFileSync(path.join(dir, 'secrets', 'admin_token'), 'utf8').trim(); },
     redisPort() { return Number(readFileSync(path.join(dir, 'ports', 'redis'), 'utf8')); },
+    secret(name) { return readFileSync(path.join(dir, 'secrets', name), 'utf8').trim(); },
+    // redis-cli as the cluster's ACL user (the default user is off).
     async redis(...args) {
-      const { stdout } = await run('redis-cli', ['-p', String(cluster.redisPort()), ...args]);
+      const { stdout } = await run(
+        'redis-cli', ['--no-auth-warning', '--user', 'roomcast', '-p', String(cluster.redisPort()), ...args],
+        { env: { ...process.env, REDISCLI_AUTH: cluster.secret('redis_password') } });
       return stdout.trim();
     },
     // One line to the Kafka mock's control port ("down 1", "up 1", ...); resolves with the answer.
