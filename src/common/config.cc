@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -23,10 +24,14 @@ std::function<void(const std::string&)> setter(T& target) {
   return [&target](const std::string& v) {
     if constexpr (std::is_same_v<T, std::string>) {
       target = v;
-    } else if constexpr (std::is_same_v<T, double>) {
-      target = std::stod(v);
     } else {
-      target = static_cast<T>(std::stoll(v));
+      // The whole value must be a number: "10s" or "1e" is a mistake, not 10 or 1.
+      std::size_t used = 0;
+      if constexpr (std::is_same_v<T, double>)
+        target = std::stod(v, &used);
+      else
+        target = static_cast<T>(std::stoll(v, &used));
+      if (used != v.size()) throw std::invalid_argument("not a number: " + v);
     }
   };
 }
@@ -177,8 +182,25 @@ std::optional<std::string> toml_scalar(const toml::table& t, const std::string& 
   throw std::runtime_error("config key " + key + " has an unsupported type");
 }
 
+// Every key of the file must be a known setting: a misspelt limit silently left at its default
+// is the kind of mistake an operator finds only under attack.
+void refuse_unknown_keys(const toml::table& t, const std::string& prefix,
+                         const std::vector<Setting>& all) {
+  for (auto& [k, v] : t) {
+    std::string key = prefix + std::string(k.str());
+    if (key == "default_rooms" || key == "allowed_origins" || key == "trusted_proxies") continue;
+    if (auto* sub = v.as_table()) {
+      refuse_unknown_keys(*sub, key + ".", all);
+      continue;
+    }
+    bool known = std::any_of(all.begin(), all.end(), [&](auto& s) { return s.key == key; });
+    if (!known) throw std::runtime_error("unknown config key " + key);
+  }
+}
+
 void load_file(const std::string& path, Config& c, std::vector<Setting>& all) {
   toml::table t = toml::parse_file(path);
+  refuse_unknown_keys(t, "", all);
   for (auto& s : all)
     if (auto v = toml_scalar(t, s.key)) s.set(*v);
   if (auto rooms = t["default_rooms"].as_array()) {
@@ -285,10 +307,7 @@ std::string parse_command_line(int argc, char** argv, Config& config) {
     if (chosen->count("--default-rooms")) config.default_rooms = parse_rooms(rooms_flag);
     if (chosen->count("--allowed-origins")) config.allowed_origins = split_commas(origins_flag);
     if (chosen->count("--trusted-proxies")) config.trusted_proxies = split_commas(proxies_flag);
-    if (config.log_format != "text" && config.log_format != "json")
-      throw std::runtime_error("log_format must be text or json, not " + config.log_format);
-    if (config.drain_window_ms < 0 || config.readiness_timeout_ms <= 0)
-      throw std::runtime_error("drain_window_ms and readiness_timeout_ms must be positive");
+    config.validate();
   } catch (const std::exception& e) {
     std::cerr << "roomcast: bad configuration: " << e.what() << "\n";
     std::exit(2);

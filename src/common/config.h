@@ -118,6 +118,9 @@ struct Config {
   int readiness_timeout_ms = 5000;  // /readyz turns 503 when a dependency fails or hangs this long
   int drain_window_ms = 5000;       // a comet on SIGTERM spreads its clients' reconnects over this
   std::string log_format = "text";  // text | json (one object per line)
+
+  // Throws std::invalid_argument naming the first setting out of its range.
+  void validate() const;
 };
 
 // Parses argv for `roomcast <command> ...`. Exits the process on --help or on a usage error.

@@ -26,21 +26,22 @@ data_dir = "/tmp/from-file"
 admin_token = "file-token"
 default_rooms = [ { id = "lobby", name = "Lobby" }, { id = "dev", name = "Developers" } ]
 [limits]
-max_frame_bytes = 1234
+max_frame_bytes = 12345
 rate_per_sec = 7.5
 )";
   setenv("ROOMCAST_DATA_DIR", "/tmp/from-env", 1);
   setenv("ROOMCAST_ADMIN_TOKEN", "env-token", 1);
   Config c;
-  auto cmd = parse({"roomcast", "standalone", "--config", path.string(), "--admin-token", "flag-token"}, c);
+  auto cmd = parse(
+      {"roomcast", "standalone", "--config", path.string(), "--admin-token", "flag-token"}, c);
   unsetenv("ROOMCAST_DATA_DIR");
   unsetenv("ROOMCAST_ADMIN_TOKEN");
   std::filesystem::remove(path);
   EXPECT_EQ(cmd, "standalone");
-  EXPECT_EQ(c.listen, "127.0.0.1:9000");       // file over default
-  EXPECT_EQ(c.data_dir, "/tmp/from-env");      // env over file
-  EXPECT_EQ(c.admin_token, "flag-token");      // flag over env
-  EXPECT_EQ(c.limits.max_frame_bytes, 1234u);
+  EXPECT_EQ(c.listen, "127.0.0.1:9000");   // file over default
+  EXPECT_EQ(c.data_dir, "/tmp/from-env");  // env over file
+  EXPECT_EQ(c.admin_token, "flag-token");  // flag over env
+  EXPECT_EQ(c.limits.max_frame_bytes, 12345u);
   EXPECT_DOUBLE_EQ(c.limits.rate_per_sec, 7.5);
   ASSERT_EQ(c.default_rooms.size(), 2u);
   EXPECT_EQ(c.default_rooms[1].name, "Developers");
@@ -63,4 +64,41 @@ TEST(Config, DefaultsMatchTheProtocolLimits) {
   EXPECT_EQ(c.limits.idle_timeout_ms, 60000);
   EXPECT_EQ(c.session_ttl_hours, 24 * 7);
   EXPECT_TRUE(c.admin_token.empty());
+}
+
+namespace {
+std::filesystem::path write_toml(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("roomcast-" + random_hex(4) + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+}  // namespace
+
+TEST(ConfigDeathTest, UnknownKeysInTheFileAreRefused) {
+  auto path = write_toml("[limits]\nmax_frame_byte = 1234\n");  // misspelt
+  Config c;
+  EXPECT_EXIT(parse({"roomcast", "standalone", "--config", path.string()}, c),
+              testing::ExitedWithCode(2), "unknown config key limits.max_frame_byte");
+  std::filesystem::remove(path);
+}
+
+TEST(ConfigDeathTest, NumbersMustBeWholeNumbers) {
+  Config c;
+  EXPECT_EXIT(parse({"roomcast", "standalone", "--max-frame-bytes", "64k"}, c),
+              testing::ExitedWithCode(2), "not a number: 64k");
+}
+
+TEST(ConfigDeathTest, OutOfRangeValuesAreRefusedByName) {
+  Config c;
+  EXPECT_EXIT(parse({"roomcast", "standalone", "--rate-per-sec", "0"}, c),
+              testing::ExitedWithCode(2), "limits.rate_per_sec");
+  EXPECT_EXIT(parse({"roomcast", "standalone", "--password-cost", "cheap"}, c),
+              testing::ExitedWithCode(2), "password_cost = cheap");
+}
+
+TEST(Config, ValidateAcceptsTheDefaults) {
+  Config c;
+  EXPECT_NO_THROW(c.validate());
+  c.limits.idle_timeout_ms = c.limits.ping_interval_ms;  // would close every connection
+  EXPECT_THROW(c.validate(), std::invalid_argument);
 }
