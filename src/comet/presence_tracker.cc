@@ -138,6 +138,10 @@ void PresenceTracker::mark_due(const std::string& room_id, RoomEntry& room) {
   auto now = Clock::now();
   room.due = true;
   room.due_since = now;
+  // Trailing edge: the first change of a quiet room also waits one window, so a burst of
+  // connects is one event, and a client that just connected sees its first replies before
+  // any presence (servertech-chat's suite reads the answer to a message as the next event).
+  room.next_send = std::max(room.next_send, now + std::chrono::milliseconds(settings_.window_ms));
   due_.push_back(room_id);
   // A stale member count is refreshed now; the send waits for it (briefly), so the choice
   // between names and counts only follows the room's size.
