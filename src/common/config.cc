@@ -83,10 +83,9 @@ std::vector<Setting> http_settings(Config& c) {
   };
 }
 
-std::vector<Setting> settings(Config& c) {
-  auto& l = c.limits;
-  auto& p = c.presence;
-  std::vector<Setting> all = {
+// Every process: listeners, storage, threads, sessions, logs.
+std::vector<Setting> process_settings(Config& c) {
+  return {
       {"listen", "public HOST:PORT (use 0.0.0.0:8080 for all interfaces)", setter(c.listen)},
       {"data_dir", "directory of the embedded database", setter(c.data_dir)},
       {"web_root", "directory of the static web client", setter(c.web_root)},
@@ -105,6 +104,12 @@ std::vector<Setting> settings(Config& c) {
       {"session_ttl_hours", "session lifetime", setter(c.session_ttl_hours)},
       {"password_cost", "KDF cost: interactive | moderate | min", setter(c.password_cost)},
       {"log_level", "trace | debug | info | warn | error", setter(c.log_level)},
+  };
+}
+
+// The distributed roles: registry, Redis, MySQL, Kafka, internal TLS, operations.
+std::vector<Setting> distributed_settings(Config& c) {
+  return {
       {"node_id", "node id in the registry (default: role-random)", setter(c.node_id)},
       {"grpc_listen", "internal gRPC HOST:PORT", setter(c.grpc_listen)},
       {"advertise_host", "host peers use to reach this node", setter(c.advertise_host)},
@@ -135,6 +140,13 @@ std::vector<Setting> settings(Config& c) {
       {"drain_window_ms", "comet: SIGTERM spreads the clients' reconnects over this window",
        setter(c.drain_window_ms)},
       {"log_format", "text | json (one JSON object per line)", setter(c.log_format)},
+  };
+}
+
+// The client-facing limits (docs/protocol.md, Limits).
+std::vector<Setting> limits_settings(Config& c) {
+  auto& l = c.limits;
+  return {
       {"limits.max_frame_bytes", "largest WebSocket frame (close 1009 past it)",
        setter(l.max_frame_bytes)},
       {"limits.max_content_bytes", "largest message content in UTF-8 bytes",
@@ -153,6 +165,13 @@ std::vector<Setting> settings(Config& c) {
        setter(l.outbound_max_events)},
       {"limits.ping_interval_ms", "server ping interval", setter(l.ping_interval_ms)},
       {"limits.idle_timeout_ms", "silence before close 1001", setter(l.idle_timeout_ms)},
+  };
+}
+
+// Presence, typing and read state.
+std::vector<Setting> presence_settings(Config& c) {
+  auto& p = c.presence;
+  return {
       {"presence_grace_ms", "online after the last connection closed", setter(p.grace_ms)},
       {"presence_window_ms", "serverPresence at most once per room per window",
        setter(p.window_ms)},
@@ -168,7 +187,13 @@ std::vector<Setting> settings(Config& c) {
        setter(p.read_state_window_ms)},
       {"presence_members_page", "members per serverRoomMembers page", setter(p.members_page)},
   };
-  for (auto& h : http_settings(c)) all.push_back(std::move(h));
+}
+
+std::vector<Setting> settings(Config& c) {
+  std::vector<Setting> all;
+  for (auto* part : {&process_settings, &distributed_settings, &limits_settings, &presence_settings,
+                     &http_settings})
+    for (auto& s : part(c)) all.push_back(std::move(s));
   return all;
 }
 

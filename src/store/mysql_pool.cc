@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <functional>
 
 #include "common/metrics_events.h"
 
@@ -117,6 +118,109 @@ MYSQL_STMT* MysqlConnection::prepare(const std::string& sql) {
   return stmt;
 }
 
+namespace {
+
+// Input binds for a statement's parameters; the vectors own what the binds point to.
+struct ParamBinds {
+  std::vector<MYSQL_BIND> binds;
+  std::vector<unsigned long> lengths;
+  std::vector<my_bool> nulls;
+
+  explicit ParamBinds(std::span<const MysqlParam> params)
+      : binds(params.size()), lengths(params.size()), nulls(params.size(), 0) {
+    static char empty[1] = {0};  // the client library wants a non-null buffer for ""
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      auto& b = binds[i];
+      std::memset(&b, 0, sizeof b);
+      const MysqlParam& p = params[i];
+      if (std::holds_alternative<std::nullptr_t>(p)) {
+        b.buffer_type = MYSQL_TYPE_NULL;
+        nulls[i] = 1;
+        b.is_null = &nulls[i];
+      } else if (auto* v = std::get_if<int64_t>(&p)) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = const_cast<int64_t*>(v);
+      } else if (auto* u = std::get_if<uint64_t>(&p)) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = const_cast<uint64_t*>(u);
+        b.is_unsigned = 1;
+      } else {
+        auto sv = std::get<std::string_view>(p);
+        b.buffer_type = MYSQL_TYPE_STRING;
+        b.buffer = sv.empty() ? empty : const_cast<char*>(sv.data());
+        b.buffer_length = static_cast<unsigned long>(sv.size());
+        lengths[i] = static_cast<unsigned long>(sv.size());
+        b.length = &lengths[i];
+      }
+    }
+  }
+};
+
+// Output binds: every column is fetched as text into a growable buffer; longer values are read
+// again with mysql_stmt_fetch_column once their length is known.
+struct ResultBinds {
+  std::vector<MYSQL_BIND> binds;
+  std::vector<std::string> buffers;
+  std::vector<unsigned long> lengths;
+  std::vector<my_bool> nulls, errors;
+
+  explicit ResultBinds(unsigned columns)
+      : binds(columns),
+        buffers(columns, std::string(256, '\0')),
+        lengths(columns),
+        nulls(columns),
+        errors(columns) {
+    for (unsigned c = 0; c < columns; ++c) {
+      std::memset(&binds[c], 0, sizeof binds[c]);
+      binds[c].buffer_type = MYSQL_TYPE_STRING;
+      binds[c].buffer = buffers[c].data();
+      binds[c].buffer_length = static_cast<unsigned long>(buffers[c].size());
+      binds[c].length = &lengths[c];
+      binds[c].is_null = &nulls[c];
+      binds[c].error = &errors[c];
+    }
+  }
+};
+
+// Column `c` of the current row when it did not fit its buffer; false on a client error.
+bool fetch_long_column(MYSQL_STMT* stmt, unsigned c, unsigned long length, std::string& out) {
+  out.assign(length, '\0');
+  MYSQL_BIND col;
+  std::memset(&col, 0, sizeof col);
+  unsigned long col_len = 0;
+  col.buffer_type = MYSQL_TYPE_STRING;
+  col.buffer = out.data();
+  col.buffer_length = length;
+  col.length = &col_len;
+  return mysql_stmt_fetch_column(stmt, &col, c, 0) == 0;
+}
+
+// Reads every row of a stored result; `stmt_fail` throws the statement's error.
+void fetch_rows(MYSQL_STMT* stmt, unsigned columns, MysqlResult& result,
+                const std::function<void()>& stmt_fail) {
+  ResultBinds out(columns);
+  if (mysql_stmt_bind_result(stmt, out.binds.data())) stmt_fail();
+  for (;;) {
+    int rc = mysql_stmt_fetch(stmt);
+    if (rc == MYSQL_NO_DATA) break;
+    if (rc == 1) stmt_fail();
+    MysqlRow row(columns);
+    for (unsigned c = 0; c < columns; ++c) {
+      if (out.nulls[c]) continue;
+      if (out.lengths[c] <= out.buffers[c].size()) {
+        row[c].emplace(out.buffers[c].data(), out.lengths[c]);
+        continue;
+      }
+      std::string big;
+      if (!fetch_long_column(stmt, c, out.lengths[c], big)) stmt_fail();
+      row[c] = std::move(big);
+    }
+    result.rows.push_back(std::move(row));
+  }
+}
+
+}  // namespace
+
 MysqlResult MysqlConnection::execute(const std::string& sql, std::span<const MysqlParam> params) {
   MYSQL_STMT* stmt = prepare(sql);
   auto stmt_fail = [&] {
@@ -125,38 +229,10 @@ MysqlResult MysqlConnection::execute(const std::string& sql, std::span<const Mys
     mysql_stmt_reset(stmt);
     fail(code, msg);
   };
-
-  std::vector<MYSQL_BIND> binds(params.size());
-  std::vector<unsigned long> lengths(params.size());
-  std::vector<my_bool> nulls(params.size(), 0);
-  static char empty[1] = {0};  // the client library wants a non-null buffer for ""
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    auto& b = binds[i];
-    std::memset(&b, 0, sizeof b);
-    const MysqlParam& p = params[i];
-    if (std::holds_alternative<std::nullptr_t>(p)) {
-      b.buffer_type = MYSQL_TYPE_NULL;
-      nulls[i] = 1;
-      b.is_null = &nulls[i];
-    } else if (auto* v = std::get_if<int64_t>(&p)) {
-      b.buffer_type = MYSQL_TYPE_LONGLONG;
-      b.buffer = const_cast<int64_t*>(v);
-    } else if (auto* u = std::get_if<uint64_t>(&p)) {
-      b.buffer_type = MYSQL_TYPE_LONGLONG;
-      b.buffer = const_cast<uint64_t*>(u);
-      b.is_unsigned = 1;
-    } else {
-      auto s = std::get<std::string_view>(p);
-      b.buffer_type = MYSQL_TYPE_STRING;
-      b.buffer = s.empty() ? empty : const_cast<char*>(s.data());
-      b.buffer_length = static_cast<unsigned long>(s.size());
-      lengths[i] = static_cast<unsigned long>(s.size());
-      b.length = &lengths[i];
-    }
-  }
+  ParamBinds in(params);
   if (mysql_stmt_param_count(stmt) != params.size())
     throw MysqlError(0, "mysql: wrong parameter count for " + sql.substr(0, 80));
-  if (!binds.empty() && mysql_stmt_bind_param(stmt, binds.data())) stmt_fail();
+  if (!in.binds.empty() && mysql_stmt_bind_param(stmt, in.binds.data())) stmt_fail();
   if (mysql_stmt_execute(stmt)) stmt_fail();
 
   MysqlResult result;
@@ -164,48 +240,9 @@ MysqlResult MysqlConnection::execute(const std::string& sql, std::span<const Mys
   result.insert_id = mysql_stmt_insert_id(stmt);
   unsigned columns = mysql_stmt_field_count(stmt);
   if (columns > 0) {
-    // Every column is fetched as text into a growable buffer; longer values are read again with
-    // mysql_stmt_fetch_column once their length is known.
     if (mysql_stmt_store_result(stmt)) stmt_fail();
     if (result.affected_rows == static_cast<uint64_t>(-1)) result.affected_rows = 0;
-    std::vector<MYSQL_BIND> out(columns);
-    std::vector<std::string> buffers(columns, std::string(256, '\0'));
-    std::vector<unsigned long> out_len(columns);
-    std::vector<my_bool> out_null(columns), out_err(columns);
-    for (unsigned c = 0; c < columns; ++c) {
-      std::memset(&out[c], 0, sizeof out[c]);
-      out[c].buffer_type = MYSQL_TYPE_STRING;
-      out[c].buffer = buffers[c].data();
-      out[c].buffer_length = static_cast<unsigned long>(buffers[c].size());
-      out[c].length = &out_len[c];
-      out[c].is_null = &out_null[c];
-      out[c].error = &out_err[c];
-    }
-    if (mysql_stmt_bind_result(stmt, out.data())) stmt_fail();
-    for (;;) {
-      int rc = mysql_stmt_fetch(stmt);
-      if (rc == MYSQL_NO_DATA) break;
-      if (rc == 1) stmt_fail();
-      MysqlRow row(columns);
-      for (unsigned c = 0; c < columns; ++c) {
-        if (out_null[c]) continue;
-        if (out_len[c] <= buffers[c].size()) {
-          row[c].emplace(buffers[c].data(), out_len[c]);
-          continue;
-        }
-        std::string big(out_len[c], '\0');
-        MYSQL_BIND col;
-        std::memset(&col, 0, sizeof col);
-        unsigned long col_len = 0;
-        col.buffer_type = MYSQL_TYPE_STRING;
-        col.buffer = big.data();
-        col.buffer_length = out_len[c];
-        col.length = &col_len;
-        if (mysql_stmt_fetch_column(stmt, &col, c, 0)) stmt_fail();
-        row[c] = std::move(big);
-      }
-      result.rows.push_back(std::move(row));
-    }
+    fetch_rows(stmt, columns, result, stmt_fail);
     mysql_stmt_free_result(stmt);
   }
   last_used = std::chrono::steady_clock::now();
