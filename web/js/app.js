@@ -1,21 +1,21 @@
 // roomcast browser client: wires the DOM to ChatClient (state) and Connection (socket).
 
 import * as api from './api.js';
+import { AuthForm } from './auth-form.js';
 import { ChatClient } from './client.js';
 import { Connection, wsUrl } from './connection.js';
 import { Presence } from './presence.js';
 import { PresenceView } from './presence-view.js';
-import { $, el, syncChildren, appendLinkified, initials, userHue } from './dom.js';
+import { $, el, syncChildren } from './dom.js';
+import { buildMessage, decorateMessage, renderAvatar, renderHistoryStatus } from './message-view.js';
+import { RoomList } from './room-list.js';
+import { createToaster } from './toasts.js';
 
 const MAX_MESSAGE_BYTES = 8192; // PROTOCOL.md default content limit
-const GROUP_WINDOW_MS = 5 * 60 * 1000; // consecutive messages closer than this are grouped
 const LOAD_OLDER_THRESHOLD_PX = 400; // start fetching history this close to the top
 const BOTTOM_SLACK_PX = 48; // "at the bottom" tolerance
 const NARROW_QUERY = window.matchMedia('(max-width: 760px)');
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 
 const els = Object.fromEntries([
   'splash', 'splash-text', 'splash-retry', 'auth-view', 'auth-title', 'auth-subtitle', 'auth-form',
@@ -29,7 +29,15 @@ const els = Object.fromEntries([
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]));
 
 let phase = 'splash'; // 'splash' | 'auth' | 'chat'
-let authMode = 'login'; // 'login' | 'register'
+const toast = createToaster(els.toasts);
+const authForm = new AuthForm(els, {
+  onSignedIn() {
+    resetChat();
+    els.splashText.textContent = 'Connecting…';
+    showPhase('splash');
+    connection.start();
+  },
+});
 
 const client = new ChatClient({
   send: (type, payload) => connection.send(type, payload),
@@ -60,7 +68,7 @@ const connection = new Connection(wsUrl(), {
     const wasChatting = phase === 'chat';
     resetChat();
     showPhase('auth');
-    if (wasChatting) showAuthError('Your session has ended. Please log in again.');
+    if (wasChatting) authForm.showError('Your session has ended. Please log in again.');
   },
   onStatus: renderConnection,
 });
@@ -73,8 +81,8 @@ function showPhase(next) {
   els.authView.hidden = next !== 'auth';
   els.chatView.hidden = next !== 'chat';
   if (next === 'auth') {
-    setAuthMode(authMode);
-    (authMode === 'register' ? els.authUsername : els.authEmail).focus();
+    authForm.setMode(authForm.mode);
+    authForm.firstField().focus();
   }
   if (next === 'chat') scheduleRender({ rooms: true, roomId: client.currentRoomId });
 }
@@ -89,116 +97,11 @@ function resetChat() {
   els.messages.replaceChildren();
   els.roomList.replaceChildren();
   els.otherRoomList.replaceChildren();
-  roomButtons.clear();
+  roomList.retain(new Set());
   document.title = 'roomcast';
 }
 
 // ---------------------------------------------------------------- auth
-
-function setAuthMode(mode) {
-  authMode = mode;
-  const register = mode === 'register';
-  els.usernameField.hidden = !register;
-  els.authPasswordHint.hidden = !register;
-  els.authTitle.textContent = register ? 'Create your account' : 'Welcome back';
-  els.authSubtitle.textContent = register
-    ? 'Pick a username others will see next to your messages.'
-    : 'Log in to pick up where you left off.';
-  els.authSubmit.textContent = register ? 'Create account' : 'Log in';
-  els.authSwitchText.textContent = register ? 'Already have an account?' : 'New to roomcast?';
-  els.authSwitch.textContent = register ? 'Sign in instead' : 'Register';
-  els.authPassword.autocomplete = register ? 'new-password' : 'current-password';
-  clearAuthErrors();
-}
-
-function clearAuthErrors() {
-  els.authError.textContent = '';
-  for (const input of [els.authUsername, els.authEmail, els.authPassword]) setFieldError(input, '');
-}
-
-function setFieldError(input, message) {
-  const error = $(`${input.id}-error`);
-  error.textContent = message;
-  if (message) input.setAttribute('aria-invalid', 'true');
-  else input.removeAttribute('aria-invalid');
-}
-
-function showAuthError(message) {
-  els.authError.textContent = message;
-}
-
-// Same bounds as the server (PROTOCOL.md), so most mistakes are caught before a round trip.
-function validateAuth({ username, email, password }) {
-  const errors = {};
-  const length = (s) => Array.from(s).length;
-  if (authMode === 'register') {
-    if (length(username) < 4 || length(username) > 100) errors.username = 'Username must be 4–100 characters.';
-    // eslint-disable-next-line no-control-regex
-    else if (/[\u0000-\u001f\u007f-\u009f]/.test(username)) errors.username = 'Username cannot contain control characters.';
-  }
-  if (!email) errors.email = 'Enter your email address.';
-  else if (length(email) > 100 || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) errors.email = 'Enter a valid email address.';
-  if (!password) errors.password = 'Enter your password.';
-  else if (authMode === 'register' && (length(password) < 10 || length(password) > 100)) {
-    errors.password = 'Password must be 10–100 characters.';
-  }
-  return errors;
-}
-
-// Which field an API error id belongs to.
-const ERROR_FIELDS = { USERNAME_EXISTS: 'username', EMAIL_EXISTS: 'email' };
-
-async function submitAuth(event) {
-  event.preventDefault();
-  clearAuthErrors();
-  const values = {
-    username: els.authUsername.value.trim(),
-    email: els.authEmail.value.trim(),
-    password: els.authPassword.value,
-  };
-  const inputs = { username: els.authUsername, email: els.authEmail, password: els.authPassword };
-  const errors = validateAuth(values);
-  const invalid = Object.keys(errors);
-  if (invalid.length) {
-    for (const field of invalid) setFieldError(inputs[field], errors[field]);
-    showAuthError('Please fix the highlighted fields.');
-    inputs[invalid[0]].focus();
-    return;
-  }
-  els.authSubmit.disabled = true;
-  els.authSubmit.setAttribute('aria-busy', 'true');
-  try {
-    if (authMode === 'register') await api.createAccount(values.username, values.email, values.password);
-    else await api.login(values.email, values.password);
-    els.authPassword.value = '';
-    resetChat();
-    els.splashText.textContent = 'Connecting…';
-    showPhase('splash');
-    connection.start();
-  } catch (error) {
-    const message = capitalize(error.message);
-    // BAD_REQUEST messages name the field they are about ("password must be …").
-    const field = ERROR_FIELDS[error.id]
-      || (error.id === 'BAD_REQUEST' && /^(username|email|password)\b/i.exec(error.message)?.[1].toLowerCase());
-    if (field && inputs[field] && !inputs[field].closest('[hidden]')) {
-      // Shown at the field (read out on focus through aria-describedby).
-      setFieldError(inputs[field], message);
-      showAuthError('Please check the highlighted field.');
-      inputs[field].focus();
-      return;
-    }
-    if (error.id === 'LOGIN_FAILED') {
-      els.authPassword.select();
-      els.authPassword.focus();
-    }
-    showAuthError(message);
-  } finally {
-    els.authSubmit.disabled = false;
-    els.authSubmit.removeAttribute('aria-busy');
-  }
-}
-
-const capitalize = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
 
 async function doLogout() {
   els.logout.disabled = true;
@@ -213,7 +116,7 @@ async function doLogout() {
   connection.stop();
   resetChat();
   closeSidebar();
-  authMode = 'login';
+  authForm.mode = 'login';
   showPhase('auth');
 }
 
@@ -248,40 +151,7 @@ function flushRender() {
 
 // Sidebar ---------------------------------------------------------------
 
-const roomButtons = new Map(); // key -> <li>
-
-function roomItem(key, roomId, name, { unread = 0, current = false, joined = true }) {
-  let item = roomButtons.get(key);
-  if (!item) {
-    const button = el('button', { className: 'room', attrs: { type: 'button', 'data-room-id': roomId } }, [
-      el('span', { className: 'room-hash', text: '#', attrs: { 'aria-hidden': 'true' } }),
-      el('span', { className: 'room-name' }),
-      el('span', { className: 'badge', attrs: { 'aria-hidden': 'true' } }),
-    ]);
-    button.addEventListener('click', () => selectRoom(roomId));
-    item = el('li', {}, [button]);
-    if (!joined) {
-      const join = el('button', { className: 'btn tiny', text: 'Join', attrs: { type: 'button' } });
-      join.addEventListener('click', () => joinRoom(roomId));
-      item.append(join);
-    }
-    roomButtons.set(key, item);
-  }
-  const button = item.firstElementChild;
-  // The accessible name is exactly the room name; the badge is described separately.
-  button.setAttribute('aria-label', name);
-  button.querySelector('.room-name').textContent = name;
-  const badge = button.querySelector('.badge');
-  badge.textContent = unread > 99 ? '99+' : String(unread);
-  badge.hidden = unread === 0;
-  button.classList.toggle('unread', unread > 0);
-  if (unread) button.setAttribute('aria-description', `${unread} unread`);
-  else button.removeAttribute('aria-description');
-  if (current) button.setAttribute('aria-current', 'page');
-  else button.removeAttribute('aria-current');
-  if (!joined) item.lastElementChild.setAttribute('aria-label', `Join ${name}`);
-  return item;
-}
+const roomList = new RoomList({ onSelect: (id) => selectRoom(id), onJoin: (id) => joinRoom(id) });
 
 function renderSidebar() {
   const current = client.currentRoomId;
@@ -292,14 +162,14 @@ function renderSidebar() {
     const unread = room.id === current ? 0 : client.unreadCount(room);
     totalUnread += unread;
     used.add(`j:${room.id}`);
-    joined.push(roomItem(`j:${room.id}`, room.id, room.name, { unread, current: room.id === current }));
+    joined.push(roomList.item(`j:${room.id}`, room.id, room.name, { unread, current: room.id === current }));
   }
   const others = [];
   for (const [id, name] of client.known) {
     used.add(`k:${id}`);
-    others.push(roomItem(`k:${id}`, id, name, { current: id === current, joined: false }));
+    others.push(roomList.item(`k:${id}`, id, name, { current: id === current, joined: false }));
   }
-  for (const key of roomButtons.keys()) if (!used.has(key)) roomButtons.delete(key);
+  roomList.retain(used);
   for (const id of messageNodes.keys()) {
     if (!client.rooms.has(id)) {
       messageNodes.delete(id); // left rooms: drop their cached message elements
@@ -317,11 +187,6 @@ function renderSidebar() {
   }
   const title = client.rooms.get(current)?.name || client.known.get(current);
   document.title = `${totalUnread ? `(${totalUnread}) ` : ''}${title ? `#${title} · ` : ''}roomcast`;
-}
-
-function renderAvatar(node, user) {
-  node.textContent = initials(user?.username);
-  node.style.setProperty('--hue', userHue(user?.id));
 }
 
 // Messages --------------------------------------------------------------
@@ -407,13 +272,13 @@ function renderRoom(forceBottom) {
       nodes.set(item.key, li);
     }
     used.add(item.key);
-    decorateMessage(li, item, previous, room);
+    decorateMessage(li, item, previous, room, { meId: client.me?.id, ready: client.ready });
     ordered.push(li);
     previous = item;
   }
   for (const key of nodes.keys()) if (!used.has(key)) nodes.delete(key);
   syncChildren(els.messages, ordered);
-  renderHistoryStatus(room);
+  renderHistoryStatus(els.historyStatus, room, () => client.loadOlder(room.id));
 
   if (switching) {
     restoreScroll(roomScroll.get(roomId), nodes);
@@ -430,94 +295,6 @@ function renderRoom(forceBottom) {
   presenceView.afterRoomRender(roomId, els.messages);
   if (!document.hidden && isAtBottom()) client.markRead(roomId);
   maybeLoadOlder();
-}
-
-function buildMessage(item) {
-  const { message } = item;
-  const li = el('li', { className: 'msg', attrs: { 'data-key': item.key } });
-  if (message.id) li.dataset.id = message.id;
-  const avatar = el('span', { className: 'avatar', attrs: { 'aria-hidden': 'true' } });
-  renderAvatar(avatar, message.user);
-  const date = new Date(Number(message.timestamp) || 0);
-  const time = el('time', {
-    className: 'time',
-    text: timeFormat.format(date),
-    attrs: { datetime: date.toISOString(), title: fullFormat.format(date) },
-  });
-  const meta = el('div', { className: 'meta' }, [
-    el('span', { className: 'author', text: message.user?.username ?? 'unknown' }),
-    time,
-  ]);
-  const content = el('div', { className: 'content' });
-  appendLinkified(content, String(message.content ?? ''));
-  const body = el('div', { className: 'body' }, [meta, content]);
-  if (item.pending) body.append(el('span', { className: 'status', attrs: { 'aria-live': 'off' } }));
-  li.append(avatar, body);
-  return li;
-}
-
-// Classes that depend on the neighbours (grouping, day dividers) or on changing state.
-function decorateMessage(li, item, previous, room) {
-  const { message } = item;
-  const own = message.user?.id === client.me?.id;
-  const day = new Date(Number(message.timestamp) || 0).toDateString();
-  const previousDay = previous && new Date(Number(previous.message.timestamp) || 0).toDateString();
-  const newDay = previous ? day !== previousDay : !room.hasMore;
-  const grouped = !!previous && !newDay
-    && previous.message.user?.id === message.user?.id
-    && Math.abs(message.timestamp - previous.message.timestamp) < GROUP_WINDOW_MS;
-  li.classList.toggle('own', own);
-  li.classList.toggle('grouped', grouped);
-  li.classList.toggle('pending', !!item.pending);
-
-  let divider = li.querySelector(':scope > .day');
-  if (newDay && !divider) {
-    divider = el('div', { className: 'day', attrs: { role: 'separator' } }, [el('span')]);
-    li.prepend(divider);
-  } else if (!newDay && divider) {
-    divider.remove();
-  }
-  if (divider && newDay) divider.firstChild.textContent = dayLabel(Number(message.timestamp) || 0);
-
-  if (item.pending) {
-    const status = li.querySelector('.status');
-    const text = client.ready ? 'Sending…' : 'Waiting for connection…';
-    if (status.textContent !== text) status.textContent = text;
-    li.setAttribute('aria-busy', 'true');
-  }
-}
-
-function dayLabel(timestamp) {
-  const date = new Date(timestamp);
-  const today = new Date();
-  const yesterday = new Date();
-  yesterday.setDate(today.getDate() - 1);
-  if (date.toDateString() === today.toDateString()) return 'Today';
-  if (date.toDateString() === yesterday.toDateString()) return 'Yesterday';
-  return dayFormat.format(date);
-}
-
-function renderHistoryStatus(room) {
-  const status = els.historyStatus;
-  let key;
-  if (room.loading || room.awaitingResume || room.detached) key = 'loading';
-  else if (room.hasMore) key = 'more';
-  else key = 'start';
-  if (status.dataset.state === key && status.dataset.room === room.id) return;
-  status.dataset.state = key;
-  status.dataset.room = room.id;
-  if (key === 'loading') {
-    status.replaceChildren(el('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }), 'Loading older messages…');
-  } else if (key === 'more') {
-    const button = el('button', { className: 'link small', text: 'Load older messages', attrs: { type: 'button' } });
-    button.addEventListener('click', () => client.loadOlder(room.id));
-    status.replaceChildren(button);
-  } else {
-    status.replaceChildren(
-      el('strong', { text: `This is the beginning of #${room.name}.` }),
-      el('span', { className: 'muted', text: ' Say hello!' }),
-    );
-  }
 }
 
 function maybeLoadOlder() {
@@ -555,43 +332,6 @@ function renderConnection(status) {
   update();
   if (status.state === 'waiting') countdownTimer = setInterval(update, 1000);
   scheduleRender({ roomId: client.currentRoomId }); // pending labels, placeholder
-}
-
-// Toasts ---------------------------------------------------------------
-
-const recentToasts = new Map(); // text -> time, to collapse bursts of the same error
-
-function toast(kind, text) {
-  const now = Date.now();
-  if (now - (recentToasts.get(text) || 0) < 3000) return;
-  recentToasts.set(text, now);
-  const dismiss = el('button', { className: 'toast-close', text: '×', attrs: { type: 'button', 'aria-label': 'Dismiss' } });
-  const icon = el('span', { className: 'toast-icon', attrs: { 'aria-hidden': 'true' } });
-  if (kind === 'push') icon.append(bellIcon());
-  else icon.textContent = kind === 'error' ? '!' : 'i';
-  const node = el('div', { className: `toast ${kind}` }, [
-    icon,
-    el('span', { className: 'toast-text', text }),
-    dismiss,
-  ]);
-  const remove = () => node.remove();
-  dismiss.addEventListener('click', remove);
-  els.toasts.append(node);
-  while (els.toasts.children.length > 4) els.toasts.firstElementChild.remove();
-  setTimeout(remove, kind === 'error' ? 7000 : 5000);
-}
-
-// Drawn rather than an emoji: not every system has an emoji font.
-function bellIcon() {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  for (const d of ['M6 16V11a6 6 0 0 1 12 0v5l2 2H4z', 'M10 20a2 2 0 0 0 4 0']) {
-    const path = document.createElementNS(ns, 'path');
-    path.setAttribute('d', d);
-    svg.append(path);
-  }
-  return svg;
 }
 
 // ---------------------------------------------------------------- actions
@@ -673,10 +413,10 @@ function closeSidebar() {
 
 // ---------------------------------------------------------------- events
 
-els.authForm.addEventListener('submit', submitAuth);
+els.authForm.addEventListener('submit', (event) => authForm.submit(event));
 els.authSwitch.addEventListener('click', () => {
-  setAuthMode(authMode === 'login' ? 'register' : 'login');
-  (authMode === 'register' ? els.authUsername : els.authEmail).focus();
+  authForm.setMode(authForm.mode === 'login' ? 'register' : 'login');
+  authForm.firstField().focus();
 });
 els.logout.addEventListener('click', doLogout);
 els.splashRetry.addEventListener('click', () => connection.retryNow());
