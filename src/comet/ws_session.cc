@@ -88,6 +88,9 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
   tokens_ = comet_.config().limits.rate_burst;
 
   co_await authenticate_and_greet(req);
+  // The upgrade request lives in this coroutine's frame for the connection's whole life: free
+  // its headers (about a kilobyte for a browser's) once authentication has used them.
+  req = {};
   if (!registered_) {
     // Refused (1008/1011): the sweep does not watch unregistered sessions, so bound the wait
     // for the peer's close answer here.
