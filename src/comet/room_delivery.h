@@ -75,6 +75,8 @@ class RoomDelivery {
   std::vector<Held> take_held();
 
   bool ready() const { return ready_; }
+  // Whether fill `fill_id` is the one in flight (not stale).
+  bool awaits(uint64_t fill_id) const { return fill_id != 0 && fill_ == fill_id; }
   uint64_t last_seq() const { return last_; }
   // The oldest id of the first page sent: a resume covers what lies before it.
   uint64_t page_oldest() const { return page_oldest_; }

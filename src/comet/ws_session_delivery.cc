@@ -104,6 +104,9 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
       return read_gap(logic, user_.id, room_id, step.fill_after, step.fill_before, page_size);
     });
   } catch (const std::exception& e) {
+    // Left meanwhile (typically NOT_MEMBER), maybe joined again: this fill is moot.
+    auto it = rooms_.find(room_id);
+    if (closing_ || it == rooms_.end() || !it->second.awaits(step.fill_id)) co_return;
     spdlog::warn("comet: filling {} after {} for user {} failed ({}); closing with 4010", room_id,
                  step.fill_after, user_.id, e.what());
     close(4010, "insufficient state; resume");
