@@ -2,9 +2,9 @@
 // binary's source tree (build/roomcast → ../web).
 #pragma once
 
+#include <unistd.h>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 namespace roomcast {
 

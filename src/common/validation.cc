@@ -15,11 +15,20 @@ std::optional<std::size_t> utf8_length(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     std::size_t len;
     uint32_t cp;
-    if (c < 0x80) { len = 1; cp = c; }
-    else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return std::nullopt;
+    if (c < 0x80) {
+      len = 1;
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return std::nullopt;
     if (i + len > s.size()) return std::nullopt;
     for (std::size_t k = 1; k < len; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);

@@ -3,12 +3,12 @@
 // separate thread pool, never on a loop.
 #pragma once
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -63,9 +63,10 @@ auto run_blocking(asio::thread_pool& pool, F f) {
             error = std::current_exception();
           }
           auto ex = asio::get_associated_executor(handler);
-          asio::post(ex, [handler = std::move(handler), error, result = std::move(result)]() mutable {
-            std::move(handler)(error, std::move(result));
-          });
+          asio::post(ex,
+                     [handler = std::move(handler), error, result = std::move(result)]() mutable {
+                       std::move(handler)(error, std::move(result));
+                     });
         });
       },
       asio::use_awaitable, std::move(f));

@@ -10,8 +10,8 @@
 
 #include "common/ids.h"
 #include "net/http_server.h"
-#include "rpc/metrics_interceptor.h"
 #include "rpc/internal_tls.h"
+#include "rpc/metrics_interceptor.h"
 
 namespace roomcast {
 

@@ -22,9 +22,10 @@ inline bool have_servers() {
   return !env("ROOMCAST_REDIS").empty();
 }
 
-#define REQUIRE_SERVERS()                                                        \
-  if (!::roomcast::test::have_servers()) GTEST_SKIP() << "no test servers (use " \
-                                                         "tests/infra/run.sh)"
+#define REQUIRE_SERVERS()                 \
+  if (!::roomcast::test::have_servers())  \
+  GTEST_SKIP() << "no test servers (use " \
+                  "tests/infra/run.sh)"
 
 inline RedisOptions redis_options() {
   return RedisOptions::from_address(env("ROOMCAST_REDIS"));

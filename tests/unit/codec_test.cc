@@ -61,16 +61,24 @@ TEST(ClientEvents, RejectsMalformedInput) {
       {R"({"type":5})", "BAD_REQUEST", ""},
       {R"({"type":"bogus","payload":{}})", "UNKNOWN_TYPE", "bogus"},
       {R"({"type":"clientMessages"})", "BAD_REQUEST", "clientMessages"},
-      {R"({"type":"clientMessages","payload":{"roomId":1,"messages":[]}})", "BAD_REQUEST", "clientMessages"},
-      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":[]}})", "BAD_REQUEST", "clientMessages"},
-      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":[{"content":3}]}})", "BAD_REQUEST", "clientMessages"},
-      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":["x"]}})", "BAD_REQUEST", "clientMessages"},
-      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":[{"content":"a","clientId":7}]}})", "BAD_REQUEST", "clientMessages"},
-      {R"({"type":"requestRoomHistory","payload":{"roomId":"r","count":"5"}})", "BAD_REQUEST", "requestRoomHistory"},
-      {R"({"type":"requestRoomHistory","payload":{"roomId":"r","count":1.5}})", "BAD_REQUEST", "requestRoomHistory"},
+      {R"({"type":"clientMessages","payload":{"roomId":1,"messages":[]}})", "BAD_REQUEST",
+       "clientMessages"},
+      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":[]}})", "BAD_REQUEST",
+       "clientMessages"},
+      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":[{"content":3}]}})",
+       "BAD_REQUEST", "clientMessages"},
+      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":["x"]}})", "BAD_REQUEST",
+       "clientMessages"},
+      {R"({"type":"clientMessages","payload":{"roomId":"r","messages":[{"content":"a","clientId":7}]}})",
+       "BAD_REQUEST", "clientMessages"},
+      {R"({"type":"requestRoomHistory","payload":{"roomId":"r","count":"5"}})", "BAD_REQUEST",
+       "requestRoomHistory"},
+      {R"({"type":"requestRoomHistory","payload":{"roomId":"r","count":1.5}})", "BAD_REQUEST",
+       "requestRoomHistory"},
       {R"({"type":"clientCreateRoom","payload":{}})", "BAD_REQUEST", "clientCreateRoom"},
       {R"({"type":"clientResume","payload":{"rooms":{}}})", "BAD_REQUEST", "clientResume"},
-      {R"({"type":"clientResume","payload":{"rooms":[{"roomId":"a"}]}})", "BAD_REQUEST", "clientResume"},
+      {R"({"type":"clientResume","payload":{"rooms":[{"roomId":"a"}]}})", "BAD_REQUEST",
+       "clientResume"},
   };
   for (auto& c : cases) {
     auto p = parse_client_event(c.frame);
@@ -80,7 +88,7 @@ TEST(ClientEvents, RejectsMalformedInput) {
     EXPECT_EQ(p.error->request_type, c.request_type) << c.frame;
   }
   // Deep nesting is refused, not recursed into.
-  std::string deep = R"({"type":"clientJoinRoom","payload":)" + std::string(5000, '[') ;
+  std::string deep = R"({"type":"clientJoinRoom","payload":)" + std::string(5000, '[');
   EXPECT_TRUE(parse_client_event(deep).error);
 }
 
@@ -99,9 +107,15 @@ TEST(ClientEvents, SurvivesRandomMutations) {
     for (int e = 0; e < edits; ++e) {
       std::size_t pos = rng() % (s.size() + 1);
       switch (rng() % 3) {
-        case 0: if (pos < s.size()) s[pos] = static_cast<char>(rng()); break;
-        case 1: s.insert(pos, 1, static_cast<char>(rng())); break;
-        case 2: if (pos < s.size()) s.erase(pos, 1 + rng() % 8); break;
+        case 0:
+          if (pos < s.size()) s[pos] = static_cast<char>(rng());
+          break;
+        case 1:
+          s.insert(pos, 1, static_cast<char>(rng()));
+          break;
+        case 2:
+          if (pos < s.size()) s.erase(pos, 1 + rng() % 8);
+          break;
       }
     }
     auto p = parse_client_event(s);
@@ -114,12 +128,14 @@ TEST(MessageIds, ParseAndFormat) {
   EXPECT_EQ(parse_message_id("42-0"), 42u);
   EXPECT_EQ(parse_message_id("0-0"), 0u);
   EXPECT_EQ(parse_message_id("7-3"), 7u);
-  for (const char* bad : {"", "-", "1-", "-1", "a-0", "1-a", "1 -0", "+1-0", "1-0-0", "99999999999999999999-0"})
+  for (const char* bad :
+       {"", "-", "1-", "-1", "a-0", "1-a", "1 -0", "+1-0", "1-0-0", "99999999999999999999-0"})
     EXPECT_FALSE(parse_message_id(bad)) << bad;
 }
 
 TEST(ServerEvents, SerialiseValidJsonWithEscapes) {
-  StoredMessage m{"room", 7, 3, "ann \"the\" <b>", "line1\nline2\t\x01 é 😀", 1700000000000, "c\\1", "k"};
+  StoredMessage m{"room",        7,      3,  "ann \"the\" <b>", "line1\nline2\t\x01 é 😀",
+                  1700000000000, "c\\1", "k"};
   std::vector<StoredMessage> ms{m};
   auto ev = json::parse(server_messages_event("room", ms)).as_object();
   EXPECT_EQ(ev.at("type"), "serverMessages");
@@ -142,7 +158,9 @@ TEST(ServerEvents, SerialiseValidJsonWithEscapes) {
   auto hist = json::parse(room_history_event("room", {m}, false, true)).as_object();
   EXPECT_EQ(hist.at("payload").at("resume"), true);
   EXPECT_FALSE(json::parse(room_history_event("room", {}, false, false))
-                   .at("payload").as_object().contains("resume"));
+                   .at("payload")
+                   .as_object()
+                   .contains("resume"));
   EXPECT_EQ(json::parse(create_room_event({"id1", "Name"})).at("payload").at("roomName"), "Name");
   EXPECT_EQ(json::parse(joined_room_event(page)).at("payload").at("room").at("id"), "room");
   EXPECT_EQ(json::parse(left_room_event("x")).at("payload").at("roomId"), "x");

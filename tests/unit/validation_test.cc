@@ -7,8 +7,8 @@ using namespace roomcast;
 TEST(Validation, CountsCodePoints) {
   EXPECT_EQ(utf8_length("abc"), 3u);
   EXPECT_EQ(utf8_length("\xc3\xa9t\xc3\xa9"), 3u);  // "été"
-  EXPECT_FALSE(utf8_length("\xc3"));                 // truncated
-  EXPECT_FALSE(utf8_length("\xc0\xaf"));             // overlong
+  EXPECT_FALSE(utf8_length("\xc3"));                // truncated
+  EXPECT_FALSE(utf8_length("\xc0\xaf"));            // overlong
 }
 
 TEST(Validation, AccountRules) {
@@ -17,7 +17,9 @@ TEST(Validation, AccountRules) {
   EXPECT_FALSE(valid_username("abc"));
   EXPECT_FALSE(valid_username(std::string(101, 'a')));
   EXPECT_FALSE(valid_username("ab\ncd"));
-  EXPECT_FALSE(valid_username("ab\xc2\x85" "cd"));  // C1 control
+  EXPECT_FALSE(
+      valid_username("ab\xc2\x85"
+                     "cd"));  // C1 control
   EXPECT_TRUE(valid_email("a@b.co"));
   EXPECT_FALSE(valid_email("a@b"));
   EXPECT_FALSE(valid_email("@b.co"));
@@ -36,7 +38,10 @@ TEST(Validation, NamesDifferingOnlyInUnicodeCaseOrFormFoldAlike) {
   EXPECT_EQ(fold_case("Straße"), fold_case("STRASSE"));
   EXPECT_EQ(fold_case("ΣΊΣΥΦΟΣ"), fold_case("σίσυφος"));
   EXPECT_EQ(fold_case("Ｆｕｌｌｗｉｄｔｈ"), "fullwidth");
-  EXPECT_EQ(fold_case("e\xCC\x81" "cole"), fold_case("\xC3\x89" "cole"));  // e + U+0301 vs É
+  EXPECT_EQ(fold_case("e\xCC\x81"
+                      "cole"),
+            fold_case("\xC3\x89"
+                      "cole"));  // e + U+0301 vs É
   EXPECT_EQ(fold_case("Юлия"), "юлия");
   EXPECT_NE(fold_case("юлия"), fold_case("юлиа"));
   EXPECT_NE(fold_case("ärger"), fold_case("arger"));  // accents are not stripped
