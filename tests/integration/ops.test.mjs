@@ -101,5 +101,5 @@ test('--log-format json writes one JSON object per line; a bad format is refused
   bad.stderr.on('data', (d) => (err += d));
   const code = await new Promise((r) => bad.on('exit', r));
   assert.equal(code, 2);
-  assert.match(err, /log_format must be text or json/);
+  assert.match(err, /log_format = xml: text or json/);
 });
