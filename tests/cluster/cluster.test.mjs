@@ -216,7 +216,7 @@ test('Redis FLUSHALL: history still pages from MySQL and live delivery recovers'
   const a = await open(await cluster.cometWs('comet-1'), u);
   const room = await newRoom(a);
   const tag = unique();
-  await sendFlow(a, room, 120, 2, tag);
+  await sendFlow(a, room, 120, 10, tag); // 100/s for 1.2 s: the bucket (100, +50/s) never runs dry
   await a.waitLive(room, 120, 30000);
   await a.close();
   assert.equal(await cluster.redis('FLUSHALL'), 'OK');
