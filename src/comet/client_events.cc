@@ -2,7 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <unordered_set>
+
 #include "common/room_id.h"
+#include "common/validation.h"
 
 namespace roomcast {
 namespace json = boost::json;
@@ -20,8 +23,7 @@ const json::object& payload_of(const json::object& root) {
 
 std::string req_string(const json::object& o, std::string_view key) {
   auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string())
-    throw Bad{std::string(key) + " must be a string"};
+  if (it == o.end() || !it->value().is_string()) throw Bad{std::string(key) + " must be a string"};
   return std::string(it->value().get_string());
 }
 
@@ -38,27 +40,82 @@ const json::array& req_array(const json::object& o, std::string_view key) {
   return it->value().get_array();
 }
 
-// The roomId of a presence request, checked against the room id rule (never looked up).
-std::string presence_room_id(const json::object& payload) {
-  auto id = req_string(payload, "roomId");
+// A roomId, checked for shape before anything looks it up (PROTOCOL.md, Limits).
+std::string req_room_id(const json::object& o) {
+  auto id = req_string(o, "roomId");
   if (!valid_room_id(id)) throw Bad{"roomId must be 1-64 characters of [A-Za-z0-9_.-]"};
   return id;
+}
+
+// Counts code points; `what` names the field in the error.
+void check_length(std::string_view s, std::size_t min, std::size_t max, const char* what) {
+  auto n = utf8_length(s);
+  if (!n || *n < min || *n > max)
+    throw Bad{std::string(what) + " must be " + std::to_string(min) + "-" + std::to_string(max) +
+              " characters"};
+}
+
+void parse_messages(const json::object& p, ClientEvent& ev) {
+  ev.room_id = req_room_id(p);
+  auto& msgs = req_array(p, "messages");
+  if (msgs.empty()) throw Bad{"messages must not be empty"};
+  if (msgs.size() > kMaxMessagesPerEvent) throw Bad{"at most 100 messages per event"};
+  for (auto& m : msgs) {
+    if (!m.is_object()) throw Bad{"each message must be an object"};
+    auto& mo = m.get_object();
+    ClientMessage cm;
+    cm.content = req_string(mo, "content");
+    if (auto client_id = opt_string(mo, "clientId")) {
+      check_length(*client_id, 1, 64, "clientId");
+      cm.client_id = std::move(*client_id);
+    }
+    ev.messages.push_back(std::move(cm));
+  }
+}
+
+void parse_history(const json::object& p, ClientEvent& ev) {
+  ev.room_id = req_room_id(p);
+  ev.first_message_id = opt_string(p, "firstMessageId");
+  if (auto it = p.find("count"); it != p.end() && !it->value().is_null()) {
+    if (it->value().is_int64())
+      ev.count = it->value().get_int64();
+    else if (it->value().is_uint64())
+      ev.count = INT64_MAX;
+    else
+      throw Bad{"count must be an integer"};
+  }
+}
+
+// Entries are deduplicated (the first of a room counts); a malformed roomId fails only its
+// entry, which is answered with BAD_REQUEST and never looked up.
+void parse_resume(const json::object& p, ClientEvent& ev) {
+  auto& rooms = req_array(p, "rooms");
+  std::unordered_set<std::string_view> seen;
+  for (auto& r : rooms) {
+    if (!r.is_object()) throw Bad{"each resume entry must be an object"};
+    auto& ro = r.get_object();
+    auto room_id = req_string(ro, "roomId");
+    auto last = req_string(ro, "lastMessageId");
+    if (!seen.insert(ro.at("roomId").get_string()).second) continue;
+    bool ok = valid_room_id(room_id);
+    ev.resume.push_back({std::move(room_id), std::move(last), ok});
+  }
 }
 
 // clientTyping, clientMarkRead, requestRoomMembers; false for any other type.
 bool parse_presence_event(const json::object& obj, ClientEvent& ev) {
   if (ev.type == "clientTyping") {
     ev.kind = ClientEvent::Kind::kTyping;
-    ev.room_id = presence_room_id(payload_of(obj));
+    ev.room_id = req_room_id(payload_of(obj));
   } else if (ev.type == "clientMarkRead") {
     ev.kind = ClientEvent::Kind::kMarkRead;
     auto& p = payload_of(obj);
-    ev.room_id = presence_room_id(p);
+    ev.room_id = req_room_id(p);
     ev.last_message_id = req_string(p, "lastMessageId");
   } else if (ev.type == "requestRoomMembers") {
     ev.kind = ClientEvent::Kind::kRoomMembers;
     auto& p = payload_of(obj);
-    ev.room_id = presence_room_id(p);
+    ev.room_id = req_room_id(p);
     ev.after = opt_string(p, "after");
   } else {
     return false;
@@ -90,46 +147,21 @@ ParsedClientEvent parse_client_event(std::string_view frame) {
   try {
     if (ev.type == "clientMessages") {
       ev.kind = ClientEvent::Kind::kMessages;
-      auto& p = payload_of(obj);
-      ev.room_id = req_string(p, "roomId");
-      auto& msgs = req_array(p, "messages");
-      if (msgs.empty()) throw Bad{"messages must not be empty"};
-      if (msgs.size() > 100) throw Bad{"at most 100 messages per event"};
-      for (auto& m : msgs) {
-        if (!m.is_object()) throw Bad{"each message must be an object"};
-        auto& mo = m.get_object();
-        ClientMessage cm;
-        cm.content = req_string(mo, "content");
-        cm.client_id = opt_string(mo, "clientId").value_or("");
-        if (cm.client_id.size() > 128) throw Bad{"clientId is longer than 128 bytes"};
-        ev.messages.push_back(std::move(cm));
-      }
+      parse_messages(payload_of(obj), ev);
     } else if (ev.type == "requestRoomHistory") {
       ev.kind = ClientEvent::Kind::kHistory;
-      auto& p = payload_of(obj);
-      ev.room_id = req_string(p, "roomId");
-      ev.first_message_id = opt_string(p, "firstMessageId");
-      if (auto it = p.find("count"); it != p.end() && !it->value().is_null()) {
-        if (it->value().is_int64()) ev.count = it->value().get_int64();
-        else if (it->value().is_uint64()) ev.count = INT64_MAX;
-        else throw Bad{"count must be an integer"};
-      }
+      parse_history(payload_of(obj), ev);
     } else if (ev.type == "clientCreateRoom") {
       ev.kind = ClientEvent::Kind::kCreateRoom;
       ev.room_name = req_string(payload_of(obj), "roomName");
+      check_length(ev.room_name, 1, 64, "roomName");
     } else if (ev.type == "clientJoinRoom" || ev.type == "clientLeaveRoom") {
       ev.kind = ev.type == "clientJoinRoom" ? ClientEvent::Kind::kJoinRoom
                                             : ClientEvent::Kind::kLeaveRoom;
-      ev.room_id = req_string(payload_of(obj), "roomId");
+      ev.room_id = req_room_id(payload_of(obj));
     } else if (ev.type == "clientResume") {
       ev.kind = ClientEvent::Kind::kResume;
-      auto& rooms = req_array(payload_of(obj), "rooms");
-      if (rooms.size() > 1000) throw Bad{"too many rooms"};
-      for (auto& r : rooms) {
-        if (!r.is_object()) throw Bad{"each resume entry must be an object"};
-        auto& ro = r.get_object();
-        ev.resume.push_back({req_string(ro, "roomId"), req_string(ro, "lastMessageId")});
-      }
+      parse_resume(payload_of(obj), ev);
     } else if (!parse_presence_event(obj, ev)) {
       return {std::nullopt, ParseError{"UNKNOWN_TYPE", "unknown event type", ev.type}};
     }

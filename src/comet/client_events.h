@@ -18,7 +18,10 @@ struct ClientMessage {
 struct ResumeRoom {
   std::string room_id;
   std::string last_message_id;  // validated later, per room (a bad one errors only that room)
+  bool room_id_valid = true;    // false: answered with BAD_REQUEST, never looked up
 };
+
+constexpr std::size_t kMaxMessagesPerEvent = 100;
 
 struct ClientEvent {
   enum class Kind {

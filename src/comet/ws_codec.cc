@@ -48,6 +48,27 @@ std::string ws_accept_key(std::string_view client_key) {
   return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(len));
 }
 
+bool valid_close_code(uint16_t code) {
+  // RFC 6455 §7.4: 1004-1006 and 1015 are reserved or never sent; 1016-2999 are reserved for
+  // future RFCs; 3000-4999 belong to libraries and applications.
+  if (code < 1000 || code >= 5000) return false;
+  if (code == 1004 || code == 1005 || code == 1006 || code == 1015) return false;
+  return code < 1016 || code >= 3000;
+}
+
+const char* check_close_payload(std::string_view payload, uint16_t& code) {
+  if (payload.empty()) {
+    code = 1005;  // "no status received": answered with 1000
+    return nullptr;
+  }
+  if (payload.size() == 1) return "close payload of one byte";
+  code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
+                               static_cast<uint8_t>(payload[1]));
+  if (!valid_close_code(code)) return "invalid close code";
+  if (!utf8_length(payload.substr(2))) return "close reason is not UTF-8";
+  return nullptr;
+}
+
 std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out) {
   std::size_t pos = 0;
   while (!failure_) {
@@ -98,11 +119,10 @@ std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out)
     if (control) {
       Event ev{opcode, std::move(payload)};
       if (opcode == kWsClose) {
-        if (ev.payload.size() == 1) return fail(1002, "bad close frame"), data.size();
-        ev.close_code = ev.payload.size() >= 2
-                            ? static_cast<uint16_t>((static_cast<uint8_t>(ev.payload[0]) << 8) |
-                                                    static_cast<uint8_t>(ev.payload[1]))
-                            : 1005;
+        if (const char* why = check_close_payload(ev.payload, ev.close_code)) {
+          peer_closed_ = true;
+          return fail(1002, why), data.size();
+        }
       }
       out.push_back(std::move(ev));
       continue;

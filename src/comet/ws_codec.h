@@ -23,6 +23,12 @@ std::string encode_ws_frame(uint8_t opcode, std::string_view payload);
 Frame make_text_frame(std::string_view json);
 Frame make_close_frame(uint16_t code, std::string_view reason);
 
+// Whether a peer may send `code` in a close frame (RFC 6455 §7.4).
+bool valid_close_code(uint16_t code);
+// Checks a received close frame's payload: sets `code` (1005 for an empty payload) and returns
+// nullptr, or returns why the frame is a protocol error (to be answered with 1002).
+const char* check_close_payload(std::string_view payload, uint16_t& code);
+
 // Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string ws_accept_key(std::string_view client_key);
 
@@ -45,6 +51,8 @@ class WsFrameParser {
   std::size_t parse(std::string_view data, std::vector<Event>& out);
   uint16_t failure() const { return failure_; }
   const char* failure_reason() const { return failure_reason_; }
+  // The failure was a malformed close frame: the peer has closed its side.
+  bool peer_closed() const { return peer_closed_; }
 
  private:
   void fail(uint16_t code, const char* reason) {
@@ -56,6 +64,7 @@ class WsFrameParser {
   std::string message_;  // a fragmented text message being assembled
   bool in_message_ = false;
   uint16_t failure_ = 0;
+  bool peer_closed_ = false;
   const char* failure_reason_ = "";
 };
 

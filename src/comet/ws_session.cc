@@ -12,7 +12,6 @@
 #include <atomic>
 #include <random>
 
-#include "common/cookie.h"
 #include "common/events.h"
 #include "common/ids.h"
 #include "common/metrics_events.h"
@@ -46,7 +45,11 @@ WsSession::WsSession(Comet& comet, CometShard& shard, tcp::socket socket, std::s
       id_(next_connection_id()),
       socket_(std::move(socket)),
       in_(std::move(leftover)),
-      parser_(comet.config().limits.max_frame_bytes) {}
+      parser_(comet.config().limits.max_frame_bytes),
+      message_bucket_(comet.config().limits.rate_per_sec, comet.config().limits.rate_burst,
+                      Clock::now()),
+      request_bucket_(comet.config().limits.request_rate_per_sec,
+                      comet.config().limits.request_burst, Clock::now()) {}
 
 void WsSession::start(http::request<http::string_body> request) {
   asio::co_spawn(
@@ -57,26 +60,6 @@ void WsSession::start(http::request<http::string_body> request) {
       asio::detached);
 }
 
-asio::awaitable<bool> WsSession::handshake(const http::request<http::string_body>& req) {
-  auto key = req[http::field::sec_websocket_key];
-  std::string response;
-  bool ok = req.method() == http::verb::get && key.size() == 24 &&
-            req[http::field::sec_websocket_version] == "13";
-  if (ok) {
-    response =
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Server: roomcast\r\nSec-WebSocket-Accept: " +
-        ws_accept_key(key) + "\r\n\r\n";
-  } else {
-    response =
-        "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n"
-        "Content-Type: application/json\r\nContent-Length: 59\r\n\r\n"
-        R"({"id":"BAD_REQUEST","message":"bad WebSocket handshake"} )";
-  }
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(response), as_tuple_awaitable);
-  co_return ok && !ec;
-}
-
 asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
   if (!co_await handshake(req)) {
     close_socket();
@@ -84,8 +67,7 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
   }
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
-  last_heard_ = last_ping_ = tokens_at_ = Clock::now();
-  tokens_ = comet_.config().limits.rate_burst;
+  last_heard_ = last_ping_ = Clock::now();
 
   co_await authenticate_and_greet(req);
   // The upgrade request lives in this coroutine's frame for the connection's whole life: free
@@ -117,50 +99,6 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
   }
   close_socket();
   unregister();
-}
-
-asio::awaitable<void> WsSession::authenticate_and_greet(
-    const http::request<http::string_body>& req) {
-  // The handshake is complete; a refused client learns why from the close code (1008).
-  if (!comet_.origin_allowed(req[http::field::origin], req[http::field::host])) {
-    close(1008, "origin not allowed");
-    co_return;
-  }
-  std::optional<User> user;
-  try {
-    auto sid = cookie_value(req[http::field::cookie], "sid");
-    auto* routes = comet_.routes();
-    user = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), &sid, routes] {
-      auto u = logic.authenticate(sid);
-      if (u && routes) routes->user_connected(u->id);
-      return u;
-    });
-  } catch (const std::exception& e) {
-    spdlog::error("comet: authentication failed: {}", e.what());
-    close(1011, "internal error");
-    co_return;
-  }
-  if (!user) {
-    close(1008, "invalid session");
-    co_return;
-  }
-  user_ = *user;
-  comet_.add(shard_, this, user_.id);
-  registered_ = true;
-  try {
-    auto rooms = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), id = user_.id] {
-      return logic.user_rooms(id);
-    });
-    co_await open_rooms(std::move(rooms), true, false);
-  } catch (const std::exception& e) {
-    spdlog::error("comet: hello for user {} failed: {}", user_.id, e.what());
-    close(1011, "internal error");
-    co_return;
-  }
-  greeted_ = true;
-  auto early = std::move(early_);
-  early_.clear();
-  for (auto& change : early) follow_membership(change);
 }
 
 void WsSession::follow_membership(const MembershipChange& change) {
@@ -233,6 +171,9 @@ bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>
   }
   if (in_.capacity() > 4096 && in_.size() < 1024) in_.shrink_to_fit();
   if (parser_.failure()) {
+    // After a bad close frame the peer sends nothing more: drop TCP once our answer is out.
+    if (parser_.peer_closed()) close_after_write_ = true;
+    if (closing_ && close_after_write_ && !writing_) close_socket();
     close(parser_.failure(), parser_.failure_reason());
     in_.clear();
   }
@@ -244,7 +185,7 @@ bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>
       if (keep != i) events[keep] = std::move(ev);
       ++keep;
     } else if (ev.opcode == kWsPing) {
-      send_control(std::make_shared<const std::string>(encode_ws_frame(kWsPong, ev.payload)));
+      send_pong(ev.payload);
     } else if (ev.opcode == kWsClose) {
       if (closing_) {
         close_socket();  // the answer to our close: the handshake is complete
@@ -269,144 +210,6 @@ void WsSession::unregister() {
   rooms_.clear();
   comet_.remove(shard_, this, user_.id);
   registered_ = false;
-}
-
-asio::awaitable<void> WsSession::serve(const std::string& frame) {
-  auto parsed = parse_client_event(frame);
-  if (parsed.error) {
-    send_error(parsed.error->code, parsed.error->message, parsed.error->request_type);
-    co_return;
-  }
-  auto& ev = *parsed.event;
-  try {
-    co_await handle(ev);
-  } catch (const ClientError& e) {
-    send_error(e.code, e.what(), ev.type);
-  } catch (const std::exception& e) {
-    spdlog::error("comet: {} from user {} failed: {}", ev.type, user_.id, e.what());
-    send_error("INTERNAL", "internal error", ev.type);
-  }
-}
-
-asio::awaitable<void> WsSession::handle(ClientEvent& ev) {
-  using Kind = ClientEvent::Kind;
-  switch (ev.kind) {
-    case Kind::kMessages:
-      return post_messages(ev);
-    case Kind::kHistory:
-      return history(ev);
-    case Kind::kCreateRoom:
-      return create_room(ev);
-    case Kind::kJoinRoom:
-      return join_room(ev);
-    case Kind::kLeaveRoom:
-      return leave_room(ev);
-    case Kind::kResume:
-      return resume(ev);
-    case Kind::kTyping:
-      return typing(ev);
-    case Kind::kMarkRead:
-      return mark_read(ev);
-    case Kind::kRoomMembers:
-      return room_members(ev);
-  }
-  throw ClientError("UNKNOWN_TYPE", "unknown event type");
-}
-
-asio::awaitable<void> WsSession::post_messages(ClientEvent& ev) {
-  if (!take_tokens(static_cast<double>(ev.messages.size()))) {
-    metrics::rate_limited("messages");
-    throw ClientError("RATE_LIMITED", "too many messages; slow down");
-  }
-  auto& logic = comet_.logic();
-  co_await run_blocking(comet_.blocking(), [&] {
-    logic.post_messages(user_, ev.room_id, ev.messages);
-    return true;
-  });
-}
-
-asio::awaitable<void> WsSession::history(ClientEvent& ev) {
-  const auto& limits = comet_.config().limits;
-  uint64_t before = kNoSeq;
-  if (ev.first_message_id) {
-    auto seq = parse_message_id(*ev.first_message_id);
-    if (!seq) throw ClientError("BAD_REQUEST", "firstMessageId is malformed");
-    before = *seq;
-  }
-  int count = static_cast<int>(
-      std::clamp<int64_t>(ev.count.value_or(limits.history_page), 1, limits.history_page_max));
-  auto& logic = comet_.logic();
-  auto page = co_await run_blocking(
-      comet_.blocking(), [&] { return logic.room_page(user_.id, ev.room_id, 0, before, count); });
-  send_text(room_history_event(ev.room_id, page.messages, page.has_more, false));
-}
-
-asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
-  auto& logic = comet_.logic();
-  auto room = co_await run_blocking(comet_.blocking(),
-                                    [&] { return logic.create_room(user_, ev.room_name, id_); });
-  if (auto* routes = comet_.routes()) {
-    std::vector<std::string> ids{room.id};
-    co_await run_blocking(comet_.blocking(), [&] {
-      routes->rooms_subscribed(ids);
-      return true;
-    });
-  }
-  if (!rooms_.count(room.id)) {
-    // A new room is empty: the creator sees every message from the first on.
-    rooms_[room.id].created();
-    comet_.subscribe(shard_, this, room.id);
-  }
-}
-
-asio::awaitable<void> WsSession::join_room(ClientEvent& ev) {
-  auto& logic = comet_.logic();
-  auto room = co_await run_blocking(comet_.blocking(),
-                                    [&] { return logic.join_room(user_.id, ev.room_id, id_); });
-  std::vector<RoomInfo> rooms;  // (a braced list across co_await trips GCC 12)
-  rooms.push_back(std::move(room));
-  co_await open_rooms(std::move(rooms), false, true);
-}
-
-asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
-  auto& logic = comet_.logic();
-  co_await run_blocking(comet_.blocking(), [&] {
-    logic.leave_room(user_.id, ev.room_id, id_);
-    return true;
-  });
-  drop_room(ev.room_id);
-  send_text(left_room_event(ev.room_id));
-}
-
-asio::awaitable<void> WsSession::resume(ClientEvent& ev) {
-  for (auto& entry : ev.resume) {
-    try {
-      co_await resume_room(entry);
-    } catch (const ClientError& e) {
-      send_error(e.code, std::string(e.what()) + " (room " + entry.room_id + ")", ev.type);
-    }
-  }
-}
-
-asio::awaitable<void> WsSession::resume_room(const ResumeRoom& entry) {
-  auto last = parse_message_id(entry.last_message_id);
-  if (!last) throw ClientError("BAD_REQUEST", "lastMessageId is malformed");
-  auto it = rooms_.find(entry.room_id);
-  if (it == rooms_.end() || !it->second.ready())
-    throw ClientError("NOT_MEMBER", "you are not in this room");
-  // The gap is what lies between the client's last id and the first page it got here.
-  uint64_t before = it->second.page_oldest();
-  RoomPage page;
-  if (*last + 1 < before) {
-    auto& logic = comet_.logic();
-    int limit = comet_.config().limits.resume_replay_max;
-    auto room_id = entry.room_id;
-    uint64_t after = *last;
-    page = co_await run_blocking(comet_.blocking(), [&] {
-      return logic.room_page(user_.id, room_id, after, before, limit);
-    });
-  }
-  send_text(room_history_event(entry.room_id, page.messages, page.has_more, true));
 }
 
 asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool hello,
@@ -495,7 +298,23 @@ void WsSession::uncork() {
   if (!writing_) write_next();
 }
 
-// Queues a frame regardless of the limits (pongs, pings, close frames).
+void WsSession::send_pong(std::string_view payload) {
+  auto frame = std::make_shared<const std::string>(encode_ws_frame(kWsPong, payload));
+  // At most one pong waits: a newer ping makes an unsent older pong moot (RFC 6455 §5.5.3).
+  if (pending_pong_) {
+    for (std::size_t i = out_.size(); i-- > out_head_ + in_flight_;) {
+      if (out_[i] != pending_pong_) continue;
+      out_bytes_ = out_bytes_ - out_[i]->size() + frame->size();
+      out_[i] = pending_pong_ = std::move(frame);
+      return;
+    }
+  }
+  // Owed pongs count against the outbound queue like any event (close 1013 past it).
+  send(frame);
+  if (!out_.empty() && out_.back() == frame) pending_pong_ = std::move(frame);
+}
+
+// Queues a frame regardless of the limits (pings, close frames).
 void WsSession::send_control(Frame frame) {
   if (!socket_.is_open()) return;
   out_bytes_ += frame->size();
@@ -547,7 +366,10 @@ void WsSession::write_next() {
 }
 
 void WsSession::release_written(std::size_t frames) {
-  for (std::size_t i = 0; i < frames; ++i) out_bytes_ -= out_[out_head_ + i]->size();
+  for (std::size_t i = 0; i < frames; ++i) {
+    if (out_[out_head_ + i] == pending_pong_) pending_pong_.reset();
+    out_bytes_ -= out_[out_head_ + i]->size();
+  }
   out_head_ += frames;
   if (out_head_ == out_.size()) {
     out_.clear();
@@ -583,6 +405,7 @@ void WsSession::close(uint16_t code, const char* reason) {
 void WsSession::drop_unsent() {
   for (std::size_t i = out_head_ + in_flight_; i < out_.size(); ++i) out_bytes_ -= out_[i]->size();
   out_.resize(out_head_ + in_flight_);
+  pending_pong_.reset();
 }
 
 void WsSession::close_socket() {
@@ -606,23 +429,6 @@ void WsSession::tick(Clock::time_point now) {
     last_ping_ = now;
     send_control(kPingFrame);
   }
-}
-
-bool WsSession::take_tokens(double n) {
-  const auto& limits = comet_.config().limits;
-  auto now = Clock::now();
-  tokens_ = std::min(
-      limits.rate_burst,
-      tokens_ + std::chrono::duration<double>(now - tokens_at_).count() * limits.rate_per_sec);
-  tokens_at_ = now;
-  if (tokens_ < n) return false;
-  tokens_ -= n;
-  return true;
-}
-
-void WsSession::send_error(const std::string& code, const std::string& message,
-                           const std::string& type) {
-  send_text(error_event(code, message, type));
 }
 
 }  // namespace roomcast

@@ -22,6 +22,7 @@
 #include "comet/client_events.h"
 #include "comet/comet.h"
 #include "comet/room_delivery.h"
+#include "comet/token_bucket.h"
 #include "comet/ws_codec.h"
 #include "common/flat_map.h"
 
@@ -37,6 +38,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Keeps `token` (the client address's connection slot) until this session is destroyed.
   // Call before start(), on the session's loop.
   void hold(std::shared_ptr<const void> token) { held_ = std::move(token); }
+  uint64_t id() const { return id_; }
 
   // Pushes, called on this session's loop. Frames are complete and shared.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
@@ -103,16 +105,18 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void replay(const std::string& room_id, std::vector<RoomDelivery::Held> held);
   boost::asio::awaitable<void> fill_gap(std::string room_id, RoomDelivery::Step step);
   void send_text(std::string_view json) { send(make_text_frame(json)); }
-  void send_error(const std::string& code, const std::string& message, const std::string& type);
+  void send_error(const std::string& code, const std::string& message, const std::string& type,
+                  int64_t retry_after_ms = 0);
   void send_control(Frame frame);
   // Whether `events` frames of `bytes` may join the outbound queue (the slow-consumer limits).
   bool fits_outbound(std::size_t events, std::size_t bytes) const;
+  void send_pong(std::string_view payload);
   void write_next();
   void on_written(boost::system::error_code ec);
   void release_written(std::size_t frames);
   void close_socket();
   void drop_unsent();
-  bool take_tokens(double n);
+  void charge(const ClientEvent& ev);
   void unregister();
 
   Comet& comet_;
@@ -137,12 +141,13 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool corked_ = false;
   bool closing_ = false;            // our close frame is queued or sent (or the peer's answered)
   bool close_after_write_ = false;  // the peer closed: drop TCP once our answer is out
+  Frame pending_pong_;              // the queued, unsent pong (at most one)
 
   Clock::time_point last_heard_;
   Clock::time_point last_ping_;
   Clock::time_point close_started_;
-  double tokens_ = 0;
-  Clock::time_point tokens_at_;
+  TokenBucket message_bucket_;  // messages (counted in messages)
+  TokenBucket request_bucket_;  // every other request
   std::shared_ptr<const void> held_;  // released when the session ends
 };
 

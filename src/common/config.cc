@@ -165,6 +165,15 @@ std::vector<Setting> limits_settings(Config& c) {
        setter(l.outbound_max_events)},
       {"limits.ping_interval_ms", "server ping interval", setter(l.ping_interval_ms)},
       {"limits.idle_timeout_ms", "silence before close 1001", setter(l.idle_timeout_ms)},
+      {"limits.request_rate_per_sec", "other requests (history, rooms, resume) per second",
+       setter(l.request_rate_per_sec)},
+      {"limits.request_burst", "other requests burst per connection", setter(l.request_burst)},
+      {"limits.rooms_per_user_max", "rooms a user belongs to (LIMIT_REACHED past it)",
+       setter(l.rooms_per_user_max)},
+      {"limits.room_creations_per_minute", "rooms a user may create per minute",
+       setter(l.room_creations_per_minute)},
+      {"limits.connections_per_user_max", "connections per user (the oldest is closed with 4008)",
+       setter(l.connections_per_user_max)},
   };
 }
 

@@ -43,6 +43,12 @@ struct Limits {
   int failed_logins_per_min = 10;         // per account or unknown email
   int hash_queue_max = 64;                // password hashes waiting (503 past it)
   std::size_t tracked_keys_max = 100000;  // entries per limiter table (oldest dropped)
+  // Per-connection bucket of the other requests (history, create, join, leave, resume).
+  double request_rate_per_sec = 20;
+  double request_burst = 40;
+  int rooms_per_user_max = 1000;       // created + joined + defaults (LIMIT_REACHED)
+  int room_creations_per_minute = 10;  // per user, cluster-wide (RATE_LIMITED)
+  int connections_per_user_max = 100;  // past it the user's oldest is closed with 4008
 };
 
 // Presence, typing and read state (PROTOCOL.md revision 3).

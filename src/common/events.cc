@@ -162,7 +162,7 @@ std::string push_event(int64_t op, const std::string& body_json) {
 }
 
 std::string error_event(const std::string& code, const std::string& message,
-                        const std::string& request_type) {
+                        const std::string& request_type, int64_t retry_after_ms) {
   auto out = begin("serverError");
   out += "{\"code\":";
   append_json_string(out, code);
@@ -170,6 +170,7 @@ std::string error_event(const std::string& code, const std::string& message,
   append_json_string(out, message);
   out += ",\"requestType\":";
   append_json_string(out, request_type);
+  if (retry_after_ms > 0) out += ",\"retryAfterMs\":" + std::to_string(retry_after_ms);
   out += "}}";
   return out;
 }

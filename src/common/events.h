@@ -39,7 +39,8 @@ std::string joined_room_event(const RoomPage& page);
 std::string left_room_event(const std::string& room_id);
 // `body_json` must already be valid JSON text.
 std::string push_event(int64_t op, const std::string& body_json);
+// `retry_after_ms` > 0 adds `retryAfterMs` (RATE_LIMITED).
 std::string error_event(const std::string& code, const std::string& message,
-                        const std::string& request_type);
+                        const std::string& request_type, int64_t retry_after_ms = 0);
 
 }  // namespace roomcast

@@ -17,9 +17,10 @@ namespace roomcast {
 
 // A request the client got wrong: answered with `serverError {code, message}`.
 struct ClientError : std::runtime_error {
-  ClientError(std::string c, const std::string& message)
-      : std::runtime_error(message), code(std::move(c)) {}
+  ClientError(std::string c, const std::string& message, int64_t retry_after = 0)
+      : std::runtime_error(message), code(std::move(c)), retry_after_ms(retry_after) {}
   std::string code;
+  int64_t retry_after_ms;  // RATE_LIMITED: when to try again (`retryAfterMs`); else 0
 };
 
 constexpr uint64_t kNoSeq = UINT64_MAX;  // "before the end": the latest page

@@ -100,7 +100,8 @@ void GrpcLogicClient::call(const char* what, bool idempotent, std::chrono::milli
     if (status.ok()) return;
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
       pb::ClientError err;
-      if (err.ParseFromString(status.error_details())) throw ClientError(err.code(), err.message());
+      if (err.ParseFromString(status.error_details()))
+        throw ClientError(err.code(), err.message(), err.retry_after_ms());
       throw ClientError("BAD_REQUEST", status.error_message());
     }
     bool unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;

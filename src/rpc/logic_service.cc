@@ -19,6 +19,7 @@ grpc::Status guarded(const char* what, F&& f) {
     pb::ClientError err;
     err.set_code(e.code);
     err.set_message(e.what());
+    err.set_retry_after_ms(e.retry_after_ms);
     return {grpc::StatusCode::FAILED_PRECONDITION, e.what(), err.SerializeAsString()};
   } catch (const std::exception& e) {
     spdlog::error("logic service: {} failed: {}", what, e.what());

@@ -85,8 +85,11 @@ test('clientResume after a reconnect delivers exactly the missed messages', skip
     assert.equal(resumed.hasMoreMessages, false);
     const quietAnswer = await a.next('serverRoomHistory', (p) => p.roomId === quiet);
     assert.deepEqual(quietAnswer.messages, []);
+    // The repeated entry of `room` was ignored; a malformed id is refused for its room.
+    a.send('clientResume', { rooms: [{ roomId: quiet, lastMessageId: 'garbage' }] });
     const err = await a.next('serverError');
-    assert.equal(err.requestType, 'clientResume');
+    assert.deepEqual([err.code, err.requestType], ['BAD_REQUEST', 'clientResume']);
+    assert.equal(a.events.filter((e) => e.type === 'serverRoomHistory').length, 2);
     // hello page + resume answer = every missed message exactly once, in order.
     const got = [...page.messages, ...resumed.messages].map((m) => m.content).reverse();
     assert.deepEqual(got, missed);

@@ -112,6 +112,45 @@ TEST(WsCodec, CloseFramesCarryTheirCode) {
   EXPECT_EQ(events[1].close_code, 1005);
 }
 
+TEST(WsCodec, ClosesWithInvalidCodesOrReasonsAreProtocolErrors) {
+  auto close_with = [](uint16_t code, std::string_view reason = "") {
+    std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+    payload.append(reason);
+    return client_frame(0x88, payload);
+  };
+  for (uint16_t bad : {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
+    WsFrameParser parser(1024);
+    std::vector<WsFrameParser::Event> events;
+    parser.parse(close_with(bad), events);
+    EXPECT_EQ(parser.failure(), 1002) << bad;
+    EXPECT_TRUE(parser.peer_closed()) << bad;
+    EXPECT_TRUE(events.empty()) << bad;
+  }
+  for (uint16_t good : {1000, 1001, 1002, 1003, 1007, 1008, 1011, 1012, 1013, 1014, 3000, 4999}) {
+    WsFrameParser parser(1024);
+    std::vector<WsFrameParser::Event> events;
+    parser.parse(close_with(good, "bye \xc3\xa9"), events);
+    EXPECT_EQ(parser.failure(), 0) << good;
+    ASSERT_EQ(events.size(), 1u) << good;
+    EXPECT_EQ(events[0].close_code, good);
+  }
+  WsFrameParser not_utf8(1024);
+  std::vector<WsFrameParser::Event> events;
+  not_utf8.parse(close_with(1000, "\xff\xfe"), events);
+  EXPECT_EQ(not_utf8.failure(), 1002);
+  WsFrameParser truncated_utf8(1024);
+  truncated_utf8.parse(close_with(1000, "\xc3"), events);
+  EXPECT_EQ(truncated_utf8.failure(), 1002);
+  WsFrameParser one_byte(1024);
+  one_byte.parse(client_frame(0x88, "x"), events);
+  EXPECT_TRUE(one_byte.peer_closed());
+  // A protocol error in a data frame is not the peer closing.
+  WsFrameParser unmasked(1024);
+  unmasked.parse("\x81\x02hi", events);
+  EXPECT_EQ(unmasked.failure(), 1002);
+  EXPECT_FALSE(unmasked.peer_closed());
+}
+
 TEST(WsCodec, SurvivesRandomBytes) {
   std::mt19937 rng(7);
   for (int i = 0; i < 5000; ++i) {
