@@ -34,6 +34,7 @@ add_library(roomcast_infra STATIC
   src/store/mysql_store.cc
   src/store/cached_store.cc
   src/store/cache_codec.cc
+  src/store/redis_window_counters.cc
   src/queue/record_codec.cc
   src/queue/kafka_queue.cc
   src/queue/kafka_consumer_ops.cc

@@ -97,8 +97,7 @@ bool Logic::is_default_room(const std::string& room_id) const {
                      [&](const RoomConfig& r) { return r.id == room_id; });
 }
 
-std::vector<RoomInfo> Logic::user_rooms(int64_t user_id) {
-  auto rows = store_.memberships(user_id);
+std::vector<std::string> Logic::member_room_ids(const std::vector<Store::Membership>& rows) const {
   auto state = [&](const std::string& id) -> std::optional<bool> {
     for (auto& m : rows)
       if (m.room_id == id) return m.joined;
@@ -109,7 +108,11 @@ std::vector<RoomInfo> Logic::user_rooms(int64_t user_id) {
     if (state(r.id).value_or(true)) ids.push_back(r.id);
   for (auto& m : rows)
     if (m.joined && !is_default_room(m.room_id)) ids.push_back(m.room_id);
-  return store_.find_rooms(ids);
+  return ids;
+}
+
+std::vector<RoomInfo> Logic::user_rooms(int64_t user_id) {
+  return store_.find_rooms(member_room_ids(store_.memberships(user_id)));
 }
 
 bool Logic::room_exists(const std::string& room_id) {
@@ -190,6 +193,24 @@ std::string idempotency_key(int64_t user_id, const std::string& room_id,
          ":c:" + client_id;
 }
 
+// The count comes from the membership rows, which every Logic shares through the store: the
+// cap holds cluster-wide (two simultaneous requests of one user may both pass at the edge).
+void Logic::check_room_cap(std::size_t rooms) const {
+  auto max = static_cast<std::size_t>(std::max(0, config_.limits.rooms_per_user_max));
+  if (rooms >= max)
+    throw ClientError("LIMIT_REACHED", "you are in " + std::to_string(rooms) +
+                                           " rooms, the most allowed; leave one");
+}
+
+void Logic::check_creation_rate(int64_t user_id) {
+  auto hit = counters_->add("create-room:" + std::to_string(user_id), 60'000);
+  if (hit.count > config_.limits.room_creations_per_minute)
+    throw ClientError("RATE_LIMITED",
+                      "at most " + std::to_string(config_.limits.room_creations_per_minute) +
+                          " new rooms a minute",
+                      std::max<int64_t>(1, hit.window_left_ms));
+}
+
 RoomInfo Logic::create_room(const User& user, const std::string& name, uint64_t conn) {
   auto len = utf8_length(name);
   if (!len || *len < 1 || *len > static_cast<std::size_t>(config_.limits.room_name_max))
@@ -198,6 +219,8 @@ RoomInfo Logic::create_room(const User& user, const std::string& name, uint64_t 
         "roomName must be 1-" + std::to_string(config_.limits.room_name_max) + " characters");
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7F) throw ClientError("BAD_REQUEST", "roomName has control characters");
+  check_room_cap(member_room_ids(store_.memberships(user.id)).size());
+  check_creation_rate(user.id);
   RoomInfo room;
   do {
     room = {"r" + random_hex(6), name};
@@ -214,6 +237,8 @@ RoomInfo Logic::create_room(const User& user, const std::string& name, uint64_t 
 RoomInfo Logic::join_room(int64_t user_id, const std::string& room_id, uint64_t conn) {
   auto room = store_.find_room(room_id);
   if (!room) throw ClientError("UNKNOWN_ROOM", "no such room");
+  auto ids = member_room_ids(store_.memberships(user_id));
+  if (std::find(ids.begin(), ids.end(), room_id) == ids.end()) check_room_cap(ids.size());
   store_.set_membership(user_id, room_id, true);
   producer_.produce({membership_record(user_id, room_id, true, conn)});
   return *room;

@@ -10,6 +10,7 @@
 #include "common/config.h"
 #include "logic/known_rooms.h"
 #include "logic/logic_api.h"
+#include "logic/window_counters.h"
 #include "queue/queue.h"
 #include "store/password.h"
 
@@ -27,6 +28,9 @@ class Logic final : public LogicApi {
 
   // Creates the configured default rooms (idempotent).
   void init_default_rooms();
+  // Per-user counters shared with the other Logic processes (distributed mode); without this
+  // call they are this process's own. Call before serving.
+  void share_counters(WindowCounters& counters) { counters_ = &counters; }
 
   // REST: inputs are already validated by the caller. check_new_account is the cheap
   // uniqueness check made before the password hash; create_account and login hash (slow: call
@@ -55,6 +59,12 @@ class Logic final : public LogicApi {
 
  private:
   bool is_default_room(const std::string& room_id) const;
+  // The ids of the user's rooms (defaults not left, then joined ones), from its rows.
+  std::vector<std::string> member_room_ids(const std::vector<Store::Membership>& rows) const;
+  // LIMIT_REACHED when the user may belong to no more rooms.
+  void check_room_cap(std::size_t rooms) const;
+  // RATE_LIMITED (with retryAfterMs) past the per-user room creation rate.
+  void check_creation_rate(int64_t user_id);
   bool is_member(int64_t user_id, const std::string& room_id);
   bool room_exists(const std::string& room_id);
   std::string new_session(int64_t user_id);
@@ -69,6 +79,8 @@ class Logic final : public LogicApi {
   QueueProducer& producer_;
   PasswordCost password_cost_;
   KnownRooms known_rooms_;
+  LocalWindowCounters local_counters_;
+  WindowCounters* counters_ = &local_counters_;
 };
 
 // The idempotency key of a chat message: unique per sender, room and clientId (a random key

@@ -22,6 +22,7 @@
 #include "store/mysql_store.h"
 #include "store/redis_failed_logins.h"
 #include "store/redis_session_store.h"
+#include "store/redis_window_counters.h"
 #include "web_root.h"
 
 namespace roomcast {
@@ -37,6 +38,8 @@ int run_logic(const Config& config) {
   RedisSessionStore sessions(redis);
   KafkaProducer producer(config);
   Logic logic(config, store, sessions, producer);
+  RedisWindowCounters counters(redis);
+  logic.share_counters(counters);
   logic.init_default_rooms();
   // Failed logins are counted in Redis: an attacker cannot spread guesses over the logics.
   RestApi rest(logic, config,
