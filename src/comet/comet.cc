@@ -75,8 +75,17 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
   shard.users[user_id].push_back(s);
   ++connections_;
   tracker_->connected(s->user());
-  std::lock_guard lock(counts_mutex_);
-  ++user_counts_[user_id];
+  {
+    std::lock_guard lock(counts_mutex_);
+    ++user_counts_[user_id];
+  }
+  auto max = static_cast<std::size_t>(std::max(0, config_.limits.connections_per_user_max));
+  for (auto& old : user_connections_.add(user_id, {s->id(), &shard, s->weak_from_this()}, max)) {
+    // The user's oldest connection gives way (4008: the client must not reconnect by itself).
+    asio::post(old.shard->ctx, [session = old.session] {
+      if (auto o = session.lock()) o->close(4008, "too many connections of this user");
+    });
+  }
 }
 
 std::vector<std::string> Comet::local_rooms() const {
@@ -103,6 +112,7 @@ void erase_from(std::vector<WsSession*>& v, WsSession* s) {
 }  // namespace
 
 void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
+  user_connections_.remove(user_id, s->id());
   erase_from(shard.all, s);
   auto it = shard.users.find(user_id);
   if (it != shard.users.end()) {

@@ -23,6 +23,7 @@
 #include "comet/read_state_fanout.h"
 #include "comet/shard_push.h"
 #include "comet/typing_throttle.h"
+#include "comet/user_connections.h"
 #include "common/config.h"
 #include "logic/logic_api.h"
 #include "logic/presence_api.h"
@@ -154,6 +155,7 @@ class Comet final : public CometGateway {
   mutable std::mutex counts_mutex_;
   std::unordered_map<std::string, int> room_counts_;
   std::unordered_map<int64_t, int> user_counts_;
+  UserConnections user_connections_;  // per-user limit (4008)
 };
 
 }  // namespace roomcast

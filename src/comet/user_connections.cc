@@ -1,0 +1,31 @@
+#include "comet/user_connections.h"
+
+#include <algorithm>
+
+namespace roomcast {
+
+std::vector<UserConnections::Entry> UserConnections::add(int64_t user_id, Entry entry,
+                                                         std::size_t max) {
+  std::vector<Entry> displaced;
+  std::lock_guard lock(mutex_);
+  auto& conns = users_[user_id];
+  conns.push_back(std::move(entry));
+  while (max > 0 && conns.size() > max) {
+    displaced.push_back(std::move(conns.front()));
+    conns.pop_front();
+  }
+  return displaced;
+}
+
+void UserConnections::remove(int64_t user_id, uint64_t conn_id) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  auto& conns = it->second;
+  auto pos = std::find_if(conns.begin(), conns.end(),
+                          [conn_id](const Entry& e) { return e.conn_id == conn_id; });
+  if (pos != conns.end()) conns.erase(pos);
+  if (conns.empty()) users_.erase(it);
+}
+
+}  // namespace roomcast

@@ -1,0 +1,37 @@
+// The open connections of each user on this comet, oldest first, for the per-user limit of
+// PROTOCOL.md: past it the user's oldest connection is closed with 4008. Thread-safe: the
+// sessions of every I/O loop call it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace roomcast {
+
+class WsSession;
+struct CometShard;
+
+class UserConnections {
+ public:
+  struct Entry {
+    uint64_t conn_id = 0;
+    CometShard* shard = nullptr;  // the loop the session lives on
+    std::weak_ptr<WsSession> session;
+  };
+
+  // Records a new connection of `user_id` and returns the ones it displaces (oldest first)
+  // when the user now has more than `max` (0: no limit); those are forgotten here already.
+  std::vector<Entry> add(int64_t user_id, Entry entry, std::size_t max);
+  // Forgets a connection (no-op when it was displaced already).
+  void remove(int64_t user_id, uint64_t conn_id);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<int64_t, std::deque<Entry>> users_;
+};
+
+}  // namespace roomcast
