@@ -70,6 +70,11 @@ const connection = new Connection(wsUrl(), {
     showPhase('auth');
     if (wasChatting) authForm.showError('Your session has ended. Please log in again.');
   },
+  onDisplaced() {
+    if (client.ready) client.connectionLost();
+    toast('error', 'Too many open connections for this account: this tab was disconnected. ' +
+      'Close other tabs, then press Reconnect.');
+  },
   onStatus: renderConnection,
 });
 
@@ -317,16 +322,22 @@ function renderConnection(status) {
     else if (status.state === 'waiting') {
       const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
       text = `Offline · retrying in ${seconds}s`;
+    } else if (status.displaced) {
+      text = 'Disconnected · too many open tabs';
+      state = 'stopped';
     } else {
       text = 'Disconnected';
       state = 'stopped';
     }
+    const canRetry = status.state === 'waiting' || Boolean(status.displaced);
     els.conn.dataset.state = state;
     if (els.connText.textContent !== text) els.connText.textContent = text;
-    els.retry.hidden = status.state !== 'waiting';
+    els.retry.hidden = !canRetry;
+    els.retry.textContent = status.displaced ? 'Reconnect' : 'Retry now';
     if (phase === 'splash') {
-      els.splashText.textContent = status.state === 'waiting' ? `Cannot reach the server. ${text}.` : 'Connecting…';
-      els.splashRetry.hidden = status.state !== 'waiting';
+      els.splashText.textContent = status.state === 'waiting' ? `Cannot reach the server. ${text}.`
+        : status.displaced ? `${text}.` : 'Connecting…';
+      els.splashRetry.hidden = !canRetry;
     }
   };
   update();

@@ -1,12 +1,18 @@
-// The WebSocket to /api/ws with reconnection (exponential backoff + jitter).
-// Close code 1008 means "no valid session" (PROTOCOL.md): that is reported as
-// onUnauthorized and we stop retrying until start() is called again (after a login).
+// The WebSocket to /api/ws with reconnection (exponential backoff + jitter), following the
+// close codes of PROTOCOL.md:
+// - 1008 "no valid session": reported as onUnauthorized; no retry until start() (after a login).
+// - 4008 "too many connections of this user": reported as onDisplaced; no automatic retry (it
+//   would close another tab in turn) until the user asks (retryNow) or start() is called.
+// - 1012 "service restart" with reason `reconnect:<ms>`: wait that long plus a random jitter.
+// - anything else (1001, 1013, 4010, network loss): reconnect with backoff; the client resumes
+//   after the new hello.
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 
 export const POLICY_VIOLATION = 1008;
 export const SERVICE_RESTART = 1012;
+export const TOO_MANY_CONNECTIONS = 4008;
 const RESTART_JITTER_MS = 1000;
 
 export function wsUrl(location = globalThis.location) {
@@ -30,8 +36,10 @@ export function restartDelay(code, reason, random = Math.random) {
 }
 
 export class Connection {
-  // handlers: onOpen(), onEvent(event), onClose(code), onUnauthorized(), onStatus(status)
-  // status: {state: 'connecting'|'online'|'waiting'|'stopped', retryAt?: ms timestamp}
+  // handlers: onOpen(), onEvent(event), onClose(code), onUnauthorized(), onDisplaced(),
+  // onStatus(status)
+  // status: {state: 'connecting'|'online'|'waiting'|'stopped', retryAt?: ms timestamp,
+  //          displaced?: true (stopped by 4008)}
   constructor(url, handlers) {
     this.url = url;
     this.handlers = handlers;
@@ -74,6 +82,10 @@ export class Connection {
   }
 
   retryNow() {
+    if (this.status.displaced) {
+      this.start(); // the user asked for this tab back (another of theirs may give way)
+      return;
+    }
     if (!this.running || this.status.state !== 'waiting') return;
     clearTimeout(this.timer);
     this.open();
@@ -119,6 +131,12 @@ export class Connection {
         this.running = false;
         this.setStatus({ state: 'stopped' });
         this.handlers.onUnauthorized?.();
+        return;
+      }
+      if (close.code === TOO_MANY_CONNECTIONS) {
+        this.running = false;
+        this.setStatus({ state: 'stopped', displaced: true });
+        this.handlers.onDisplaced?.();
         return;
       }
       this.scheduleReconnect(restartDelay(close.code, close.reason));
