@@ -9,6 +9,7 @@ add_library(roomcast_services STATIC
   src/discovery/registry.cc
   src/discovery/routing.cc
   src/discovery/cluster_presence.cc
+  src/discovery/redis_user_connections.cc
   src/rpc/channel_pool.cc
   src/rpc/internal_tls.cc
   src/rpc/grpc_logic_client.cc
@@ -25,7 +26,8 @@ target_link_libraries(roomcast_services PUBLIC roomcast_infra roomcast_proto)
 
 # Discovery against a real Redis runs with the other infra tests.
 if(TARGET infra_tests)
-  target_sources(infra_tests PRIVATE tests/infra/registry_test.cc)
+  target_sources(infra_tests PRIVATE tests/infra/registry_test.cc
+    tests/infra/user_connections_test.cc)
   target_link_libraries(infra_tests PRIVATE roomcast_services)
 endif()
 

@@ -80,12 +80,19 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
     ++user_counts_[user_id];
   }
   auto max = static_cast<std::size_t>(std::max(0, config_.limits.connections_per_user_max));
-  for (auto& old : user_connections_.add(user_id, {s->id(), &shard, s->weak_from_this()}, max)) {
-    // The user's oldest connection gives way (4008: the client must not reconnect by itself).
-    asio::post(old.shard->ctx, [session = old.session] {
-      if (auto o = session.lock()) o->close(4008, "too many connections of this user");
-    });
-  }
+  // The user's oldest connection gives way (4008: the client must not reconnect by itself).
+  for (auto& old : user_connections_.add(user_id, {s->id(), &shard, s->weak_from_this()}, max))
+    close_entry(old, 4008, kTooManyConnections);
+}
+
+void Comet::close_connection(uint64_t conn_id, uint16_t code, const char* reason) {
+  if (auto entry = user_connections_.find(conn_id)) close_entry(*entry, code, reason);
+}
+
+void Comet::close_entry(const UserConnections::Entry& entry, uint16_t code, const char* reason) {
+  asio::post(entry.shard->ctx, [session = entry.session, code, reason] {
+    if (auto s = session.lock()) s->close(code, reason);
+  });
 }
 
 std::vector<std::string> Comet::local_rooms() const {

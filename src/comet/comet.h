@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "comet/cluster_connections.h"
 #include "comet/comet_gateway.h"
 #include "comet/presence_tracker.h"
 #include "comet/read_state_fanout.h"
@@ -32,6 +33,8 @@
 namespace roomcast {
 
 class WsSession;
+
+inline constexpr const char* kTooManyConnections = "too many connections of this user";
 
 // Tells the routing layer (distributed mode) where users and rooms live. Both calls run on the
 // blocking pool and must complete before returning: a room is registered before its first page
@@ -120,6 +123,10 @@ class Comet final : public CometGateway {
   // Optional; set before serving. Standalone has none.
   void set_route_listener(RouteListener* listener) { routes_ = listener; }
   RouteListener* routes() const { return routes_; }
+  void set_cluster_connections(ClusterConnections* c) { cluster_connections_ = c; }
+  ClusterConnections* cluster_connections() const { return cluster_connections_; }
+  // Closes one of this comet's connections by id (no-op when it is gone). Thread-safe.
+  void close_connection(uint64_t conn_id, uint16_t code, const char* reason);
   // Rooms with at least one local member and users with at least one local connection: the
   // routing entries this comet should hold (for periodic reconciliation). Thread-safe.
   std::vector<std::string> local_rooms() const;
@@ -132,6 +139,8 @@ class Comet final : public CometGateway {
 
  private:
   void schedule_sweep(CometShard& shard);
+  // Closes a connection on its own loop; `reason` must be a string literal.
+  void close_entry(const UserConnections::Entry& entry, uint16_t code, const char* reason);
   // Hands `push` to every loop; a loop with an empty inbox gets one drain posted.
   void enqueue(const ShardPush& push);
   // Delivers every push in the shard's inbox in order, each connection writing once at the end.
@@ -156,6 +165,7 @@ class Comet final : public CometGateway {
   std::unordered_map<std::string, int> room_counts_;
   std::unordered_map<int64_t, int> user_counts_;
   UserConnections user_connections_;  // per-user limit (4008)
+  ClusterConnections* cluster_connections_ = nullptr;
 };
 
 }  // namespace roomcast

@@ -9,16 +9,30 @@ std::vector<UserConnections::Entry> UserConnections::add(int64_t user_id, Entry 
   std::vector<Entry> displaced;
   std::lock_guard lock(mutex_);
   auto& conns = users_[user_id];
+  user_of_[entry.conn_id] = user_id;
   conns.push_back(std::move(entry));
   while (max > 0 && conns.size() > max) {
+    user_of_.erase(conns.front().conn_id);
     displaced.push_back(std::move(conns.front()));
     conns.pop_front();
   }
   return displaced;
 }
 
+std::optional<UserConnections::Entry> UserConnections::find(uint64_t conn_id) {
+  std::lock_guard lock(mutex_);
+  auto user = user_of_.find(conn_id);
+  if (user == user_of_.end()) return std::nullopt;
+  auto it = users_.find(user->second);
+  if (it == users_.end()) return std::nullopt;
+  for (auto& e : it->second)
+    if (e.conn_id == conn_id) return e;
+  return std::nullopt;
+}
+
 void UserConnections::remove(int64_t user_id, uint64_t conn_id) {
   std::lock_guard lock(mutex_);
+  user_of_.erase(conn_id);
   auto it = users_.find(user_id);
   if (it == users_.end()) return;
   auto& conns = it->second;

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -28,10 +29,13 @@ class UserConnections {
   std::vector<Entry> add(int64_t user_id, Entry entry, std::size_t max);
   // Forgets a connection (no-op when it was displaced already).
   void remove(int64_t user_id, uint64_t conn_id);
+  // The connection with this id, if it is open here.
+  std::optional<Entry> find(uint64_t conn_id);
 
  private:
   std::mutex mutex_;
   std::unordered_map<int64_t, std::deque<Entry>> users_;
+  std::unordered_map<uint64_t, int64_t> user_of_;  // connection id -> user
 };
 
 }  // namespace roomcast

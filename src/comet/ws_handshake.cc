@@ -66,6 +66,12 @@ asio::awaitable<void> WsSession::authenticate_and_greet(
   user_ = *user;
   comet_.add(shard_, this, user_.id);
   registered_ = true;
+  if (auto* cluster = comet_.cluster_connections()) {
+    // Past the per-user limit across all comets: the oldest give way (4008).
+    auto displaced =
+        co_await run_blocking(comet_.blocking(), [&] { return cluster->opened(user_.id, id_); });
+    for (auto conn : displaced) comet_.close_connection(conn, 4008, kTooManyConnections);
+  }
   try {
     auto rooms = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), id = user_.id] {
       return logic.user_rooms(id);

@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -209,6 +210,9 @@ void WsSession::unregister() {
   for (auto& [room, state] : rooms_) comet_.unsubscribe(shard_, this, room, true);
   rooms_.clear();
   comet_.remove(shard_, this, user_.id);
+  if (auto* cluster = comet_.cluster_connections())
+    asio::post(comet_.blocking(),
+               [cluster, user = user_.id, conn = id_] { cluster->closed(user, conn); });
   registered_ = false;
 }
 

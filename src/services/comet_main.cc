@@ -9,6 +9,7 @@
 
 #include "comet/comet.h"
 #include "discovery/cluster_presence.h"
+#include "discovery/redis_user_connections.h"
 #include "discovery/registry.h"
 #include "discovery/routing.h"
 #include "net/http_server.h"
@@ -44,6 +45,10 @@ int run_comet(const Config& config) {
                                    std::chrono::milliseconds(config.presence.window_ms),
                                    std::chrono::milliseconds(config.registry_ttl_ms),
                                    std::chrono::milliseconds(config.presence.grace_ms));
+  RedisUserConnections user_connections(
+      redis, id, config.limits.connections_per_user_max,
+      [&comet](uint64_t conn) { comet.close_connection(conn, 4008, kTooManyConnections); });
+  comet.set_cluster_connections(&user_connections);
   HttpServer http(
       loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
       find_web_root(config.web_root), config);
@@ -58,6 +63,7 @@ int run_comet(const Config& config) {
   loops.start();
   routes.start();
   cluster_presence.start();
+  user_connections.start();
   NodeInfo self{"comet", id, rpc.address, advertised(config, endpoint.port()), 0};
   Registry registry(redis, self, config.registry_ttl_ms,
                     [&comet] { return static_cast<int64_t>(comet.connection_count()); });
@@ -82,6 +88,7 @@ int run_comet(const Config& config) {
   // reconnect to another comet and resume), then stop serving.
   registry.stop();
   comet.shutdown();
+  user_connections.stop();
   routes.stop();
   cluster_presence.stop();
   rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
