@@ -81,7 +81,8 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
   }
   auto max = static_cast<std::size_t>(std::max(0, config_.limits.connections_per_user_max));
   // The user's oldest connection gives way (4008: the client must not reconnect by itself).
-  for (auto& old : user_connections_.add(user_id, {s->id(), &shard, s->weak_from_this()}, max))
+  for (auto& old :
+       user_connections_.add(user_id, {s->connection_id(), &shard, s->weak_from_this()}, max))
     close_entry(old, 4008, kTooManyConnections);
 }
 
@@ -119,7 +120,7 @@ void erase_from(std::vector<WsSession*>& v, WsSession* s) {
 }  // namespace
 
 void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
-  user_connections_.remove(user_id, s->id());
+  user_connections_.remove(user_id, s->connection_id());
   erase_from(shard.all, s);
   auto it = shard.users.find(user_id);
   if (it != shard.users.end()) {

@@ -38,7 +38,6 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Keeps `token` (the client address's connection slot) until this session is destroyed.
   // Call before start(), on the session's loop.
   void hold(std::shared_ptr<const void> token) { held_ = std::move(token); }
-  uint64_t id() const { return id_; }
 
   // Pushes, called on this session's loop. Frames are complete and shared.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
