@@ -148,8 +148,10 @@ start_server() {  # target scenario
     cluster)
       # The whole distributed pipeline; CPU is summed over every comet, logic and job process.
       # LIMITS_PER_ADDRESS=0: every bench client comes from 127.0.0.1 (the hashing queue stays;
-      # the bench honours Retry-After on 429/503).
+      # the bench honours Retry-After on 429/503). ROOM_CREATIONS_PER_MINUTE=0: the room setup
+      # creates rooms in bursts from a few admin users.
       if ! CLUSTER_DIR="$dir/cluster" PORT="$PORT" PASSWORD_COST=min LIMITS_PER_ADDRESS=0 ROOMCAST_BIN="$ROOMCAST_BIN" \
+          ROOM_CREATIONS_PER_MINUTE=0 \
           bash "$ROOT/deploy/local-cluster.sh" up > "$dir/stdout.log" 2>&1; then
         echo "  cluster did not start; see $dir/stdout.log" | tee -a "$LOG"
         CLUSTER_RUNNING="$dir/cluster"; stop_server
@@ -161,7 +163,9 @@ start_server() {  # target scenario
       SERVER_PID=${SERVER_PIDS%%,*}
       return 0 ;;
     roomcast)
+      # The room setup creates rooms in bursts: lift the per-user room creation rate.
       ROOMCAST_ADMIN_TOKEN="$TOKEN" ROOMCAST_PASSWORD_COST=min ROOMCAST_LIMITS_PER_ADDRESS=0 \
+        ROOMCAST_LIMITS_ROOM_CREATIONS_PER_MINUTE=0 \
         $NICECMD "$ROOMCAST_BIN" standalone --listen "127.0.0.1:$PORT" --data-dir "$dir/data" > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
   esac

@@ -12,7 +12,8 @@
 # (default: the counts of the previous `up`, else 2), ROOMCAST_BIN, KAFKA_MOCK (built binaries),
 # PASSWORD_COST (interactive), LOG_LEVEL (info), KAFKA_PARTITIONS (8), LIMITS_PER_ADDRESS (1; 0
 # lifts the per-client-address limits: the test profile of suites and benches that make many
-# accounts and connections from one address). nginx (127.0.0.1) is the nodes' trusted proxy.
+# accounts and connections from one address), ROOM_CREATIONS_PER_MINUTE (10 per user; 0 lifts
+# it, as the bench does). nginx (127.0.0.1) is the nodes' trusted proxy.
 # Only nginx listens on the public port; Redis, MariaDB, Kafka, gRPC and Logic REST listen on
 # loopback ports of their own. Secrets (MariaDB and Redis passwords, admin and metrics tokens,
 # the CA and certificate of the nodes' mutual TLS) are generated at the first start into
@@ -161,6 +162,7 @@ ROOMCAST_PASSWORD_COST=${PASSWORD_COST:-interactive}
 ROOMCAST_TRUSTED_PROXIES=127.0.0.1
 ROOMCAST_LIMITS_PER_ADDRESS=${LIMITS_PER_ADDRESS:-1}
 ROOMCAST_LOG_LEVEL=${LOG_LEVEL:-info}
+ROOMCAST_LIMITS_ROOM_CREATIONS_PER_MINUTE=${ROOM_CREATIONS_PER_MINUTE:-10}
 ROOMCAST_KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
 ROOMCAST_KAFKA_HEARTBEAT_MS=2000
 ROOMCAST_GRPC_LISTEN=127.0.0.1:0

@@ -144,7 +144,8 @@ asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
 asio::awaitable<void> WsSession::resume(ClientEvent& ev) {
   // Entries are distinct rooms already (parse_client_event); there cannot be more of them
   // than rooms a user may be in.
-  if (ev.resume.size() > static_cast<std::size_t>(comet_.config().limits.rooms_per_user_max))
+  auto max = comet_.config().limits.rooms_per_user_max;
+  if (max > 0 && ev.resume.size() > static_cast<std::size_t>(max))
     throw ClientError("BAD_REQUEST", "more resume entries than rooms a user may be in");
   for (auto& entry : ev.resume) {
     if (!entry.room_id_valid) {

@@ -168,11 +168,12 @@ std::vector<Setting> limits_settings(Config& c) {
       {"limits.request_rate_per_sec", "other requests (history, rooms, resume) per second",
        setter(l.request_rate_per_sec)},
       {"limits.request_burst", "other requests burst per connection", setter(l.request_burst)},
-      {"limits.rooms_per_user_max", "rooms a user belongs to (LIMIT_REACHED past it)",
+      {"limits.rooms_per_user_max", "rooms a user belongs to (LIMIT_REACHED past it; 0: no cap)",
        setter(l.rooms_per_user_max)},
-      {"limits.room_creations_per_minute", "rooms a user may create per minute",
+      {"limits.room_creations_per_minute", "rooms a user may create per minute (0: no limit)",
        setter(l.room_creations_per_minute)},
-      {"limits.connections_per_user_max", "connections per user (the oldest is closed with 4008)",
+      {"limits.connections_per_user_max",
+       "connections per user (the oldest is closed with 4008; 0: none)",
        setter(l.connections_per_user_max)},
   };
 }

@@ -258,7 +258,10 @@ test('room creation: 10 per user per minute, per user not per connection', async
 });
 
 test('rooms per user: created + joined + defaults capped with LIMIT_REACHED', async () => {
-  const s = await startServer({ env: { ROOMCAST_LIMITS_ROOMS_PER_USER_MAX: '6' } });
+  // 16 rooms at most; a creation rate of 0 lifts the per-minute limit (as the bench does).
+  const s = await startServer({
+    env: { ROOMCAST_LIMITS_ROOMS_PER_USER_MAX: '16', ROOMCAST_LIMITS_ROOM_CREATIONS_PER_MINUTE: '0' },
+  });
   try {
     const a = await connect(s, await createUser(s.url));
     const owner = await connect(s, await createUser(s.url));
@@ -266,11 +269,11 @@ test('rooms per user: created + joined + defaults capped with LIMIT_REACHED', as
     owner.send('clientCreateRoom', { roomName: 'elsewhere' });
     const elsewhere = (await owner.next('serverCreateRoom')).roomId;
     const mine = [];
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 12; i++) {
       a.send('clientCreateRoom', { roomName: `mine ${i}` });
       mine.push((await a.next('serverCreateRoom', (p) => p.roomName === `mine ${i}`)).roomId);
     }
-    a.send('clientCreateRoom', { roomName: 'seventh' });
+    a.send('clientCreateRoom', { roomName: 'seventeenth' });
     let e = await a.next('serverError');
     assert.deepEqual([e.code, e.requestType], ['LIMIT_REACHED', 'clientCreateRoom']);
     a.send('clientJoinRoom', { roomId: elsewhere });
