@@ -145,8 +145,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   Clock::time_point last_heard_;
   Clock::time_point last_ping_;
   Clock::time_point close_started_;
-  TokenBucket message_bucket_;  // messages (counted in messages)
-  TokenBucket request_bucket_;  // every other request
+  TokenBucket message_bucket_;        // messages (counted in messages)
+  TokenBucket request_bucket_;        // every other request
   std::shared_ptr<const void> held_;  // released when the session ends
 };
 

@@ -30,6 +30,15 @@ void validate_limits(const Limits& l) {
   require(l.ping_interval_ms >= 100, "limits.ping_interval_ms", l.ping_interval_ms, "at least 100");
   require(l.idle_timeout_ms > l.ping_interval_ms, "limits.idle_timeout_ms", l.idle_timeout_ms,
           "above ping_interval_ms");
+  require(l.request_rate_per_sec > 0, "limits.request_rate_per_sec", l.request_rate_per_sec,
+          "positive");
+  require(l.request_burst >= 1, "limits.request_burst", l.request_burst, "at least 1");
+  require(l.rooms_per_user_max >= 0, "limits.rooms_per_user_max", l.rooms_per_user_max,
+          "0 (no cap) or more");
+  require(l.room_creations_per_minute >= 0, "limits.room_creations_per_minute",
+          l.room_creations_per_minute, "0 (no limit) or more");
+  require(l.connections_per_user_max >= 0, "limits.connections_per_user_max",
+          l.connections_per_user_max, "0 (none) or more");
 }
 }  // namespace
 
