@@ -32,6 +32,7 @@ add_library(roomcast_infra STATIC
   src/store/redis_failed_logins.cc
   src/store/mysql_pool.cc
   src/store/mysql_store.cc
+  src/store/mysql_presence_store.cc
   src/store/cached_store.cc
   src/store/cache_codec.cc
   src/store/redis_window_counters.cc

@@ -13,6 +13,7 @@ add_library(roomcast_services STATIC
   src/rpc/channel_pool.cc
   src/rpc/internal_tls.cc
   src/rpc/grpc_logic_client.cc
+  src/rpc/grpc_logic_presence.cc
   src/rpc/logic_service.cc
   src/rpc/grpc_comet_gateway.cc
   src/rpc/comet_service.cc

@@ -119,6 +119,11 @@ class Comet final : public CometGateway {
   // Read state and member lists; set before serving (null: those requests answer INTERNAL).
   void set_presence_api(PresenceApi* api);
   PresenceApi* presence_api() const { return presence_api_; }
+  // Which of the users are online on any comet (distributed mode: the other comets' reports),
+  // for member lists. Blocks: called on the blocking pool. Optional; set before serving.
+  using OnlineLookup = std::function<std::vector<bool>(const std::vector<int64_t>& user_ids)>;
+  void set_cluster_online(OnlineLookup lookup) { cluster_online_ = std::move(lookup); }
+  const OnlineLookup& cluster_online() const { return cluster_online_; }
 
   // Optional; set before serving. Standalone has none.
   void set_route_listener(RouteListener* listener) { routes_ = listener; }
@@ -156,6 +161,7 @@ class Comet final : public CometGateway {
   std::atomic<std::size_t> connections_{0};
   RouteListener* routes_ = nullptr;
   PresenceApi* presence_api_ = nullptr;
+  OnlineLookup cluster_online_;
   std::unique_ptr<PresenceTracker> tracker_;
   std::unique_ptr<ReadStateFanout> read_states_;
   TypingThrottle typing_;

@@ -78,8 +78,18 @@ asio::awaitable<void> WsSession::room_members(ClientEvent& ev) {
   int64_t after = parse_after(ev.after);
   auto& api = presence_api_of(comet_);
   auto page = static_cast<std::size_t>(std::max(1, comet_.config().presence.members_page));
-  auto users = co_await run_blocking(comet_.blocking(), [&api, &ev, after, page] {
-    return api.room_members(ev.room_id, after, static_cast<int>(page) + 1);
+  auto& lookup = comet_.cluster_online();
+  std::vector<bool> elsewhere;  // online on another comet (distributed mode)
+  auto users = co_await run_blocking(comet_.blocking(), [&, after, page] {
+    auto found = api.room_members(ev.room_id, after, static_cast<int>(page) + 1);
+    std::vector<int64_t> ids;
+    for (auto& u : found) ids.push_back(u.id);
+    try {
+      if (lookup) elsewhere = lookup(ids);
+    } catch (const std::exception&) {
+      // The reports are unreadable (Redis down): this comet's own users are still known.
+    }
+    return found;
   });
   std::string next;
   if (users.size() > page) {
@@ -89,7 +99,10 @@ asio::awaitable<void> WsSession::room_members(ClientEvent& ev) {
   std::vector<MemberEntry> members;
   members.reserve(users.size());
   auto& tracker = comet_.presence_tracker();
-  for (auto& u : users) members.push_back({u, tracker.user_state(u.id).online});
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    bool remote = i < elsewhere.size() && elsewhere[i];
+    members.push_back({users[i], remote || tracker.user_state(users[i].id).online});
+  }
   send_text(room_members_event(ev.room_id, members, next));
 }
 

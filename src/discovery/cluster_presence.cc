@@ -153,4 +153,23 @@ int64_t cluster_room_online(RedisClient& redis, std::chrono::milliseconds ttl,
   return sum;
 }
 
+std::vector<bool> cluster_users_online(RedisClient& redis, std::chrono::milliseconds ttl,
+                                       const std::vector<int64_t>& user_ids) {
+  std::vector<bool> out(user_ids.size(), false);
+  if (user_ids.empty()) return out;
+  std::vector<RedisClient::Args> cmds;
+  for (auto& c : reporting_comets(redis, ttl)) {
+    RedisClient::Args hmget{"HMGET", users_key(c)};
+    for (auto id : user_ids) hmget.push_back(std::to_string(id));
+    cmds.push_back(std::move(hmget));
+  }
+  if (cmds.empty()) return out;
+  for (auto& r : redis.pipeline(cmds)) {
+    auto& found = r.check().elements;
+    for (std::size_t i = 0; i < found.size() && i < out.size(); ++i)
+      if (!found[i].is_nil()) out[i] = true;
+  }
+  return out;
+}
+
 }  // namespace roomcast

@@ -60,5 +60,8 @@ UserPresence cluster_user_presence(RedisClient& redis, std::chrono::milliseconds
                                    int64_t user_id);
 int64_t cluster_room_online(RedisClient& redis, std::chrono::milliseconds ttl,
                             const std::string& room_id);
+// Per user id: online on some comet (connected or in its grace), as last reported.
+std::vector<bool> cluster_users_online(RedisClient& redis, std::chrono::milliseconds ttl,
+                                       const std::vector<int64_t>& user_ids);
 
 }  // namespace roomcast

@@ -18,12 +18,15 @@
 #include "discovery/registry.h"
 #include "logic.grpc.pb.h"
 #include "logic/logic_api.h"
+#include "logic/presence_api.h"
 #include "logic/rest_api.h"
 #include "rpc/channel_pool.h"
 
 namespace roomcast {
 
-class GrpcLogicClient final : public LogicApi {
+// Also the comet's PresenceApi: read positions and member lists are stored by Logic. Any thread
+// may call any method (they block on the RPC: the comet calls them on its blocking pool).
+class GrpcLogicClient final : public LogicApi, public PresenceApi {
  public:
   GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id);
 
@@ -36,6 +39,13 @@ class GrpcLogicClient final : public LogicApi {
   RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) override;
   RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
   void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
+
+  std::vector<uint64_t> read_positions(int64_t user_id,
+                                       const std::vector<std::string>& room_ids) override;
+  ReadState mark_read(int64_t user_id, const std::string& room_id, uint64_t seq) override;
+  std::vector<User> room_members(const std::string& room_id, int64_t after_user,
+                                 int limit) override;
+  int64_t member_count(const std::string& room_id) override;
 
   // The REST API of PROTOCOL.md, proxied to a Logic (the comet's /api/* handler).
   HttpResponse rest(const HttpRequest& request);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace roomcast {
 
 namespace pb = roomcast::logic;
@@ -130,6 +132,41 @@ grpc::Status LogicService::Rest(grpc::ServerContext*, const pb::RestRequest* req
       h->set_value(value);
     }
   });
+}
+
+grpc::Status LogicService::ReadPositions(grpc::ServerContext*, const pb::ReadPositionsRequest* req,
+                                         pb::ReadPositionsReply* reply) {
+  return guarded("ReadPositions", [&] {
+    std::vector<std::string> rooms(req->room_ids().begin(), req->room_ids().end());
+    for (auto seq : presence_.read_positions(req->user_id(), rooms)) reply->add_last_read_seqs(seq);
+  });
+}
+
+grpc::Status LogicService::MarkRead(grpc::ServerContext*, const pb::MarkReadRequest* req,
+                                    pb::MarkReadReply* reply) {
+  return guarded("MarkRead", [&] {
+    auto state = presence_.mark_read(req->user_id(), req->room_id(), req->seq());
+    reply->set_last_read_seq(state.last_read_seq);
+    reply->set_unread(state.unread);
+  });
+}
+
+grpc::Status LogicService::RoomMembers(grpc::ServerContext*, const pb::RoomMembersRequest* req,
+                                       pb::RoomMembersReply* reply) {
+  return guarded("RoomMembers", [&] {
+    // A page is at most a few hundred rows; a comet asking for more is capped here.
+    int limit = std::clamp(req->limit(), 1, 1000);
+    for (auto& u : presence_.room_members(req->room_id(), req->after_user(), limit)) {
+      auto* out = reply->add_members();
+      out->set_id(u.id);
+      out->set_username(u.username);
+    }
+  });
+}
+
+grpc::Status LogicService::MemberCount(grpc::ServerContext*, const pb::MemberCountRequest* req,
+                                       pb::MemberCountReply* reply) {
+  return guarded("MemberCount", [&] { reply->set_count(presence_.member_count(req->room_id())); });
 }
 
 }  // namespace roomcast

@@ -4,13 +4,15 @@
 
 #include "logic.grpc.pb.h"
 #include "logic/logic.h"
+#include "logic/presence_api.h"
 #include "logic/rest_api.h"
 
 namespace roomcast {
 
 class LogicService final : public logic::Logic::Service {
  public:
-  LogicService(Logic& logic, RestApi& rest) : logic_(logic), rest_(rest) {}
+  LogicService(Logic& logic, RestApi& rest, PresenceApi& presence)
+      : logic_(logic), rest_(rest), presence_(presence) {}
 
   grpc::Status Connect(grpc::ServerContext*, const logic::ConnectRequest* req,
                        logic::ConnectReply* reply) override;
@@ -26,10 +28,19 @@ class LogicService final : public logic::Logic::Service {
                      logic::RoomsReply* reply) override;
   grpc::Status Rest(grpc::ServerContext*, const logic::RestRequest* req,
                     logic::RestReply* reply) override;
+  grpc::Status ReadPositions(grpc::ServerContext*, const logic::ReadPositionsRequest* req,
+                             logic::ReadPositionsReply* reply) override;
+  grpc::Status MarkRead(grpc::ServerContext*, const logic::MarkReadRequest* req,
+                        logic::MarkReadReply* reply) override;
+  grpc::Status RoomMembers(grpc::ServerContext*, const logic::RoomMembersRequest* req,
+                           logic::RoomMembersReply* reply) override;
+  grpc::Status MemberCount(grpc::ServerContext*, const logic::MemberCountRequest* req,
+                           logic::MemberCountReply* reply) override;
 
  private:
   Logic& logic_;
   RestApi& rest_;
+  PresenceApi& presence_;
 };
 
 }  // namespace roomcast

@@ -39,6 +39,10 @@ int run_comet(const Config& config) {
   // 1,000 requests/s (cluster S4 at 2,000 msg/s fell behind; with 32, 0 lost, p99 0.4 s).
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.comet_rpc_threads)));
   Comet comet(loops, blocking, logic, config);
+  comet.set_presence_api(&logic);  // read positions and member lists are stored by Logic
+  comet.set_cluster_online(
+      [&redis, ttl = std::chrono::milliseconds(config.registry_ttl_ms)](
+          const std::vector<int64_t>& ids) { return cluster_users_online(redis, ttl, ids); });
   RouteRegistry routes(redis, id, comet);
   comet.set_route_listener(&routes);
   ClusterPresence cluster_presence(redis, id, comet.presence_tracker(),

@@ -7,6 +7,7 @@
 
 #include "discovery/registry.h"
 #include "job/job.h"
+#include "job/read_on_post.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
@@ -17,6 +18,7 @@
 #include "services.h"
 #include "services/node.h"
 #include "store/cached_store.h"
+#include "store/mysql_presence_store.h"
 #include "store/mysql_store.h"
 
 namespace roomcast {
@@ -34,7 +36,11 @@ int run_job(const Config& config) {
   ChannelPool channels(load_internal_tls(config));
   GrpcCometGateway gateway(redis, comets, channels, config.job_batch_window_ms);
   gateway.start();
-  Job job(store, gateway);
+  // Each sender's read position moves to its messages before they are pushed.
+  MysqlPresenceStore presence_store(pool);
+  PresenceService presence(config, store, presence_store);
+  ReadOnPostGateway read_on_post(gateway, presence);
+  Job job(store, read_on_post);
   // Partitions that moved may have been written by another Job meanwhile: forget cached seqs.
   KafkaConsumer consumer(config, [&job] { job.reset(); });
   consumer.start([&job](std::span<const QueueRecord> batch) { job.handle_batch(batch); });

@@ -10,6 +10,7 @@
 #include "discovery/registry.h"
 #include "logic/logic.h"
 #include "logic/presence_rest.h"
+#include "logic/presence_service.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
@@ -19,6 +20,7 @@
 #include "services.h"
 #include "services/node.h"
 #include "store/cached_store.h"
+#include "store/mysql_presence_store.h"
 #include "store/mysql_store.h"
 #include "store/redis_failed_logins.h"
 #include "store/redis_session_store.h"
@@ -35,6 +37,8 @@ int run_logic(const Config& config) {
   MysqlPool pool(mysql_options(config));
   MysqlStore mysql(pool);
   CachedStore store(mysql, redis);
+  MysqlPresenceStore presence_store(pool);
+  PresenceService presence(config, store, presence_store);
   RedisSessionStore sessions(redis);
   KafkaProducer producer(config);
   Logic logic(config, store, sessions, producer);
@@ -65,7 +69,7 @@ int run_logic(const Config& config) {
   ops.attach(http);
   ops.start();
   auto endpoint = http.listen(config.logic_http_listen);
-  LogicService service(logic, rest);
+  LogicService service(logic, rest, presence);
   auto rpc = start_grpc(config, {&service});
   loops.start();
   NodeInfo self{"logic", id, rpc.address, advertised(config, endpoint.port()), 0};
