@@ -184,167 +184,201 @@ void GrpcCometGateway::run() {
   done_.notify_all();
 }
 
-void GrpcCometGateway::deliver(std::vector<Item> items) {
-  // Chat batches per room, in order; consecutive runs of a room become one batch unless that
-  // would join two events of one sender.
-  std::vector<std::shared_ptr<const RoomMessages>> batches;
-  std::unordered_map<std::string, std::size_t> last_batch_of;
-  std::vector<bool> merged;
+// What one round sends where. Filled by deliver()'s phases in order.
+struct GrpcCometGateway::Plan {
+  std::vector<std::shared_ptr<const RoomMessages>> batches;  // chat, per room in order
   std::vector<std::string> rooms;  // every room a chat batch or room event goes to
   std::vector<int64_t> users;
   std::unordered_map<std::string, std::size_t> room_index;
   std::unordered_map<int64_t, std::size_t> user_index;
-  auto note_room = [&](const std::string& r) {
+  std::vector<std::vector<std::string>> room_routes, user_routes;  // comet ids per room / user
+  std::vector<NodeInfo> nodes;                                     // live comets
+  std::unordered_map<std::string, std::string> live;               // comet id -> address
+  std::vector<std::unique_ptr<Outgoing>> calls;
+  std::unordered_map<std::string, Outgoing*> room_call;  // comet id -> its BroadcastRoom
+
+  void note_room(const std::string& r) {
     if (room_index.emplace(r, rooms.size()).second) rooms.push_back(r);
-  };
-  for (auto& it : items) {
-    if (it.kind == Item::Kind::kChat) {
-      auto& b = it.batch;
-      if (!b || b->messages.empty()) continue;
-      note_room(b->room_id);
-      auto prev = last_batch_of.find(b->room_id);
-      if (prev != last_batch_of.end() && can_join(*batches[prev->second], *b)) {
-        auto joined = std::make_shared<RoomMessages>(*batches[prev->second]);
-        joined->messages.insert(joined->messages.end(), b->messages.begin(), b->messages.end());
-        joined->event_ids.resize(joined->messages.size() - b->messages.size());
-        joined->event_ids.insert(joined->event_ids.end(), b->event_ids.begin(), b->event_ids.end());
-        batches[prev->second] = std::move(joined);
-        merged[prev->second] = true;
-        continue;
+  }
+  void note_users(const std::vector<int64_t>& ids) {
+    for (auto u : ids)
+      if (user_index.emplace(u, users.size()).second) users.push_back(u);
+  }
+  Outgoing* new_call(Outgoing::Kind kind, const std::string& comet, const std::string& address) {
+    calls.push_back(std::make_unique<Outgoing>());
+    auto* c = calls.back().get();
+    c->kind = kind;
+    c->comet_id = comet;
+    c->address = address;
+    return c;
+  }
+  // The BroadcastRoom call to `comet`, or nullptr for a stale route of a comet that left.
+  Outgoing* room_call_for(const std::string& comet) {
+    auto addr = live.find(comet);
+    if (addr == live.end()) return nullptr;
+    auto& c = room_call[comet];
+    if (!c) c = new_call(Outgoing::Kind::kRoom, comet, addr->second);
+    return c;
+  }
+};
+
+// Chat batches per room, in order; consecutive runs of a room become one batch unless that
+// would join two events of one sender. Joined batches get their event framed again.
+void GrpcCometGateway::merge_batches(const std::vector<std::shared_ptr<const RoomMessages>>& in,
+                                     Plan& plan) {
+  std::unordered_map<std::string, std::size_t> last_batch_of;
+  std::vector<bool> merged;
+  for (auto& b : in) {
+    auto prev = last_batch_of.find(b->room_id);
+    if (prev != last_batch_of.end() && can_join(*plan.batches[prev->second], *b)) {
+      auto joined = std::make_shared<RoomMessages>(*plan.batches[prev->second]);
+      joined->messages.insert(joined->messages.end(), b->messages.begin(), b->messages.end());
+      joined->event_ids.resize(joined->messages.size() - b->messages.size());
+      joined->event_ids.insert(joined->event_ids.end(), b->event_ids.begin(), b->event_ids.end());
+      plan.batches[prev->second] = std::move(joined);
+      merged[prev->second] = true;
+      continue;
+    }
+    last_batch_of[b->room_id] = plan.batches.size();
+    plan.batches.push_back(b);
+    merged.push_back(false);
+  }
+  for (std::size_t i = 0; i < plan.batches.size(); ++i) {
+    if (!merged[i]) continue;
+    auto fixed = std::make_shared<RoomMessages>(*plan.batches[i]);
+    fixed->event = server_messages_event(fixed->room_id, fixed->messages);
+    plan.batches[i] = std::move(fixed);
+  }
+}
+
+void GrpcCometGateway::add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
+                                       const std::shared_ptr<const std::string>& event,
+                                       const std::optional<MembershipChange>& membership) {
+  std::unordered_map<std::string, Outgoing*> per_comet;
+  for (auto u : user_ids) {
+    for (auto& comet : plan.user_routes[plan.user_index[u]]) {
+      auto addr = plan.live.find(comet);
+      if (addr == plan.live.end()) continue;
+      auto& c = per_comet[comet];
+      if (!c) {
+        c = plan.new_call(Outgoing::Kind::kUsers, comet, addr->second);
+        if (membership) {
+          auto* m = c->users.mutable_membership();
+          m->set_room_id(membership->room_id);
+          m->set_joined(membership->joined);
+          m->set_origin_conn(membership->origin_conn);
+        } else {
+          c->users.set_event(*event);
+        }
       }
-      last_batch_of[b->room_id] = batches.size();
-      batches.push_back(b);
-      merged.push_back(false);
-    } else if (it.kind == Item::Kind::kRoomEvent) {
-      note_room(it.room_id);
-    } else if (it.kind == Item::Kind::kUsers) {
-      for (auto u : it.user_ids)
-        if (user_index.emplace(u, users.size()).second) users.push_back(u);
+      c->users.add_user_ids(u);
     }
   }
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    if (!merged[i]) continue;
-    auto fixed = std::make_shared<RoomMessages>(*batches[i]);
-    fixed->event = server_messages_event(fixed->room_id, fixed->messages);
-    batches[i] = std::move(fixed);
-  }
+}
 
-  // Where to: routes from Redis (read now, never cached), filtered by the live comets.
-  std::vector<std::vector<std::string>> room_routes, user_routes;
+void GrpcCometGateway::deliver(std::vector<Item> items) {
+  Plan plan;
+  std::vector<std::shared_ptr<const RoomMessages>> chat;
+  for (auto& it : items) {
+    if (it.kind == Item::Kind::kChat && it.batch && !it.batch->messages.empty()) {
+      plan.note_room(it.batch->room_id);
+      chat.push_back(it.batch);
+    } else if (it.kind == Item::Kind::kRoomEvent) {
+      plan.note_room(it.room_id);
+    } else if (it.kind == Item::Kind::kUsers) {
+      plan.note_users(it.user_ids);
+    }
+  }
+  merge_batches(chat, plan);
+  if (!read_routes(plan, items.size())) return;
+  resolve_comets(plan);
+  add_calls(plan, items);
+  send_with_retries(plan);
+}
+
+// Routes from Redis (read now, never cached). False when Redis stays unreadable: the round is
+// dropped (clients resume; comets late on their heartbeat re-read their rooms).
+bool GrpcCometGateway::read_routes(Plan& plan, std::size_t items) {
   for (int attempt = 0;; ++attempt) {
     try {
-      room_routes = routes_.rooms(rooms);
-      user_routes = routes_.users(users);
+      plan.room_routes = routes_.rooms(plan.rooms);
+      plan.user_routes = routes_.users(plan.users);
       if (!routes_.complete()) {
         // Routes are being rebuilt after Redis lost them: every live comet gets everything.
         std::vector<std::string> all;
         for (auto& n : comets_.nodes()) all.push_back(n.id);
-        for (auto& r : room_routes) r = all;
-        for (auto& r : user_routes) r = all;
+        for (auto& r : plan.room_routes) r = all;
+        for (auto& r : plan.user_routes) r = all;
       }
-      break;
+      return true;
     } catch (const std::exception& e) {
       if (attempt >= 20) {
-        spdlog::error("job: routes unreadable, dropping {} pushes (clients resume): {}",
-                      items.size(), e.what());
-        return;
+        spdlog::error("job: routes unreadable, dropping {} pushes (clients resume): {}", items,
+                      e.what());
+        return false;
       }
       spdlog::warn("job: reading routes failed, retrying: {}", e.what());
       std::this_thread::sleep_for(250ms);
     }
   }
-  auto nodes = comets_.nodes();
+}
+
+// The live comets, refreshed when a route names one the resolver does not know yet.
+void GrpcCometGateway::resolve_comets(Plan& plan) {
+  plan.nodes = comets_.nodes();
   auto now = std::chrono::steady_clock::now();
-  if ((names_unknown_comet(nodes, room_routes) || names_unknown_comet(nodes, user_routes)) &&
+  if ((names_unknown_comet(plan.nodes, plan.room_routes) ||
+       names_unknown_comet(plan.nodes, plan.user_routes)) &&
       now - forced_refresh_at_ > 250ms) {
     // Maybe a comet that (re-)registered since the last refresh: pushes to it must not be
     // skipped. (Stale routes of a dead comet also land here, hence at most 4 reads a second.)
     forced_refresh_at_ = now;
     try {
       comets_.refresh();
-      nodes = comets_.nodes();
+      plan.nodes = comets_.nodes();
     } catch (const std::exception& e) {
       spdlog::warn("job: comet registry unreadable: {}", e.what());
     }
   }
-  std::unordered_map<std::string, std::string> live;
   std::vector<std::string> addresses;
-  for (auto& n : nodes) {
-    live[n.id] = n.address;
+  for (auto& n : plan.nodes) {
+    plan.live[n.id] = n.address;
     addresses.push_back(n.address);
   }
   channels_.retain(addresses);
+}
 
-  std::vector<std::unique_ptr<Outgoing>> calls;
-  std::unordered_map<std::string, Outgoing*> room_call;  // comet id -> its BroadcastRoom
-  auto room_call_for = [&](const std::string& comet) -> Outgoing* {
-    auto addr = live.find(comet);
-    if (addr == live.end()) return nullptr;  // a stale route of a comet that left
-    auto& c = room_call[comet];
-    if (!c) {
-      calls.push_back(std::make_unique<Outgoing>());
-      c = calls.back().get();
-      c->kind = Outgoing::Kind::kRoom;
-      c->comet_id = comet;
-      c->address = addr->second;
-    }
-    return c;
-  };
-  for (auto& b : batches) {
+// One BroadcastRoom per comet with every room batch and event it needs, one PushMsg per comet
+// and user event, one Broadcast per comet and broadcast.
+void GrpcCometGateway::add_calls(Plan& plan, const std::vector<Item>& items) {
+  for (auto& b : plan.batches) {
     pb::RoomMessages msg;
     to_pb(*b, msg);
-    for (auto& comet : room_routes[room_index[b->room_id]])
-      if (auto* c = room_call_for(comet)) *c->room.add_batches() = msg;
+    for (auto& comet : plan.room_routes[plan.room_index[b->room_id]])
+      if (auto* c = plan.room_call_for(comet)) *c->room.add_batches() = msg;
   }
   for (auto& it : items) {
     if (it.kind == Item::Kind::kRoomEvent) {
-      for (auto& comet : room_routes[room_index[it.room_id]])
-        if (auto* c = room_call_for(comet)) {
+      for (auto& comet : plan.room_routes[plan.room_index[it.room_id]])
+        if (auto* c = plan.room_call_for(comet)) {
           auto* e = c->room.add_events();
           e->set_room_id(it.room_id);
           e->set_event(*it.event);
         }
     } else if (it.kind == Item::Kind::kUsers) {
-      std::unordered_map<std::string, Outgoing*> per_comet;
-      for (auto u : it.user_ids) {
-        for (auto& comet : user_routes[user_index[u]]) {
-          auto addr = live.find(comet);
-          if (addr == live.end()) continue;
-          auto& c = per_comet[comet];
-          if (!c) {
-            calls.push_back(std::make_unique<Outgoing>());
-            c = calls.back().get();
-            c->kind = Outgoing::Kind::kUsers;
-            c->comet_id = comet;
-            c->address = addr->second;
-            if (it.membership) {
-              auto* m = c->users.mutable_membership();
-              m->set_room_id(it.membership->room_id);
-              m->set_joined(it.membership->joined);
-              m->set_origin_conn(it.membership->origin_conn);
-            } else {
-              c->users.set_event(*it.event);
-            }
-          }
-          c->users.add_user_ids(u);
-        }
-      }
+      add_users_calls(plan, it.user_ids, it.event, it.membership);
     } else if (it.kind == Item::Kind::kBroadcast) {
-      for (auto& n : nodes) {
-        calls.push_back(std::make_unique<Outgoing>());
-        auto* c = calls.back().get();
-        c->kind = Outgoing::Kind::kBroadcast;
-        c->comet_id = n.id;
-        c->address = n.address;
-        c->broadcast.set_event(*it.event);
-      }
+      for (auto& n : plan.nodes)
+        plan.new_call(Outgoing::Kind::kBroadcast, n.id, n.address)->broadcast.set_event(*it.event);
     }
   }
+}
 
-  // Every call is idempotent for the user (seq dedup on the connections): retry what failed
-  // while its comet is still registered.
+// Every call is idempotent for the user (seq dedup on the connections): retry what failed
+// while its comet is still registered; a comet that stays unreachable is given up.
+void GrpcCometGateway::send_with_retries(Plan& plan) {
   std::vector<Outgoing*> pending;
-  for (auto& c : calls) pending.push_back(c.get());
+  for (auto& c : plan.calls) pending.push_back(c.get());
   for (int attempt = 0; attempt < kAttempts && !pending.empty(); ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(100ms * (1 << (attempt - 1)));

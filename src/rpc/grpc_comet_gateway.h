@@ -52,7 +52,18 @@ class GrpcCometGateway final : public CometGateway {
   };
   void enqueue(Item item);
   void run();
+  // One round: plan (merge batches, collect targets), read routes, pick live comets, build one
+  // call per comet and kind, send with retries. Flusher thread only.
+  struct Plan;
   void deliver(std::vector<Item> items);
+  bool read_routes(Plan& plan, std::size_t items);
+  void resolve_comets(Plan& plan);
+  void add_calls(Plan& plan, const std::vector<Item>& items);
+  void send_with_retries(Plan& plan);
+  static void merge_batches(const std::vector<std::shared_ptr<const RoomMessages>>& in, Plan& plan);
+  static void add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
+                              const std::shared_ptr<const std::string>& event,
+                              const std::optional<MembershipChange>& membership);
   // A push to `comet_id` failed for good: makes sure that comet detects what it missed.
   void give_up(const std::string& comet_id);
 
