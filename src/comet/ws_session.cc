@@ -84,20 +84,52 @@ asio::awaitable<void> WsSession::run(http::request<http::string_body> req) {
   }
 
   std::vector<WsFrameParser::Event> events;
+  bool open = true;
   // Bytes read together with the upgrade request are parsed first.
   if (!in_.empty()) {
     std::string early = std::move(in_);
     in_.clear();
-    consume(early, events);
+    open = consume(early, events);
   }
-  for (;;) {
-    for (auto& ev : events) {
-      if (closing_ || !registered_) break;
-      co_await serve(ev.payload);
-    }
-    events.clear();
-    if (!co_await read_events(events)) break;
+  co_await serve_all(events);
+  // From here an idle connection holds no coroutine frame (their frames were most of an idle
+  // connection's memory): it waits for data with a plain handler, and a coroutine runs only
+  // while events are being served.
+  open ? wait_readable() : finish();
+}
+
+void WsSession::wait_readable() {
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+}
+
+void WsSession::on_readable(boost::system::error_code ec) {
+  std::vector<WsFrameParser::Event> events;
+  bool open = !ec && read_available(events);
+  if (events.empty() || closing_ || !registered_) {
+    open ? wait_readable() : finish();
+    return;
   }
+  // One event at a time, in order; reading resumes when they are served (back-pressure).
+  asio::co_spawn(
+      socket_.get_executor(),
+      [self = shared_from_this(), events = std::move(events),
+       open]() mutable -> asio::awaitable<void> {
+        co_await self->serve_all(events);
+        open ? self->wait_readable() : self->finish();
+      },
+      asio::detached);
+}
+
+asio::awaitable<void> WsSession::serve_all(std::vector<WsFrameParser::Event>& events) {
+  for (auto& ev : events) {
+    if (closing_ || !registered_) break;
+    co_await serve(ev.payload);
+  }
+}
+
+void WsSession::finish() {
   close_socket();
   unregister();
 }
@@ -143,21 +175,19 @@ bool WsSession::drop_room(const std::string& room_id) {
   return true;
 }
 
-asio::awaitable<bool> WsSession::read_events(std::vector<WsFrameParser::Event>& events) {
-  auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
-  if (ec) co_return false;
+bool WsSession::read_available(std::vector<WsFrameParser::Event>& events) {
   // Read through the loop's scratch buffer: only a partial frame is ever kept per connection.
   auto& scratch = shard_.scratch;
   for (;;) {
     boost::system::error_code rec;
     std::size_t n = socket_.read_some(asio::buffer(scratch), rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-    if (rec || n == 0) co_return false;  // EOF or reset
+    if (rec || n == 0) return false;  // EOF or reset
     last_heard_ = Clock::now();
-    if (!consume(std::string_view(scratch.data(), n), events)) co_return false;
+    if (!consume(std::string_view(scratch.data(), n), events)) return false;
     if (n < scratch.size()) break;
   }
-  co_return true;
+  return true;
 }
 
 bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>& events) {

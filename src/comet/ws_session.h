@@ -72,8 +72,14 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       const boost::beast::http::request<boost::beast::http::string_body>& request);
   boost::asio::awaitable<void> authenticate_and_greet(
       const boost::beast::http::request<boost::beast::http::string_body>& request);
-  // Waits for data and parses it; returns false when the connection is over.
-  boost::asio::awaitable<bool> read_events(std::vector<WsFrameParser::Event>& events);
+  // Reads what the socket has and parses it; false when the connection is over.
+  bool read_available(std::vector<WsFrameParser::Event>& events);
+  // The idle path: a handler (not a coroutine) waits for data; events are served by a
+  // coroutine that lives only while it serves them.
+  void wait_readable();
+  void on_readable(boost::system::error_code ec);
+  boost::asio::awaitable<void> serve_all(std::vector<WsFrameParser::Event>& events);
+  void finish();  // the connection is over: close and unregister
   bool consume(std::string_view data, std::vector<WsFrameParser::Event>& events);
   boost::asio::awaitable<void> serve(const std::string& frame);
   boost::asio::awaitable<void> handle(ClientEvent& ev);
