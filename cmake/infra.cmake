@@ -55,6 +55,7 @@ if(BUILD_TESTING)
   add_executable(infra_tests
     tests/infra/redis_test.cc
     tests/infra/mysql_store_test.cc
+    tests/infra/mysql_presence_store_test.cc
     tests/infra/cached_store_test.cc
     tests/infra/kafka_test.cc
     tests/infra/pipeline_test.cc
