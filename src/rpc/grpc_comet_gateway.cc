@@ -304,11 +304,17 @@ bool GrpcCometGateway::read_routes(Plan& plan, std::size_t items) {
       plan.room_routes = routes_.rooms(plan.rooms);
       plan.user_routes = routes_.users(plan.users);
       if (!routes_.complete()) {
-        // Routes are being rebuilt after Redis lost them: every live comet gets everything.
+        // Routes may be being rebuilt (Redis lost them, or this Job just started and cannot
+        // tell): every known comet gets everything, and so do the comets the routes name,
+        // which may be too new for the resolver (resolve_comets refreshes it for them).
         std::vector<std::string> all;
         for (auto& n : comets_.nodes()) all.push_back(n.id);
-        for (auto& r : plan.room_routes) r = all;
-        for (auto& r : plan.user_routes) r = all;
+        auto widen = [&](std::vector<std::string>& r) {
+          for (auto& id : all)
+            if (std::find(r.begin(), r.end(), id) == r.end()) r.push_back(id);
+        };
+        for (auto& r : plan.room_routes) widen(r);
+        for (auto& r : plan.user_routes) widen(r);
       }
       return true;
     } catch (const std::exception& e) {
