@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: deps build run test test-asan bench fuzz format clean
+.PHONY: deps build run test test-asan bench fuzz format format-check clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -19,7 +19,7 @@ run: build
 
 # The whole suite: unit + integration (real sockets) + end-to-end (real browser), then the
 # unit and integration tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
-test: build
+test: build format-check
 	bash scripts/install-deps.sh e2e fuzz
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
@@ -34,8 +34,14 @@ test-asan: deps
 bench: build
 	bash bench/run.sh --short
 
+CXX_SOURCES = $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 'bench/*.h')
+
 format:
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'bench/*.cc' 'bench/*.h')
+	clang-format -i $(CXX_SOURCES)
+
+# `make test` fails on any C++ file that clang-format would change.
+format-check: deps
+	clang-format --dry-run -Werror $(CXX_SOURCES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

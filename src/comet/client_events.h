@@ -48,7 +48,7 @@ struct ClientEvent {
 };
 
 struct ParseError {
-  std::string code;          // BAD_REQUEST | UNKNOWN_TYPE
+  std::string code;  // BAD_REQUEST | UNKNOWN_TYPE
   std::string message;
   std::string request_type;  // "" when the frame was not JSON
 };

@@ -82,7 +82,8 @@ std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out)
     std::size_t header = 2;
     if (len == 126) {
       if (avail < 4) break;
-      len = (uint64_t{static_cast<uint8_t>(data[pos + 2])} << 8) | static_cast<uint8_t>(data[pos + 3]);
+      len = (uint64_t{static_cast<uint8_t>(data[pos + 2])} << 8) |
+            static_cast<uint8_t>(data[pos + 3]);
       header = 4;
     } else if (len == 127) {
       if (avail < 10) break;
@@ -127,8 +128,10 @@ std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out)
       out.push_back(std::move(ev));
       continue;
     }
-    if (opcode == kWsText) message_ = std::move(payload);
-    else message_ += payload;
+    if (opcode == kWsText)
+      message_ = std::move(payload);
+    else
+      message_ += payload;
     in_message_ = !fin;
     if (fin) {
       if (!utf8_length(message_)) return fail(1007, "invalid UTF-8"), data.size();

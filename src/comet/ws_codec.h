@@ -15,8 +15,14 @@ namespace roomcast {
 // A complete server-to-client frame (header + payload), shareable across connections.
 using Frame = std::shared_ptr<const std::string>;
 
-enum WsOpcode : uint8_t { kWsContinuation = 0, kWsText = 1, kWsBinary = 2, kWsClose = 8,
-                          kWsPing = 9, kWsPong = 10 };
+enum WsOpcode : uint8_t {
+  kWsContinuation = 0,
+  kWsText = 1,
+  kWsBinary = 2,
+  kWsClose = 8,
+  kWsPing = 9,
+  kWsPong = 10
+};
 
 // Unmasked server frame with FIN set.
 std::string encode_ws_frame(uint8_t opcode, std::string_view payload);

@@ -39,7 +39,9 @@ TEST(WsCodec, EncodesServerFramesWithEveryLengthForm) {
   EXPECT_EQ(static_cast<uint8_t>(big[1]), 127);
   EXPECT_EQ(big.size(), 10u + 70000);
   auto close = make_close_frame(1008, "bye");
-  EXPECT_EQ(*close, std::string("\x88\x05\x03\xf0" "bye", 7));
+  EXPECT_EQ(*close, std::string("\x88\x05\x03\xf0"
+                                "bye",
+                                7));
 }
 
 TEST(WsCodec, AcceptKeyMatchesTheRfcExample) {
@@ -76,15 +78,15 @@ TEST(WsCodec, RefusesWhatTheProtocolForbids) {
   std::string unmasked = "\x81\x02hi";
   const Case cases[] = {
       {unmasked, 1002},
-      {client_frame(0xC1, "x"), 1002},                       // RSV1 without an extension
-      {client_frame(0x82, "bin"), 1003},                      // binary
-      {client_frame(0x80, "x"), 1002},                        // continuation first
+      {client_frame(0xC1, "x"), 1002},                            // RSV1 without an extension
+      {client_frame(0x82, "bin"), 1003},                          // binary
+      {client_frame(0x80, "x"), 1002},                            // continuation first
       {client_frame(0x01, "a") + client_frame(0x81, "b"), 1002},  // text inside fragments
-      {client_frame(0x09, "x"), 1002},                        // fragmented control frame
-      {client_frame(0x83, "x"), 1002},                        // reserved opcode
-      {client_frame(0x81, std::string(70000, 'y')), 1009},    // over the limit
-      {client_frame(0x81, "\xff\xfe"), 1007},                 // invalid UTF-8
-      {client_frame(0x88, "x"), 1002},                        // 1-byte close payload
+      {client_frame(0x09, "x"), 1002},                            // fragmented control frame
+      {client_frame(0x83, "x"), 1002},                            // reserved opcode
+      {client_frame(0x81, std::string(70000, 'y')), 1009},        // over the limit
+      {client_frame(0x81, "\xff\xfe"), 1007},                     // invalid UTF-8
+      {client_frame(0x88, "x"), 1002},                            // 1-byte close payload
   };
   for (auto& c : cases) {
     WsFrameParser parser(64 * 1024);
