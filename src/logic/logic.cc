@@ -205,7 +205,8 @@ void Logic::check_room_cap(std::size_t rooms) const {
 
 void Logic::check_creation_rate(int64_t user_id) {
   if (config_.limits.room_creations_per_minute <= 0) return;  // 0: no limit (load tests)
-  auto hit = counters_->add("create-room:" + std::to_string(user_id), 60'000);
+  constexpr int64_t kMinuteMs = 60 * 1000;
+  auto hit = counters_->add("create-room:" + std::to_string(user_id), kMinuteMs);
   if (hit.count > config_.limits.room_creations_per_minute)
     throw ClientError("RATE_LIMITED",
                       "at most " + std::to_string(config_.limits.room_creations_per_minute) +

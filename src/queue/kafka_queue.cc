@@ -307,96 +307,109 @@ void KafkaConsumer::stop() {
 void KafkaConsumer::run() {
   int failures = 0;
   while (running_) {
-    // Gather one round: block briefly for the first record, then take what arrives within the
-    // window, up to batch_max.
     std::vector<GatheredPartition> parts;  // in first-seen order; one entry per partition
-    std::size_t count = 0;
-    uint64_t generation = generation_;
-    auto deadline = std::chrono::steady_clock::time_point::max();
-    while (running_ && count < static_cast<std::size_t>(options_.batch_max)) {
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) break;
-      int timeout =
-          deadline == std::chrono::steady_clock::time_point::max()
-              ? 100
-              : static_cast<int>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
-      std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
-      if (generation != generation_) {
-        // A rebalance ran inside consume(): revoked partitions may belong to another Job now,
-        // which starts from the committed offsets. Drop what was gathered of them.
-        count = forget_lost_partitions(parts, lost_all_, revoked_);
-        lost_all_ = false;
-        revoked_.clear();
-        generation = generation_;
-        if (count == 0) deadline = std::chrono::steady_clock::time_point::max();
-      }
-      if (m->err() == RdKafka::ERR__TIMED_OUT) {
-        if (count > 0) break;
-        continue;
-      }
-      if (m->err() != RdKafka::ERR_NO_ERROR) {
-        if (m->err() != RdKafka::ERR__PARTITION_EOF) {
-          metrics::kafka_error("consume");
-          spdlog::warn("kafka: consume: {}", m->errstr());
-        }
-        continue;
-      }
-      if (count == 0)
-        deadline = std::chrono::steady_clock::now() +
-                   std::chrono::milliseconds(std::max(0, options_.batch_window_ms));
-      GatheredPartition* p = nullptr;
-      for (auto& q : parts)
-        if (q.partition == m->partition()) p = &q;
-      if (!p) {
-        parts.push_back({m->partition(), m->offset(), m->offset(), {}});
-        p = &parts.back();
-      }
-      p->last_offset = m->offset();
-      ++count;
-      try {
-        p->records.push_back(decode_record({static_cast<const char*>(m->payload()), m->len()}));
-      } catch (const RecordCodecError& e) {
-        // Skipping is the only way forward for bytes no version of roomcast wrote.
-        spdlog::error("kafka: partition {} offset {}: {}; skipped", m->partition(), m->offset(),
-                      e.what());
-      }
-    }
+    gather_round(parts);
+    handle_round(parts, failures);
+  }
+}
 
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      auto& p = parts[i];
-      try {
-        if (!p.records.empty()) handler_(p.records);
-      } catch (const std::exception& e) {
-        // Not done: this partition and the ones not handled yet start over from their batch.
-        ++failures;
+std::size_t KafkaConsumer::gather_round(std::vector<GatheredPartition>& parts) {
+  std::size_t count = 0;
+  uint64_t generation = generation_;
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  while (running_ && count < static_cast<std::size_t>(options_.batch_max)) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    int timeout =
+        deadline == std::chrono::steady_clock::time_point::max()
+            ? 100
+            : static_cast<int>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
+    if (generation != generation_) {
+      // A rebalance ran inside consume(): revoked partitions may belong to another Job now,
+      // which starts from the committed offsets. Drop what was gathered of them.
+      count = forget_lost_partitions(parts, lost_all_, revoked_);
+      lost_all_ = false;
+      revoked_.clear();
+      generation = generation_;
+      if (count == 0) deadline = std::chrono::steady_clock::time_point::max();
+    }
+    if (m->err() == RdKafka::ERR__TIMED_OUT) {
+      if (count > 0) break;
+      continue;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      if (m->err() != RdKafka::ERR__PARTITION_EOF) {
         metrics::kafka_error("consume");
-        spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition, failures,
-                      e.what());
-        for (std::size_t j = i; j < parts.size(); ++j) {
-          std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
-              options_.topic, parts[j].partition, parts[j].first_offset));
-          auto code = consumer_->seek(*tp, 5000);
-          if (code != RdKafka::ERR_NO_ERROR)
-            spdlog::warn("kafka: seek partition {}: {}", parts[j].partition,
-                         RdKafka::err2str(code));
-        }
-        std::this_thread::sleep_for(
-            std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
-        break;
+        spdlog::warn("kafka: consume: {}", m->errstr());
       }
-      failures = 0;
-      std::vector<RdKafka::TopicPartition*> offsets{
-          RdKafka::TopicPartition::create(options_.topic, p.partition, p.last_offset + 1)};
-      auto code = consumer_->commitSync(offsets);
-      delete offsets[0];
-      // A failed commit (e.g. the partition moved during the batch) only means redelivery to the
-      // next owner; Job's idempotency keys make that harmless.
-      if (code != RdKafka::ERR_NO_ERROR)
-        spdlog::warn("kafka: commit partition {} offset {}: {}", p.partition, p.last_offset + 1,
-                     RdKafka::err2str(code));
+      continue;
+    }
+    if (count == 0)
+      deadline = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(std::max(0, options_.batch_window_ms));
+    GatheredPartition* p = nullptr;
+    for (auto& q : parts)
+      if (q.partition == m->partition()) p = &q;
+    if (!p) {
+      parts.push_back({m->partition(), m->offset(), m->offset(), {}});
+      p = &parts.back();
+    }
+    p->last_offset = m->offset();
+    ++count;
+    try {
+      p->records.push_back(decode_record({static_cast<const char*>(m->payload()), m->len()}));
+    } catch (const RecordCodecError& e) {
+      // Skipping is the only way forward for bytes no version of roomcast wrote.
+      spdlog::error("kafka: partition {} offset {}: {}; skipped", m->partition(), m->offset(),
+                    e.what());
     }
   }
+  return count;
+}
+
+void KafkaConsumer::handle_round(std::vector<GatheredPartition>& parts, int& failures) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto& p = parts[i];
+    try {
+      if (!p.records.empty()) handler_(p.records);
+    } catch (const std::exception& e) {
+      // Not done: this partition and the ones not handled yet start over from their batch.
+      ++failures;
+      metrics::kafka_error("consume");
+      spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition, failures,
+                    e.what());
+      rewind(parts, i);
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
+      return;
+    }
+    failures = 0;
+    commit(p);
+  }
+}
+
+void KafkaConsumer::rewind(const std::vector<GatheredPartition>& parts, std::size_t from) {
+  for (std::size_t j = from; j < parts.size(); ++j) {
+    std::unique_ptr<RdKafka::TopicPartition> tp(
+        RdKafka::TopicPartition::create(options_.topic, parts[j].partition, parts[j].first_offset));
+    auto code = consumer_->seek(*tp, 5000);
+    if (code != RdKafka::ERR_NO_ERROR)
+      spdlog::warn("kafka: seek partition {}: {}", parts[j].partition, RdKafka::err2str(code));
+  }
+}
+
+void KafkaConsumer::commit(const GatheredPartition& p) {
+  std::vector<RdKafka::TopicPartition*> offsets{
+      RdKafka::TopicPartition::create(options_.topic, p.partition, p.last_offset + 1)};
+  auto code = consumer_->commitSync(offsets);
+  delete offsets[0];
+  // A failed commit (e.g. the partition moved during the batch) only means redelivery to the
+  // next owner; Job's idempotency keys make that harmless.
+  if (code != RdKafka::ERR_NO_ERROR)
+    spdlog::warn("kafka: commit partition {} offset {}: {}", p.partition, p.last_offset + 1,
+                 RdKafka::err2str(code));
 }
 
 }  // namespace roomcast

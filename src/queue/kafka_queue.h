@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "queue/gathered.h"
 #include "queue/queue.h"
 
 namespace RdKafka {
@@ -98,7 +99,16 @@ class KafkaConsumer final : public QueueConsumer {
 
  private:
   class Rebalance;
+  // The consumer thread: gather a round, hand each partition's records over, commit, repeat.
   void run();
+  // Blocks briefly for the first record, then takes what arrives within the batch window, up
+  // to batch_max; drops what a rebalance inside consume() took away. Returns the record count.
+  std::size_t gather_round(std::vector<GatheredPartition>& parts);
+  // Hands each partition's records to the handler and commits after each; on a failure the
+  // rest are rewound to their batch and `failures` grows (the back-off).
+  void handle_round(std::vector<GatheredPartition>& parts, int& failures);
+  void rewind(const std::vector<GatheredPartition>& parts, std::size_t from);
+  void commit(const GatheredPartition& p);
 
   KafkaOptions options_;
   std::function<void()> on_assign_;
