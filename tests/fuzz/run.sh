@@ -19,14 +19,16 @@ DEFS="-DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL -DSPDLOG_SHARED_LIB -DFMT_SHAR
 FLAGS="-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
        -Isrc -I$OUT/gen $DEFS"
 LIBS="-lboost_json -lboost_system -lsodium -lcrypto -licuuc -lprotobuf -lsqlite3 -lspdlog -lfmt
-      -ltomlplusplus -lsimdjson -lpthread"
+      -ltomlplusplus -lsimdjson -lprometheus-cpp-core -lpthread"
 
 # The library sources the targets need; each target's main pulls what it uses from the archive.
 CORE=(src/comet/client_events.cc src/common/ids.cc src/common/validation.cc src/common/cookie.cc
       src/comet/ws_codec.cc src/queue/record_codec.cc src/store/cache_codec.cc
       src/logic/rest_api.cc src/logic/logic.cc src/store/sqlite_store.cc src/store/password.cc
       src/queue/local_queue.cc src/common/config.cc src/common/json_write.cc
-      src/common/events.cc src/common/log.cc "$OUT/gen/queue.pb.cc")
+      src/common/events.cc src/common/log.cc src/logic/rest_limits.cc
+      src/logic/window_counters.cc src/common/metrics.cc src/common/sharded_metrics.cc
+      src/common/keyed_limiter.cc "$OUT/gen/queue.pb.cc")
 
 mkdir -p "$OUT/gen" "$OUT/obj"
 protoc -Iproto --cpp_out="$OUT/gen" proto/queue.proto
