@@ -270,8 +270,10 @@ describe('browser client', { timeout: 120000 }, () => {
     // Typed while offline: shown at once as pending.
     await sendMessage(alice.page, 'offline 1');
     await sendMessage(alice.page, 'offline 2');
-    const offlineView = await listedMessages(alice.page);
-    assert.deepEqual(offlineView.slice(-2).map((m) => [m.content, m.pending]), [['offline 1', true], ['offline 2', true]]);
+    // (Rendered on the next animation frame: wait for it rather than racing it.)
+    const lastTwo = async () => (await listedMessages(alice.page)).slice(-2).map((m) => [m.content, m.pending]);
+    await waitFor(async () => JSON.stringify(await lastTwo()) === JSON.stringify([['offline 1', true], ['offline 2', true]]),
+      { message: 'offline messages shown as pending' });
     await alice.page.screenshot({ path: path.join(outputDir, 'chat-offline.png') });
     await alice.page.waitForTimeout(1500); // let the reconnect backoff grow
 
