@@ -2,43 +2,11 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_stmt.h"
+
 namespace roomcast {
 
-// One statement, finalised when it goes out of scope. These queries are per request, not per
-// message, so they are prepared each time.
-class SqlitePresenceStore::Query {
- public:
-  Query(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db) + " in " + sql);
-  }
-  ~Query() { sqlite3_finalize(s_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  Query& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Query& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
-  int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
-  std::string text(int col) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : "";
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
+// These queries run per request, not per message: each prepares its statement.
 
 SqlitePresenceStore::SqlitePresenceStore(SqliteStore& store) : store_(store) {
   store_.with_connection([](sqlite3* db) {
@@ -59,7 +27,7 @@ SqlitePresenceStore::SqlitePresenceStore(SqliteStore& store) : store_(store) {
 
 std::vector<std::pair<std::string, uint64_t>> SqlitePresenceStore::read_positions(int64_t user_id) {
   return store_.with_connection([&](sqlite3* db) {
-    Query q(db, "SELECT room_id, seq FROM read_state WHERE user_id = ?");
+    SqliteStmt q(db, "SELECT room_id, seq FROM read_state WHERE user_id = ?");
     q.bind(1, user_id);
     std::vector<std::pair<std::string, uint64_t>> out;
     while (q.step()) out.emplace_back(q.text(0), static_cast<uint64_t>(q.i64(1)));
@@ -70,10 +38,10 @@ std::vector<std::pair<std::string, uint64_t>> SqlitePresenceStore::read_position
 uint64_t SqlitePresenceStore::advance_read(int64_t user_id, const std::string& room_id,
                                            uint64_t seq) {
   return store_.with_connection([&](sqlite3* db) {
-    Query q(db,
-            "INSERT INTO read_state (user_id, room_id, seq) VALUES (?, ?, ?) "
-            "ON CONFLICT(user_id, room_id) DO UPDATE SET seq = MAX(seq, excluded.seq) "
-            "RETURNING seq");
+    SqliteStmt q(db,
+                 "INSERT INTO read_state (user_id, room_id, seq) VALUES (?, ?, ?) "
+                 "ON CONFLICT(user_id, room_id) DO UPDATE SET seq = MAX(seq, excluded.seq) "
+                 "RETURNING seq");
     q.bind(1, user_id).bind(2, room_id).bind(3, static_cast<int64_t>(seq));
     uint64_t stored = q.step() ? static_cast<uint64_t>(q.i64(0)) : seq;
     while (q.step()) {
@@ -93,7 +61,7 @@ std::vector<User> SqlitePresenceStore::room_members(const std::string& room_id, 
           : "SELECT u.id, u.username FROM memberships m JOIN users u ON u.id = m.user_id "
             "WHERE m.room_id = ?1 AND m.joined = 1 AND m.user_id > ?2 ORDER BY m.user_id LIMIT ?3";
   return store_.with_connection([&](sqlite3* db) {
-    Query q(db, sql);
+    SqliteStmt q(db, sql);
     q.bind(1, room_id).bind(2, after_user).bind(3, int64_t{limit});
     std::vector<User> out;
     while (q.step()) out.push_back({q.i64(0), q.text(1)});
@@ -107,7 +75,7 @@ int64_t SqlitePresenceStore::count_room_members(const std::string& room_id, bool
                           "WHERE room_id = ?1 AND joined = 0)"
                         : "SELECT COUNT(*) FROM memberships WHERE room_id = ?1 AND joined = 1";
   return store_.with_connection([&](sqlite3* db) {
-    Query q(db, sql);
+    SqliteStmt q(db, sql);
     q.bind(1, room_id);
     return q.step() ? q.i64(0) : int64_t{0};
   });

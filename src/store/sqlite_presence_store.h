@@ -21,7 +21,6 @@ class SqlitePresenceStore final : public PresenceStore {
   int64_t count_room_members(const std::string& room_id, bool default_room) override;
 
  private:
-  class Query;
   SqliteStore& store_;
 };
 

@@ -3,65 +3,22 @@
 #include <sqlite3.h>
 
 #include "common/validation.h"
+#include "store/sqlite_stmt.h"
 
 namespace roomcast {
-
-// A cached prepared statement; reset and cleared on every use.
-class SqliteStore::Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("prepare failed: ") + sqlite3_errmsg(db) + " in " + sql);
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt& reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-    return *this;
-  }
-  Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  // Returns true while a row is available.
-  bool step() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
-  // Runs a write; returns the extended result code instead of throwing on constraint errors.
-  int run() {
-    int rc = sqlite3_step(s_);
-    return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(db_);
-  }
-  int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
-  std::string text(int col) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
 
 // A cached statement in use. The lease resets it when it ends: a statement left on a row keeps
 // its read transaction open, and that snapshot pins the WAL (no checkpoint can pass it, so the
 // -wal file grows without bound).
 class SqliteStore::Lease {
  public:
-  explicit Lease(Stmt& s) : s_(s) {}
+  explicit Lease(SqliteStmt& s) : s_(s) {}
   ~Lease() { s_.reset(); }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
-  Stmt& reset() { return s_.reset(); }
+  SqliteStmt& reset() { return s_.reset(); }
   template <class T>
-  Stmt& bind(int i, const T& v) {
+  SqliteStmt& bind(int i, const T& v) {
     return s_.bind(i, v);
   }
   bool step() { return s_.step(); }
@@ -70,7 +27,7 @@ class SqliteStore::Lease {
   std::string text(int col) { return s_.text(col); }
 
  private:
-  Stmt& s_;
+  SqliteStmt& s_;
 };
 
 SqliteStore::SqliteStore(const std::string& path) {
@@ -131,7 +88,7 @@ void SqliteStore::migrate() {
 SqliteStore::Lease SqliteStore::stmt(const char* sql) {
   for (auto& [key, s] : cache_)
     if (key == sql) return Lease(s->reset());
-  cache_.emplace_back(sql, std::make_unique<Stmt>(db_, sql));
+  cache_.emplace_back(sql, std::make_unique<SqliteStmt>(db_, sql));
   return Lease(*cache_.back().second);
 }
 

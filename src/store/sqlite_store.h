@@ -14,6 +14,8 @@ struct sqlite3_stmt;
 
 namespace roomcast {
 
+class SqliteStmt;
+
 class SqliteStore final : public Store, public SessionStore {
  public:
   explicit SqliteStore(const std::string& path);
@@ -50,7 +52,6 @@ class SqliteStore final : public Store, public SessionStore {
   }
 
  private:
-  class Stmt;
   class Lease;
   Lease stmt(const char* sql);
   void exec(const char* sql);
@@ -58,7 +59,7 @@ class SqliteStore final : public Store, public SessionStore {
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
-  std::vector<std::pair<const char*, std::unique_ptr<Stmt>>> cache_;
+  std::vector<std::pair<const char*, std::unique_ptr<SqliteStmt>>> cache_;
 };
 
 }  // namespace roomcast
