@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/log_ids.h"
+
 namespace roomcast {
 namespace {
 
@@ -82,6 +84,7 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memor
   append_json_text(line, node_);
   line += ",\"thread\":" + std::to_string(msg.thread_id) + ",\"message\":";
   append_json_text(line, std::string_view(msg.payload.data(), msg.payload.size()));
+  if (auto* ids = current_log_ids()) append_log_ids_json(line, *ids);
   line += "}\n";
   dest.append(line.data(), line.data() + line.size());
 }

@@ -1,5 +1,6 @@
 // `--log-format json`: one JSON object per line, for log shippers. Fields: time (UTC, ms),
-// level, role, node, thread, message.
+// level, role, node, thread, message, then the ids the line is about when the call site gave
+// them (user, room, msg, trace: common/log_ids.h).
 #pragma once
 
 #include <spdlog/formatter.h>
