@@ -11,10 +11,13 @@ std::vector<UserConnections::Entry> UserConnections::add(int64_t user_id, Entry 
   auto& conns = users_[user_id];
   user_of_[entry.conn_id] = user_id;
   conns.push_back(std::move(entry));
-  while (max > 0 && conns.size() > max) {
-    user_of_.erase(conns.front().conn_id);
-    displaced.push_back(std::move(conns.front()));
-    conns.pop_front();
+  if (max > 0 && conns.size() > max) {
+    auto excess = static_cast<std::ptrdiff_t>(conns.size() - max);
+    for (auto it = conns.begin(); it != conns.begin() + excess; ++it) {
+      user_of_.erase(it->conn_id);
+      displaced.push_back(std::move(*it));
+    }
+    conns.erase(conns.begin(), conns.begin() + excess);
   }
   return displaced;
 }
@@ -39,7 +42,10 @@ void UserConnections::remove(int64_t user_id, uint64_t conn_id) {
   auto pos = std::find_if(conns.begin(), conns.end(),
                           [conn_id](const Entry& e) { return e.conn_id == conn_id; });
   if (pos != conns.end()) conns.erase(pos);
-  if (conns.empty()) users_.erase(it);
+  if (conns.empty())
+    users_.erase(it);
+  else if (conns.size() == 1 && conns.capacity() > 1)
+    conns.shrink_to_fit();  // back into the map node
 }
 
 }  // namespace roomcast

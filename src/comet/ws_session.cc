@@ -396,6 +396,8 @@ void WsSession::write_next() {
     return;
   }
   in_flight_ = 0;
+  if (write_buffers_.capacity() > write_buffers_.static_capacity)
+    decltype(write_buffers_)().swap(write_buffers_);  // back to the inline storage
   if (close_after_write_) close_socket();
 }
 
@@ -406,9 +408,13 @@ void WsSession::release_written(std::size_t frames) {
   }
   out_head_ += frames;
   if (out_head_ == out_.size()) {
-    out_.clear();
     out_head_ = 0;
-    if (out_.capacity() > 64) out_.shrink_to_fit();  // a burst must not pin memory
+    // An idle connection keeps no queue storage (most of a million connections are idle);
+    // a live one that writes a frame or two at a time keeps its small queue.
+    if (out_.capacity() > 2)
+      std::vector<Frame>().swap(out_);
+    else
+      out_.clear();
   } else if (out_head_ > 256 && out_head_ * 2 > out_.size()) {
     out_.erase(out_.begin(), out_.begin() + static_cast<long>(out_head_));
     out_head_ = 0;
