@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: deps build run test test-asan bench fuzz format format-check clean
+.PHONY: deps build run test test-asan bench bench-100k fuzz format format-check clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -33,6 +33,11 @@ test-asan: deps
 
 bench: build
 	bash bench/run.sh --short
+
+# 100,000 idle connections on a six-comet local cluster, then a room broadcast to all of them
+# (bench/scale.sh; about ten minutes, most of it connecting).
+bench-100k: build
+	bash bench/scale.sh
 
 CXX_SOURCES = $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 'bench/*.h')
 

@@ -41,7 +41,9 @@ struct Opts {
   Dialect dialect = D_NCHAN;
   Scen scen = S_IDLE;
   std::string host = "127.0.0.1";
-  int port = 0;
+  int port = 0;      // HTTP: accounts, publishing (and WebSockets without --ports)
+  std::string room;  // --room: S2 publishes into this existing room (a default room), no join
+  std::vector<int> wsPorts;  // --ports: WebSockets round robin by client index, straight to these
   int conns = 1000;
   int roomSize = 10;
   std::vector<double> rates;
@@ -129,9 +131,12 @@ struct CtlHdr {
   u64 a, b;  // CMD_END: number of room counts following
 };
 
+constexpr int kMaxWsPorts = 32;
+
 struct ReadyRep {
   CtlHdr h;
   u64 ready, failed, firstStartUs, lastReadyUs, closed;
+  u64 readyByPort[kMaxWsPorts];  // with --ports: ready members per port, in --ports order
 };
 
 struct StepStats {
@@ -240,6 +245,7 @@ extern u32 gRoomLo;
 
 // connect bookkeeping (per process)
 extern u64 gReady, gFailed, gClosed, gFirstStart, gLastReady;
+extern u64 gReadyByPort[kMaxWsPorts];
 extern size_t gNextStart;
 extern long gInFlight;
 extern bool gConnecting;
@@ -260,6 +266,10 @@ void sendRaw(Conn& c, const char* p, size_t n);
 void sendFrame(Conn& c, int op, const char* p, size_t n);
 void sendText(Conn& c, std::string_view s);
 bool startConnect(Conn& c);
+// The port a connection goes to: a --ports entry for WebSockets, else --port.
+int portFor(const Conn& c);
+// The Host header for that port.
+const std::string& hostHeaderFor(const Conn& c);
 void failConn(Conn& c, const char* why, int status);
 size_t consume(Conn& c, const char* p, size_t n);
 
@@ -295,6 +305,8 @@ bool procCpu(int pid, double& secs);
 long serverPss();
 double serverCpu();
 long serverRss();
+// VmRSS of each --server-pid, in that order (-1 for a process that is gone).
+std::vector<long> serverRssEach();
 // Processes holding a listening TCP socket on O.port.
 std::vector<int> discoverPids();
 

@@ -39,6 +39,7 @@ u32 gRoomLo = 0;
 
 // connect bookkeeping (per process)
 u64 gReady = 0, gFailed = 0, gClosed = 0, gFirstStart = 0, gLastReady = 0;
+u64 gReadyByPort[kMaxWsPorts] = {};
 size_t gNextStart = 0;
 long gInFlight = 0;
 bool gConnecting = false;
@@ -126,10 +127,23 @@ void sendText(Conn& c, std::string_view s) {
   sendFrame(c, 1, s.data(), s.size());
 }
 
-sockaddr_in serverAddr() {
+int portFor(const Conn& c) {
+  if (O.wsPorts.empty() || c.kind == K_PUB || c.phase != P_WS) return O.port;
+  return O.wsPorts[c.gidx % O.wsPorts.size()];
+}
+
+const std::string& hostHeaderFor(const Conn& c) {
+  static std::vector<std::string> byPort;  // one per --ports entry
+  if (O.wsPorts.empty() || c.kind == K_PUB || c.phase != P_WS) return gHostHdr;
+  if (byPort.empty())
+    for (int p : O.wsPorts) byPort.push_back(O.host + ":" + std::to_string(p));
+  return byPort[c.gidx % O.wsPorts.size()];
+}
+
+sockaddr_in serverAddr(int port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(O.port));
+  a.sin_port = htons(uint16_t(port));
   if (inet_pton(AF_INET, O.host.c_str(), &a.sin_addr) != 1) die("bad --host %s", O.host.c_str());
   return a;
 }
@@ -150,7 +164,7 @@ bool startConnect(Conn& c) {
     bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
   }
   if (c.kind == K_MEMBER) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  sockaddr_in a = serverAddr();
+  sockaddr_in a = serverAddr(portFor(c));
   int r = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   if (r < 0 && errno != EINPROGRESS) {
     ::close(fd);

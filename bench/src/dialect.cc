@@ -25,6 +25,7 @@ void markReady(Conn& c) {
     c.counted = true;
     c.ok = true;
     gReady++;
+    if (!O.wsPorts.empty()) gReadyByPort[c.gidx % O.wsPorts.size()]++;
     gInFlight--;
     gLastReady = gNow;
   }
@@ -61,7 +62,7 @@ void sendUpgrade(Conn& c) {
   else
     path = "/socket.io/?EIO=4&transport=websocket";
   if (O.dialect == D_NCHAN && c.room < 0) path = O.subPath + gRoomPrefix + "idle";
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + gHostHdr +
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + hostHeaderFor(c) +
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Key: cm9vbWNhc3QtYmVuY2gxMg==\r\nSec-WebSocket-Version: 13\r\n";
   if (!c.sid.empty()) req += "Cookie: sid=" + c.sid + "\r\n";
@@ -158,7 +159,7 @@ void onRoomcastText(Conn& c, bool first, const char* p, size_t n) {
       if (!first) return;
       if (c.kind == K_ADMIN) {
         if (gOnAdminHello) gOnAdminHello(c);
-      } else if (c.room >= 0) {
+      } else if (c.room >= 0 && O.room.empty()) {
         std::string j = "{\"type\":\"clientJoinRoom\",\"payload\":{\"roomId\":\"" +
                         gRoomIds[size_t(c.room)] + "\"}}";
         sendText(c, j);
@@ -180,6 +181,11 @@ void onRoomcastText(Conn& c, bool first, const char* p, size_t n) {
         if (gRoomSent && c.room >= 0 && size_t(c.room) - gRoomLo < gRoomSent->size() &&
             (*gRoomSent)[size_t(c.room) - gRoomLo] > 0)
           (*gRoomSent)[size_t(c.room) - gRoomLo]--;
+      }
+      if (c.kind == K_MEMBER && !c.counted && memmem(p, n, "\"clientJoinRoom\"", 16)) {
+        c.counted = true;  // never ready: the connect phase must not wait for it
+        gFailed++;
+        gInFlight--;
       }
       if (gS.errors <= 5) fprintf(stderr, "serverError: %.*s\n", int(std::min<size_t>(n, 300)), p);
       return;

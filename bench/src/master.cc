@@ -244,6 +244,7 @@ void createAccounts(Baseline& b) {
     n += w.rr.ready;
     last = std::max(last, w.rr.lastReadyUs);
     w.ready = false;
+    w.rr = ReadyRep{};  // a worker that does not report the connect phase must not count twice
   }
   double secs = double(last - t0) / 1e6, cpu = serverCpu() - c0;
   fprintf(stderr, "%s %s: %llu accounts in %.2f s\n", O.target.c_str(), scenName(O.scen),
@@ -258,6 +259,7 @@ void createAccounts(Baseline& b) {
       ",\"rss_kib_per_account\":" + jnum(n ? double(rssAcct - b.rssBefore) / double(n) : 0);
   b.rssBefore = rssAcct;  // RSS per connection counts the WebSocket connections alone
   b.pssBefore = serverPss();
+  b.rssBeforeEach = serverRssEach();
 }
 
 ConnectResult connectAll() {
@@ -271,6 +273,7 @@ ConnectResult connectAll() {
   for (auto& w : gWorkers) {
     r.ready += w.rr.ready;
     r.failed += w.rr.failed;
+    for (int p = 0; p < kMaxWsPorts; p++) r.readyByPort[p] += w.rr.readyByPort[p];
     lastReady = std::max(lastReady, w.rr.lastReadyUs);
   }
   r.connectSecs = double(lastReady - tConnect) / 1e6;
@@ -290,7 +293,7 @@ void measureIdle(const ConnectResult& r, const Baseline& b) {
   double idleCpuPct = 100.0 * (serverCpu() - cpuIdle0) / (double(nowUs() - tIdle0) / 1e6);
   long rssAfter = serverRss();
   long pssAfter = serverPss();
-  emitConnectLine(r, b, idleCpuPct, rssAfter, pssAfter);
+  emitConnectLine(r, b, idleCpuPct, rssAfter, pssAfter, serverRssEach());
 }
 
 }  // namespace
@@ -298,11 +301,15 @@ void measureIdle(const ConnectResult& r, const Baseline& b) {
 int masterMain() {
   int nrooms = O.scen == S_IDLE ? 0 : O.conns / O.roomSize;
   setupMaster(nrooms);
-  if (O.dialect == D_ROOMCAST && nrooms > 0) createRooms(nrooms);
+  if (!O.room.empty())
+    gRoomIds[0] = O.room;  // every account is a member already (a default room)
+  else if (O.dialect == D_ROOMCAST && nrooms > 0)
+    createRooms(nrooms);
   Baseline b;
   b.cpuBeforeConnect = serverCpu();
   b.rssBefore = serverRss();
   b.pssBefore = serverPss();
+  b.rssBeforeEach = serverRssEach();
   forkWorkers();
   if (O.dialect == D_ROOMCAST) createAccounts(b);
   ConnectResult r = connectAll();

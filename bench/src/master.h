@@ -29,12 +29,14 @@ extern FILE* gOut;
 struct Baseline {
   double cpuBeforeConnect = 0;
   long rssBefore = 0, pssBefore = 0;
-  std::string acctFields;  // roomcast: the account phase's fields of the connect line
+  std::vector<long> rssBeforeEach;  // per --server-pid, in that order
+  std::string acctFields;           // roomcast: the account phase's fields of the connect line
 };
 
 // The outcome of connecting every member.
 struct ConnectResult {
   u64 ready = 0, failed = 0;
+  u64 readyByPort[kMaxWsPorts] = {};  // with --ports
   double connectSecs = 0, cpuAfterConnect = 0;
 };
 
@@ -65,7 +67,7 @@ void emit(const std::string& line);
 std::string jnum(double v);
 std::string commonFields();
 void emitConnectLine(const ConnectResult& r, const Baseline& b, double idleCpuPct, long rssAfter,
-                     long pssAfter);
+                     long pssAfter, const std::vector<long>& rssAfterEach);
 void emitStepLine(double rate, const Publishing& pub, const StepTimes& t, const StepStats& s,
                   double cpu, double ccpu);
 

@@ -49,6 +49,12 @@ const char* dialectName(Dialect d) {
 void usage() {
   puts(
       "usage: roomcast-bench --target roomcast|nchan|socketio --port P [options]\n"
+      "  --ports p1,p2,...        WebSockets go straight to these ports, round robin by client\n"
+      "                           (e.g. every comet of a cluster); --port still takes accounts\n"
+      "                           and publishing (at most 32)\n"
+      "  --room ID                S2 (roomcast): publish into this existing room that every\n"
+      "                           account belongs to (a default room) instead of creating one;\n"
+      "                           members are ready at hello, without a join\n"
       "  --scenario S1|S2|S3|S4   idle | one room | rooms of --room-size | client messages\n"
       "  --conns N                WebSocket clients (spread over worker processes)\n"
       "  --room-size M            members per room (S3/S4; S2 uses one room of all conns)\n"
@@ -100,6 +106,7 @@ const std::pair<const char*, std::string Opts::*> kStringOpts[] = {
     {"--out", &Opts::out},          {"--label", &Opts::label},
     {"--name", &Opts::target},      {"--sub-path", &Opts::subPath},
     {"--pub-path", &Opts::pubPath}, {"--run-id", &Opts::runId},
+    {"--room", &Opts::room},
 };
 
 void parseTarget(const std::string& v) {
@@ -149,11 +156,16 @@ bool setPlainOption(const std::string& a, const std::function<std::string()>& va
 // Checks the options together and fills in the defaults that depend on others.
 void finishOptions() {
   if (O.port <= 0) die("--port is required%s");
+  if (int(O.wsPorts.size()) > kMaxWsPorts) die("at most 32 --ports%s");
+  for (int p : O.wsPorts)
+    if (p <= 0 || p > 65535) die("bad port in --ports%s");
   if (O.conns < 1) die("--conns must be positive%s");
   if (O.scen == S_ROOM) O.roomSize = O.conns;
   if (O.scen == S_IDLE) O.rates.clear();
   if (O.roomSize < 1) O.roomSize = 1;
   if (O.scen == S_PIPELINE && O.dialect != D_ROOMCAST) die("S4 needs --target roomcast%s");
+  if (!O.room.empty() && (O.scen != S_ROOM || O.dialect != D_ROOMCAST))
+    die("--room needs --scenario S2 --target roomcast%s");
   if (O.scen != S_IDLE && O.conns % O.roomSize) die("--conns must be a multiple of --room-size%s");
   if (O.msgBytes < 48) O.msgBytes = 48;
   if (O.workers <= 0) O.workers = std::max(1, (O.conns + 7999) / 8000);
@@ -178,6 +190,8 @@ void parseArgs(int argc, char** argv) {
       parseScenario(val());
     else if (a == "--rates")
       for (auto& r : split(val(), ',')) O.rates.push_back(atof(r.c_str()));
+    else if (a == "--ports")
+      for (auto& r : split(val(), ',')) O.wsPorts.push_back(atoi(r.c_str()));
     else if (a == "--server-pid")
       for (auto& r : split(val(), ',')) O.serverPids.push_back(atoi(r.c_str()));
     else if (a == "--no-stop-on-loss")

@@ -103,6 +103,12 @@ long serverRss() {
   return t;
 }
 
+std::vector<long> serverRssEach() {
+  std::vector<long> v;
+  for (int pid : O.serverPids) v.push_back(procRssKib(pid));
+  return v;
+}
+
 // Processes holding a listening TCP socket on O.port.
 std::vector<int> discoverPids() {
   std::vector<std::string> inodes;

@@ -54,8 +54,32 @@ std::string commonFields() {
   return s;
 }
 
+namespace {
+
+// Per server process: [[pid, VmRSS KiB before, after], ...]; with --ports, the members ready on
+// each port: [[port, ready], ...]. scale.sh turns these into RSS per connection per comet.
+std::string perProcessFields(const ConnectResult& r, const Baseline& b,
+                             const std::vector<long>& rssAfterEach) {
+  std::string s = ",\"server_rss_kib_each\":[";
+  for (size_t i = 0; i < O.serverPids.size(); i++) {
+    long before = i < b.rssBeforeEach.size() ? b.rssBeforeEach[i] : -1;
+    long after = i < rssAfterEach.size() ? rssAfterEach[i] : -1;
+    s += (i ? ",[" : "[") + std::to_string(O.serverPids[i]) + "," + std::to_string(before) + "," +
+         std::to_string(after) + "]";
+  }
+  s += "]";
+  if (O.wsPorts.empty()) return s;
+  s += ",\"ready_by_port\":[";
+  for (size_t i = 0; i < O.wsPorts.size(); i++)
+    s += (i ? ",[" : "[") + std::to_string(O.wsPorts[i]) + "," + std::to_string(r.readyByPort[i]) +
+         "]";
+  return s + "]";
+}
+
+}  // namespace
+
 void emitConnectLine(const ConnectResult& r, const Baseline& b, double idleCpuPct, long rssAfter,
-                     long pssAfter) {
+                     long pssAfter, const std::vector<long>& rssAfterEach) {
   u64 ready = r.ready;
   double cpu = r.cpuAfterConnect - b.cpuBeforeConnect;
   std::string s = commonFields();
@@ -70,7 +94,8 @@ void emitConnectLine(const ConnectResult& r, const Baseline& b, double idleCpuPc
        ",\"server_pss_kib_before\":" + std::to_string(b.pssBefore) +
        ",\"server_pss_kib_after\":" + std::to_string(pssAfter) +
        ",\"pss_kib_per_conn\":" + jnum(ready ? double(pssAfter - b.pssBefore) / double(ready) : 0) +
-       ",\"idle_cpu_pct\":" + jnum(idleCpuPct) + b.acctFields + "}";
+       ",\"idle_cpu_pct\":" + jnum(idleCpuPct) + b.acctFields +
+       perProcessFields(r, b, rssAfterEach) + "}";
   emit(s);
 }
 

@@ -60,6 +60,7 @@ struct Worker {
       r.firstStartUs = gFirstStart;
       r.lastReadyUs = gLastReady;
       r.closed = gClosed;
+      memcpy(r.readyByPort, gReadyByPort, sizeof r.readyByPort);
       ctlSend(gCtl, &r, sizeof r);
       readySent = true;
       gConnecting = false;
