@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/flat_map.h"
 #include "store/store.h"
 
 namespace roomcast {
@@ -92,7 +93,7 @@ class PresenceTracker {
     User user;
     int64_t connections = 0;
     Clock::time_point grace_until{};
-    std::unordered_map<std::string, RoomLink> rooms;
+    FlatMap<std::string, RoomLink> rooms;  // a few per user: no node per room (issue #15)
   };
   struct RoomEntry {
     int64_t online = 0;         // on this comet

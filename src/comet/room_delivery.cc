@@ -14,9 +14,15 @@ uint64_t next_fill_id() {
 }
 }  // namespace
 
+std::vector<RoomDelivery::Held>& RoomDelivery::held() {
+  if (!held_) held_ = std::make_unique<std::vector<Held>>();
+  return *held_;
+}
+
 RoomDelivery::Step RoomDelivery::hold(const Batch& batch, const Frame& frame) {
-  if (held_.size() >= max_held_) return Step(Step::Kind::kGiveUp);
-  held_.push_back({batch, frame});
+  auto& held_batches = held();
+  if (held_batches.size() >= max_held_) return Step(Step::Kind::kGiveUp);
+  held_batches.push_back({batch, frame});
   return {};
 }
 
@@ -85,8 +91,9 @@ RoomDelivery::FillResult RoomDelivery::fill_done(uint64_t fill_id,
 }
 
 std::vector<RoomDelivery::Held> RoomDelivery::take_held() {
-  auto held = std::move(held_);
-  held_.clear();
+  if (!held_) return {};
+  auto held = std::move(*held_);
+  held_.reset();
   return held;
 }
 

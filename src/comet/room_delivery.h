@@ -52,7 +52,7 @@ class RoomDelivery {
     kIncomplete,  // the store lacks part of the gap: close with 4010
   };
 
-  explicit RoomDelivery(std::size_t max_held = 10000) : max_held_(max_held) {}
+  explicit RoomDelivery(uint32_t max_held = 10000) : max_held_(max_held) {}
 
   Step offer(const Batch& batch, const Frame& frame);
 
@@ -85,14 +85,18 @@ class RoomDelivery {
   Step start_fill(uint64_t before);
   Step hold(const Batch& batch, const Frame& frame);
 
-  std::size_t max_held_;
+  // Batches held while the page or a fill is pending: allocated only then, so a room in its
+  // steady state costs a connection 40 bytes (issue #15: most connections are idle).
+  std::vector<Held>& held();
+
   uint64_t last_ = 0;         // highest id sent (page, fill or live)
   uint64_t page_oldest_ = 1;  // oldest id of the first page
-  bool ready_ = false;        // the first page is out
   uint64_t fill_ = 0;         // the fill in flight (0: none)
   uint64_t fill_before_ = 0;
+  std::unique_ptr<std::vector<Held>> held_;
+  uint32_t max_held_;
+  bool ready_ = false;     // the first page is out
   bool tail_due_ = false;  // check_tail() asked while the page or a fill was pending
-  std::vector<Held> held_;
 };
 
 }  // namespace roomcast

@@ -32,6 +32,8 @@ class FlatMap {
     items_.erase(it);
     return 1;
   }
+  iterator erase(iterator it) { return items_.erase(it); }
+  bool empty() const { return items_.empty(); }
   void clear() {
     items_.clear();
     items_.shrink_to_fit();
