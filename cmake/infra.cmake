@@ -38,6 +38,7 @@ add_library(roomcast_infra STATIC
   src/store/redis_window_counters.cc
   src/queue/record_codec.cc
   src/queue/kafka_queue.cc
+  src/queue/kafka_event_producer.cc
   src/queue/kafka_consumer_ops.cc
 )
 target_include_directories(roomcast_infra PUBLIC src)
@@ -47,6 +48,10 @@ target_link_libraries(roomcast_infra PUBLIC
 # librdkafka's mock cluster as a process (tests, local clusters without Kafka).
 add_executable(roomcast-kafka-mock src/tools/kafka_mock.cc)
 target_link_libraries(roomcast-kafka-mock PRIVATE PkgConfig::RDKAFKA)
+
+# An example consumer of the presence topic (the epoch rule); the cluster tests read with it.
+add_executable(roomcast-presence-consumer src/tools/presence_consumer.cc)
+target_link_libraries(roomcast-presence-consumer PRIVATE PkgConfig::RDKAFKA Boost::json)
 
 # Infra tests against real servers: tests/infra/run.sh starts redis-server, mariadbd and the
 # Kafka mock in a temporary directory (scripts/test-servers.sh), runs infra_tests, stops them.

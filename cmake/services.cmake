@@ -9,12 +9,16 @@ add_library(roomcast_services STATIC
   src/discovery/registry.cc
   src/discovery/routing.cc
   src/discovery/cluster_presence.cc
+  src/discovery/holdings_outbox.cc
+  src/discovery/presence_epochs.cc
   src/discovery/redis_user_connections.cc
   src/rpc/channel_pool.cc
   src/rpc/internal_tls.cc
   src/rpc/grpc_logic_client.cc
   src/rpc/grpc_logic_presence.cc
   src/rpc/logic_service.cc
+  src/rpc/logic_service_presence.cc
+  src/logic/presence_topic.cc
   src/rpc/grpc_comet_gateway.cc
   src/rpc/comet_service.cc
   src/rpc/metrics_interceptor.cc

@@ -137,7 +137,9 @@ start_kafka() {
   alive "$dir/kafka.pid" && return 1
   [[ -x "$KAFKA_MOCK" ]] || die "no $KAFKA_MOCK (build it: ninja -C build roomcast-kafka-mock)"
   rm -f "$dir/bootstrap"
+  # The chat records' topic and the presence topic (roomcast.presence: online/offline events).
   setsid nohup "$KAFKA_MOCK" --brokers 3 --partitions "${KAFKA_PARTITIONS:-8}" \
+    --topic roomcast-messages --topic roomcast.presence \
     --bootstrap-file "$dir/bootstrap" --control-port "$port" >"$dir/kafka.log" 2>&1 </dev/null &
   echo $! >"$dir/kafka.pid"
   wait_until 15 kafka-mock test -s "$dir/bootstrap"

@@ -130,6 +130,8 @@ std::vector<Setting> distributed_settings(Config& c) {
       {"mysql_pool_max", "most pooled MySQL connections", setter(c.mysql_pool_max)},
       {"kafka_brokers", "Kafka bootstrap servers", setter(c.kafka_brokers)},
       {"kafka_topic", "Kafka topic of chat and push records", setter(c.kafka_topic)},
+      {"kafka_presence_topic", "Kafka topic of online/offline transitions (empty: none)",
+       setter(c.kafka_presence_topic)},
       {"kafka_group", "Kafka consumer group of the jobs", setter(c.kafka_group)},
       {"registry_ttl_ms", "registry heartbeat TTL", setter(c.registry_ttl_ms)},
       {"metrics_token", "bearer token of /metrics (empty: /metrics answers 404)",

@@ -115,6 +115,7 @@ struct Config {
   int mysql_pool_max = 16;
   std::string kafka_brokers = "127.0.0.1:9092";
   std::string kafka_topic = "roomcast-messages";
+  std::string kafka_presence_topic = "roomcast.presence";  // online/offline; empty: none
   std::string kafka_group = "roomcast-job";
   int registry_ttl_ms = 3000;
 

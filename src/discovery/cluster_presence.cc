@@ -62,7 +62,22 @@ void ClusterPresence::step() {
     full_ = true;  // what was taken from the tracker may be lost: say everything next time
     throw;
   }
+  flush_outbox();
   read_remote();
+}
+
+void ClusterPresence::flush_outbox() {
+  if (!outbox_) return;
+  try {
+    if (outbox_->flush()) full_ = true;  // swept while frozen, or Redis lost the holdings
+    if (outbox_failing_) spdlog::info("presence: {} reaches Logic again", comet_id_);
+    outbox_failing_ = false;
+  } catch (const std::exception& e) {
+    if (!outbox_failing_)
+      spdlog::warn("presence: {} could not hand its users to Logic (kept): {}", comet_id_,
+                   e.what());
+    outbox_failing_ = true;
+  }
 }
 
 void ClusterPresence::report() {
@@ -74,6 +89,7 @@ void ClusterPresence::report() {
   auto alive = redis_.pipeline({{"PEXPIRE", users, ttl}, {"PEXPIRE", rooms, ttl}});
   bool lost = alive[0].integer == 0 && alive[1].integer == 0;
   auto delta = tracker_.take_report(full_ || lost);
+  if (outbox_) outbox_->add(full_ || lost, delta.users);
   std::vector<RedisClient::Args> cmds;
   if (full_ || lost) cmds.push_back({"DEL", rooms, users});
   for (auto& [room, n] : delta.rooms)

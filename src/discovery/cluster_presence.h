@@ -18,6 +18,7 @@
 #include "comet/presence_tracker.h"
 #include "common/periodic_task.h"
 #include "common/presence_events.h"
+#include "discovery/holdings_outbox.h"
 #include "store/redis_client.h"
 
 namespace roomcast {
@@ -28,6 +29,9 @@ class ClusterPresence {
                   std::chrono::milliseconds period, std::chrono::milliseconds ttl,
                   std::chrono::milliseconds grace);
   ~ClusterPresence();
+  // Before start(): the report's users also go to the presence topic (through Logic), once
+  // per period, after the hashes.
+  void set_outbox(HoldingsOutbox* outbox) { outbox_ = outbox; }
   void start();
   // Stops reporting. The hashes are left to expire: a draining comet's users stay online
   // while they reconnect elsewhere.
@@ -37,6 +41,7 @@ class ClusterPresence {
   void step();
   void report();
   void read_remote();
+  void flush_outbox();
 
   struct Remote {
     std::unordered_map<std::string, int64_t> rooms;  // last counts read
@@ -50,6 +55,8 @@ class ClusterPresence {
   std::chrono::milliseconds grace_;
   bool full_ = true;        // the next report re-announces everything (task thread only)
   bool announced_ = false;  // our hashes should exist (task thread only)
+  HoldingsOutbox* outbox_ = nullptr;
+  bool outbox_failing_ = false;                      // the last flush failed (task thread only)
   std::unordered_map<std::string, Remote> remotes_;  // task thread only
   PeriodicTask task_;
 };

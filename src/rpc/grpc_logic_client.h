@@ -49,6 +49,10 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
 
   // The REST API of PROTOCOL.md, proxied to a Logic (the comet's /api/* handler).
   HttpResponse rest(const HttpRequest& request);
+  // The presence topic: this comet's users, held or released since the last batch (all held
+  // ones when `full`). Returns true when Logic asks for a full batch; throws when no Logic
+  // took it.
+  bool report_users(bool full, const std::vector<std::pair<int64_t, bool>>& users);
 
  private:
   struct Peer {

@@ -62,4 +62,22 @@ int64_t GrpcLogicClient::member_count(const std::string& room_id) {
   return reply.count();
 }
 
+bool GrpcLogicClient::report_users(bool full, const std::vector<std::pair<int64_t, bool>>& users) {
+  pb::ReportUsersRequest req;
+  req.set_comet_id(comet_id_);
+  req.set_full(full);
+  for (auto& [id, held] : users) {
+    if (held)
+      req.add_held(id);
+    else
+      req.add_released(id);
+  }
+  pb::ReportUsersReply reply;
+  // Set operations in Redis: a batch applied twice changes nothing the second time.
+  call("ReportUsers", true, 3s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.ReportUsers(&ctx, req, &reply);
+  });
+  return reply.resync();
+}
+
 }  // namespace roomcast

@@ -5,6 +5,7 @@
 #include "logic.grpc.pb.h"
 #include "logic/logic.h"
 #include "logic/presence_api.h"
+#include "logic/presence_topic.h"
 #include "logic/rest_api.h"
 
 namespace roomcast {
@@ -36,11 +37,17 @@ class LogicService final : public logic::Logic::Service {
                            logic::RoomMembersReply* reply) override;
   grpc::Status MemberCount(grpc::ServerContext*, const logic::MemberCountRequest* req,
                            logic::MemberCountReply* reply) override;
+  // The presence topic (rpc/logic_service_presence.cc); without a topic the batches are dropped.
+  grpc::Status ReportUsers(grpc::ServerContext*, const logic::ReportUsersRequest* req,
+                           logic::ReportUsersReply* reply) override;
+  // Before serving.
+  void set_presence_topic(PresenceTopic* topic) { presence_topic_ = topic; }
 
  private:
   Logic& logic_;
   RestApi& rest_;
   PresenceApi& presence_;
+  PresenceTopic* presence_topic_ = nullptr;
 };
 
 }  // namespace roomcast

@@ -45,10 +45,15 @@ int run_comet(const Config& config) {
           const std::vector<int64_t>& ids) { return cluster_users_online(redis, ttl, ids); });
   RouteRegistry routes(redis, id, comet);
   comet.set_route_listener(&routes);
+  // The presence topic: this comet's users go to Logic once per report period.
+  HoldingsOutbox holdings([&logic](bool full, const HoldingsOutbox::Holdings& users) {
+    return logic.report_users(full, users);
+  });
   ClusterPresence cluster_presence(redis, id, comet.presence_tracker(),
                                    std::chrono::milliseconds(config.presence.window_ms),
                                    std::chrono::milliseconds(config.registry_ttl_ms),
                                    std::chrono::milliseconds(config.presence.grace_ms));
+  cluster_presence.set_outbox(&holdings);
   RedisUserConnections user_connections(
       redis, id, config.limits.connections_per_user_max,
       [&comet](uint64_t conn) { comet.close_connection(conn, 4008, kTooManyConnections); });

@@ -7,14 +7,17 @@
 #include <thread>
 
 #include "discovery/cluster_presence.h"
+#include "discovery/presence_epochs.h"
 #include "discovery/registry.h"
 #include "logic/logic.h"
 #include "logic/presence_rest.h"
 #include "logic/presence_service.h"
+#include "logic/presence_topic.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "ops/node_ops.h"
+#include "queue/kafka_event_producer.h"
 #include "queue/kafka_queue.h"
 #include "rpc/logic_service.h"
 #include "services.h"
@@ -28,6 +31,35 @@
 #include "web_root.h"
 
 namespace roomcast {
+
+namespace {
+// The online/offline topic (none when kafka_presence_topic is empty). Sweeps every presence
+// window; a comet counts as gone after the registry TTL plus the grace.
+struct PresenceTopicParts {
+  std::unique_ptr<PresenceEpochs> epochs;
+  std::unique_ptr<KafkaEventProducer> producer;
+  std::unique_ptr<PresenceTopic> topic;
+  PresenceTopic* get() const { return topic.get(); }
+};
+
+PresenceTopicParts start_presence_topic(const Config& config, RedisClient& redis) {
+  PresenceTopicParts parts;
+  if (config.kafka_presence_topic.empty()) return parts;
+  auto options = KafkaOptions::from_config(config);
+  options.topic = config.kafka_presence_topic;
+  parts.epochs = std::make_unique<PresenceEpochs>(redis);
+  parts.producer = std::make_unique<KafkaEventProducer>(options);
+  parts.topic = std::make_unique<PresenceTopic>(
+      *parts.epochs,
+      [producer = parts.producer.get()](const std::string& key, const std::string& value) {
+        producer->send(key, value);
+      },
+      std::chrono::milliseconds(config.presence.window_ms),
+      std::chrono::milliseconds(config.registry_ttl_ms + config.presence.grace_ms));
+  parts.topic->start();
+  return parts;
+}
+}  // namespace
 
 int run_logic(const Config& config) {
   SignalWaiter signals;
@@ -70,6 +102,8 @@ int run_logic(const Config& config) {
   ops.start();
   auto endpoint = http.listen(config.logic_http_listen);
   LogicService service(logic, rest, presence);
+  auto presence_topic = start_presence_topic(config, redis);
+  service.set_presence_topic(presence_topic.get());
   auto rpc = start_grpc(config, {&service});
   loops.start();
   NodeInfo self{"logic", id, rpc.address, advertised(config, endpoint.port()), 0};

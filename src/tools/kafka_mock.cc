@@ -2,8 +2,10 @@
 // consumer groups, fault injection) as a standalone process, standing in for a Kafka cluster in
 // tests and local clusters on machines without one.
 //
-//   roomcast-kafka-mock [--brokers 3] [--topic roomcast-messages] [--partitions 8]
+//   roomcast-kafka-mock [--brokers 3] [--topic roomcast-messages]... [--partitions 8]
 //                       [--bootstrap-file FILE] [--control-port PORT]
+//
+// Every --topic given is created at start (default: roomcast-messages), each with --partitions.
 //
 // Prints the bootstrap list ("127.0.0.1:p1,127.0.0.1:p2,...") as one line on stdout (and into
 // FILE when given), then runs until SIGTERM or SIGINT.
@@ -48,7 +50,7 @@ void on_signal(int) {
 
 struct Options {
   int brokers = 3;
-  std::string topic = "roomcast-messages";
+  std::vector<std::string> topics;  // empty: roomcast-messages
   int partitions = 8;
   std::string bootstrap_file;
   int control_port = 0;
@@ -56,7 +58,7 @@ struct Options {
 
 [[noreturn]] void usage(const char* why) {
   std::cerr << "roomcast-kafka-mock: " << why
-            << "\nusage: roomcast-kafka-mock [--brokers N] [--topic NAME] [--partitions N]"
+            << "\nusage: roomcast-kafka-mock [--brokers N] [--topic NAME]... [--partitions N]"
                " [--bootstrap-file FILE] [--control-port PORT]\n";
   std::exit(2);
 }
@@ -72,7 +74,7 @@ Options parse(int argc, char** argv) {
     if (a == "--brokers")
       o.brokers = std::atoi(value().c_str());
     else if (a == "--topic")
-      o.topic = value();
+      o.topics.push_back(value());
     else if (a == "--partitions")
       o.partitions = std::atoi(value().c_str());
     else if (a == "--bootstrap-file")
@@ -83,6 +85,7 @@ Options parse(int argc, char** argv) {
       usage(("unknown argument " + a).c_str());
   }
   if (o.brokers < 1 || o.partitions < 1) usage("brokers and partitions must be positive");
+  if (o.topics.empty()) o.topics.push_back("roomcast-messages");
   return o;
 }
 
@@ -183,10 +186,12 @@ int main(int argc, char** argv) {
     std::cerr << "roomcast-kafka-mock: cannot create the mock cluster\n";
     return 1;
   }
-  if (auto e =
-          rd_kafka_mock_topic_create(mc, o.topic.c_str(), o.partitions, std::min(3, o.brokers))) {
-    std::cerr << "roomcast-kafka-mock: topic: " << rd_kafka_err2str(e) << "\n";
-    return 1;
+  for (auto& topic : o.topics) {
+    if (auto e =
+            rd_kafka_mock_topic_create(mc, topic.c_str(), o.partitions, std::min(3, o.brokers))) {
+      std::cerr << "roomcast-kafka-mock: topic " << topic << ": " << rd_kafka_err2str(e) << "\n";
+      return 1;
+    }
   }
   std::string bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
   if (!o.bootstrap_file.empty()) {

@@ -1,28 +1,106 @@
 // Presence across comets (discovery/cluster_presence): a room's online count sums the comets'
 // own reports, and a comet killed with -9 is swept: its users go offline within the registry
-// TTL plus the grace. Runs its own small cluster (2 comets, 1 logic, 1 job).
+// TTL plus the grace. The presence topic (roomcast.presence, read with the example consumer):
+// one online and one offline record per real transition with growing epochs, nothing for a
+// reload, a second comet's connection or a comet frozen past the TTL that comes back.
+// Runs its own small cluster (2 comets, 1 logic, 1 job).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from './cluster.mjs';
-import { api, createUser, Conn, unique } from '../lib/client.mjs';
+import { api, createUser, Conn, unique, sleep } from '../lib/client.mjs';
+import { PresenceTopicReader } from '../lib/presence-topic.mjs';
 
-const GRACE = 1000;
+const GRACE = 2000;
 const TTL = 3000; // the cluster's registry TTL (local-cluster.sh default)
+const WINDOW = 300; // the report period of the comets
 let cluster;
+let topic;
 
 before(async () => {
   cluster = await startCluster({
     comets: 2, logics: 1, jobs: 1,
-    env: { ROOMCAST_PRESENCE_GRACE_MS: String(GRACE), ROOMCAST_PRESENCE_WINDOW_MS: '300' },
+    env: { ROOMCAST_PRESENCE_GRACE_MS: String(GRACE), ROOMCAST_PRESENCE_WINDOW_MS: String(WINDOW) },
   });
+  topic = new PresenceTopicReader(cluster);
 });
-after(async () => { if (cluster) await cluster.down(); });
+after(async () => {
+  topic?.stop();
+  if (cluster) await cluster.down();
+});
 
 async function open(wsUrl, user) {
   const c = await Conn.open(wsUrl, { cookie: user.cookie, origin: `http://${new URL(wsUrl).host}` });
   c.hello = await c.next('hello');
   return c;
 }
+
+// Long enough for a grace to end and its report to reach the topic.
+const QUIET = GRACE + 3 * WINDOW + 1500;
+
+test('topic: one online record when a user connects, one offline with a higher epoch after the grace', async () => {
+  const u = await createUser(cluster.url, 'tp');
+  const c = await open(await cluster.cometWs('comet-1'), u);
+  const id = c.hello.me.id;
+  const online = await topic.next(id, 0, (r) => r.online);
+  assert.equal(online.applied, true);
+  assert.ok(Number.isInteger(online.epoch) && online.at > 0, JSON.stringify(online));
+  await c.close();
+  const offline = await topic.next(id, 1, () => true, QUIET + 3000);
+  assert.equal(offline.online, false);
+  assert.ok(offline.epoch > online.epoch, `${offline.epoch} > ${online.epoch}`);
+  assert.ok(offline.at - online.at >= GRACE - 100, 'not before the grace ended');
+  await sleep(1000);
+  assert.equal(topic.of(id).length, 2, JSON.stringify(topic.of(id)));
+});
+
+test('topic: a reload within the grace produces nothing', async () => {
+  const u = await createUser(cluster.url, 'tr');
+  const c = await open(await cluster.cometWs('comet-1'), u);
+  const id = c.hello.me.id;
+  await topic.next(id, 0, (r) => r.online);
+  await c.close();
+  await sleep(200);
+  const again = await open(await cluster.cometWs('comet-2'), u); // the reload lands elsewhere
+  await sleep(QUIET);
+  assert.equal(topic.of(id).length, 1, JSON.stringify(topic.of(id)));
+  await again.close();
+  await topic.next(id, 1, (r) => !r.online, QUIET + 3000);
+});
+
+test('topic: the same user on two comets closing one produces nothing', async () => {
+  const u = await createUser(cluster.url, 'tt');
+  const one = await open(await cluster.cometWs('comet-1'), u);
+  const two = await open(await cluster.cometWs('comet-2'), u);
+  const id = one.hello.me.id;
+  await topic.next(id, 0, (r) => r.online);
+  await two.close();
+  await sleep(QUIET);
+  assert.equal(topic.of(id).length, 1, JSON.stringify(topic.of(id)));
+  await one.close();
+  await topic.next(id, 1, (r) => !r.online, QUIET + 3000);
+});
+
+test('topic: a comet frozen past the TTL that comes back before TTL + grace sends no offline', async () => {
+  const u = await createUser(cluster.url, 'tf');
+  const c = await open(await cluster.cometWs('comet-2'), u);
+  const id = c.hello.me.id;
+  await topic.next(id, 0, (r) => r.online);
+  await sleep(WINDOW * 2); // a report after the connect: the freeze starts from a fresh one
+  const pid = Number((await cluster.node('comet-2')).pid);
+  process.kill(pid, 'SIGSTOP');
+  await sleep(TTL + 500);
+  // Frozen past the TTL indeed: its last report is older than that (its registry entry is gone).
+  const last = Number(await cluster.redis('ZSCORE', 'rc:presence:comets', 'comet-2'));
+  process.kill(pid, 'SIGCONT');
+  assert.ok(Date.now() - last > TTL, `silent for ${Date.now() - last} ms`);
+  await sleep(TTL + GRACE + 2000);
+  assert.equal(topic.of(id).length, 1, `no false offline: ${JSON.stringify(topic.of(id))}`);
+  const token = cluster.adminToken();
+  const state = await api(cluster.url, `/api/presence/users?ids=${id}`, { method: 'GET', token });
+  assert.deepEqual(state.json, { users: [{ id, online: true, connections: 1 }] });
+  await c.close();
+  await topic.next(id, 1, (r) => !r.online, QUIET + 3000);
+});
 
 test('counts add up across comets and a killed comet is swept within TTL + grace', async () => {
   const [ua, ub] = [await createUser(cluster.url, 'pa'), await createUser(cluster.url, 'pb')];
@@ -47,6 +125,13 @@ test('counts add up across comets and a killed comet is swept within TTL + grace
   await a.next('serverPresence', (p) => p.roomId === room && p.online === 1, TTL + GRACE + 5000);
   const after = Date.now() - killedAt;
   console.log(`# comet-2's user counted out ${after} ms after kill -9`);
+  // ... and the topic says so, once, within the same bound; a's user (comet-1) stays online.
+  const offline = await topic.next(bId, 0, (r) => !r.online, TTL + GRACE + 5000);
+  const produced = offline.receivedAt - killedAt;
+  console.log(`# comet-2's user offline on the topic ${produced} ms after kill -9`);
+  assert.ok(produced >= TTL && produced <= TTL + GRACE + 1500, `${produced} ms`);
+  assert.equal(topic.of(bId).filter((r) => !r.online).length, 1);
+  assert.equal(topic.of(a.hello.me.id).length, 1, 'a is still online');
   // Not before the TTL (a frozen comet gets that long to come back), within TTL + grace (plus
   // one report period and one presence window).
   assert.ok(after >= TTL - 400 && after <= TTL + GRACE + 1500, `${after} ms`);

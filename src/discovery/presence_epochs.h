@@ -1,0 +1,62 @@
+// Cluster-wide online/offline transitions with per-user epochs (distributed mode; the Kafka
+// topic `roomcast.presence`, PROTOCOL.md "Presence, typing and read state").
+//
+// A user is online while some comet holds it (a connection there, or its grace). Each comet's
+// holdings are one set in Redis, changed only through the scripts here, one call per report
+// batch of a comet:
+//   rc:presence:held:<comet>  the user ids that comet holds
+//   rc:presence:holders       the comets whose set is in step (a delta from another: resync)
+//   rc:presence:holding       user id -> how many comets hold the user
+//   rc:presence:epochs        user id -> epoch of the user's last transition
+// The flag flips only when the first comet adds or the last removes a user; each flip sets
+// epoch = max(epoch + 1, now in ms) on the Redis clock, so epochs only grow, also after Redis
+// lost the hash. A comet silent for the registry TTL plus the grace (its score in
+// rc:presence:comets, see ClusterPresence) is swept: its users not held elsewhere go offline.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/redis_client.h"
+
+namespace roomcast {
+
+struct PresenceTransition {
+  int64_t user_id = 0;
+  bool online = false;
+  int64_t at = 0;  // ms since the epoch, Redis clock
+  int64_t epoch = 0;
+};
+
+// {"userId","online","at","epoch"}: the record value on the presence topic.
+std::string presence_transition_json(const PresenceTransition& t);
+
+// Stateless over Redis: any thread may call any method.
+class PresenceEpochs {
+ public:
+  explicit PresenceEpochs(RedisClient& redis, std::string prefix = "rc:presence:");
+
+  // (user id, held by the comet) pairs. `full`: the comet's whole set (users not named, or
+  // named with false, are removed); else a delta. Returns nullopt when a delta comes from a
+  // comet whose set is not in step (swept, or Redis lost it): it must send everything.
+  using Holdings = std::vector<std::pair<int64_t, bool>>;
+  std::optional<std::vector<PresenceTransition>> apply(const std::string& comet, bool full,
+                                                       const Holdings& users);
+
+  // Removes the holdings of every comet that did not report for `silence`; returns the
+  // transitions (offline of users no other comet holds). Checked again inside the script, so
+  // a comet that reported meanwhile is left alone.
+  std::vector<PresenceTransition> sweep(std::chrono::milliseconds silence);
+
+ private:
+  std::vector<PresenceTransition> sweep_comet(const std::string& comet, int64_t cutoff_ms);
+
+  RedisClient& redis_;
+  std::string prefix_;
+};
+
+}  // namespace roomcast
