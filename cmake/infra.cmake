@@ -28,6 +28,7 @@ protobuf_generate(TARGET roomcast_proto LANGUAGE grpc APPEND_PATH
 
 add_library(roomcast_infra STATIC
   src/store/redis_client.cc
+  src/store/redis_keys.cc
   src/store/redis_session_store.cc
   src/store/redis_failed_logins.cc
   src/store/mysql_pool.cc

@@ -76,10 +76,11 @@ count() {  # count ROLE: from the environment, else the last `up`, else 2
 start_redis() {
   local dir="$D/redis" port; port=$(port_of redis); mkdir -p "$dir"
   alive "$dir/redis.pid" && return 0
-  # Only the ACL user `roomcast` may do anything: the default (passwordless) user is off.
+  # Only the ACL user `roomcast` may do anything, and only on roomcast's keys (rc:*, the whole
+  # schema is src/store/redis_keys.h); the default (passwordless) user is off.
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no \
-    --user default off --user roomcast on ">$(secret redis_password)" '~*' '&*' '+@all' >/dev/null
+    --user default off --user roomcast on ">$(secret redis_password)" '~rc:*' '&*' '+@all' >/dev/null
   wait_until 10 redis redis_cli ping >/dev/null
 }
 

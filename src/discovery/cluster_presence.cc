@@ -3,15 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "store/redis_keys.h"
 
 namespace roomcast {
 namespace {
-const std::string kComets = "rc:presence:comets";
+const std::string kComets = redis_keys::presence_comets();
 std::string rooms_key(const std::string& comet) {
-  return "rc:presence:rooms:" + comet;
+  return redis_keys::presence_rooms(comet);
 }
 std::string users_key(const std::string& comet) {
-  return "rc:presence:users:" + comet;
+  return redis_keys::presence_users(comet);
 }
 
 // The comets that reported within `ttl`: members of a sorted set scored with the time of their

@@ -51,11 +51,11 @@ RedisUserConnections::~RedisUserConnections() {
 }
 
 std::string RedisUserConnections::user_key(int64_t user_id) const {
-  return prefix_ + "uconn:" + std::to_string(user_id);
+  return redis_keys::user_connections(user_id, prefix_);
 }
 
 std::string RedisUserConnections::evict_key(const std::string& comet) const {
-  return prefix_ + "evict:" + comet;
+  return redis_keys::evictions(comet, prefix_);
 }
 
 std::string RedisUserConnections::member(uint64_t conn_id) const {

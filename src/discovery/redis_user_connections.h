@@ -13,6 +13,7 @@
 #include "comet/cluster_connections.h"
 #include "common/periodic_task.h"
 #include "store/redis_client.h"
+#include "store/redis_keys.h"
 
 namespace roomcast {
 
@@ -23,7 +24,7 @@ class RedisUserConnections final : public ClusterConnections {
   RedisUserConnections(RedisClient& redis, std::string comet_id, int max,
                        std::function<void(uint64_t)> close_local,
                        std::chrono::milliseconds poll = std::chrono::milliseconds(250),
-                       std::string prefix = "rc:");
+                       std::string prefix = std::string(redis_keys::kPrefix));
   ~RedisUserConnections() override;
 
   std::vector<uint64_t> opened(int64_t user_id, uint64_t conn_id) override;

@@ -5,18 +5,17 @@
 #include <algorithm>
 
 #include "common/ids.h"
+#include "store/redis_keys.h"
 
 namespace roomcast {
 
-const char* const kRegistryEpochKey = "rc:registry:epoch";
-
 std::string node_key(const std::string& role, const std::string& id) {
-  return "rc:node:" + role + ":" + id;
+  return redis_keys::node(role, id);
 }
 
 namespace {
 std::string index_key(const std::string& role) {
-  return "rc:nodes:" + role;
+  return redis_keys::nodes(role);
 }
 
 std::vector<std::string> split_tabs(const std::string& s) {
@@ -54,7 +53,7 @@ void Registry::beat() {
       {{"SET", node_key(self_.role, self_.id), value, "PX", std::to_string(ttl_ms_), "GET"},
        {"SADD", index_key(self_.role), self_.id},
        // A fresh token each time: after a flush the epoch always differs.
-       {"SET", kRegistryEpochKey, random_hex(8), "NX"}});
+       {"SET", redis_keys::registry_epoch(), random_hex(8), "NX"}});
   for (auto& reply : replies) reply.check();  // an error reply is a failed heartbeat
   bool was_listed = replies.at(0).string().has_value();
   bool late = last_beat_ && now - *last_beat_ > std::chrono::milliseconds(ttl_ms_);
@@ -98,7 +97,8 @@ Resolver::~Resolver() {
 }
 
 void Resolver::refresh() {
-  auto head = redis_.pipeline({{"GET", kRegistryEpochKey}, {"SMEMBERS", index_key(role_)}});
+  auto head =
+      redis_.pipeline({{"GET", redis_keys::registry_epoch()}, {"SMEMBERS", index_key(role_)}});
   auto epoch = head.at(0).check().string().value_or("");
   auto& ids = head.at(1).check();
   std::vector<NodeInfo> live;

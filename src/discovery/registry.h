@@ -86,6 +86,5 @@ class Resolver {
 };
 
 std::string node_key(const std::string& role, const std::string& id);
-extern const char* const kRegistryEpochKey;
 
 }  // namespace roomcast

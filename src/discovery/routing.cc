@@ -3,19 +3,20 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "store/redis_keys.h"
 
 namespace roomcast {
 
 std::string room_route_key(const std::string& room_id) {
-  return "rc:route:room:" + room_id;
+  return redis_keys::room_route(room_id);
 }
 std::string user_route_key(int64_t user_id) {
-  return "rc:route:user:" + std::to_string(user_id);
+  return redis_keys::user_route(user_id);
 }
 
 namespace {
 std::string mark_key(const std::string& comet_id) {
-  return "rc:route:mark:" + comet_id;
+  return redis_keys::route_mark(comet_id);
 }
 constexpr auto kMarkCheck = std::chrono::seconds(1);
 constexpr int kFullRoundEvery = 5;  // mark checks between full re-announcements
@@ -104,8 +105,8 @@ void RouteRegistry::stop() {
 bool RouteTable::complete() {
   // Longer than a comet needs to notice the loss (its mark check, 1 s) and re-announce.
   constexpr auto kRebuildTime = std::chrono::seconds(5);
-  auto replies =
-      redis_.pipeline({{"SET", "rc:route:epoch", random_hex(8), "NX"}, {"GET", "rc:route:epoch"}});
+  auto replies = redis_.pipeline({{"SET", redis_keys::route_epoch(), random_hex(8), "NX"},
+                                  {"GET", redis_keys::route_epoch()}});
   auto now = std::chrono::steady_clock::now();
   auto epoch = replies.at(1).check().string().value_or("");
   if (epoch != epoch_) {

@@ -95,25 +95,25 @@ CachedStore::CachedStore(Store& inner, RedisClient& redis, CachedStoreOptions op
 
 // Keys of one room share a hash tag so the scripts also work on a Redis Cluster.
 std::string CachedStore::history_key(const std::string& r) const {
-  return options_.prefix + "h:{" + r + "}";
+  return redis_keys::history(r, options_.prefix);
 }
 std::string CachedStore::meta_key(const std::string& r) const {
-  return options_.prefix + "hm:{" + r + "}";
+  return redis_keys::history_meta(r, options_.prefix);
 }
 std::string CachedStore::last_key(const std::string& r) const {
-  return options_.prefix + "hl:{" + r + "}";
+  return redis_keys::history_last(r, options_.prefix);
 }
 std::string CachedStore::lock_key(const std::string& r) const {
-  return options_.prefix + "hk:{" + r + "}";
+  return redis_keys::history_lock(r, options_.prefix);
 }
 std::string CachedStore::room_key(const std::string& id) const {
-  return options_.prefix + "room:" + id;
+  return redis_keys::room(id, options_.prefix);
 }
 std::string CachedStore::membership_key(int64_t user_id) const {
-  return options_.prefix + "mem:" + std::to_string(user_id);
+  return redis_keys::memberships(user_id, options_.prefix);
 }
 std::string CachedStore::membership_gen_key(int64_t user_id) const {
-  return options_.prefix + "memgen:" + std::to_string(user_id);
+  return redis_keys::memberships_generation(user_id, options_.prefix);
 }
 
 std::string CachedStore::ttl(std::chrono::milliseconds base) {

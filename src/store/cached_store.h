@@ -27,6 +27,7 @@
 #include <string>
 
 #include "store/redis_client.h"
+#include "store/redis_keys.h"
 #include "store/store.h"
 
 namespace roomcast {
@@ -40,7 +41,7 @@ struct CachedStoreOptions {
   std::chrono::milliseconds fill_lock_ttl{3000};
   std::chrono::milliseconds fill_wait{200};  // how long a reader waits for another's fill
   double jitter = 0.2;                       // expiries are spread by ±jitter/2
-  std::string prefix = "rc:";
+  std::string prefix = std::string(redis_keys::kPrefix);  // see redis_keys.h
 };
 
 class CachedStore final : public Store {

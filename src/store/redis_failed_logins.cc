@@ -1,4 +1,5 @@
 #include "store/redis_failed_logins.h"
+#include "store/redis_keys.h"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -12,7 +13,7 @@ std::string RedisFailedLogins::redis_key(const std::string& key) const {
                      key.size(), nullptr, 0);
   char hex[33];
   sodium_bin2hex(hex, sizeof hex, out, sizeof out);
-  return std::string("roomcast:failed-login:") + hex;
+  return redis_keys::failed_logins(hex);
 }
 
 std::optional<std::chrono::milliseconds> RedisFailedLogins::blocked(const std::string& key) {

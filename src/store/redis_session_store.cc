@@ -22,11 +22,12 @@ void RedisSessionStore::create_session(const std::string& sid, int64_t user_id,
   int64_t ttl = expires_at_ms - wall_ms();
   if (ttl <= 0) return;  // already expired: nothing to keep
   auto value = std::to_string(user_id) + ":" + std::to_string(expires_at_ms);
-  redis_.command({"SET", prefix_ + sid, value, "PX", std::to_string(ttl)}).check();
+  redis_.command({"SET", redis_keys::session(sid, prefix_), value, "PX", std::to_string(ttl)})
+      .check();
 }
 
 std::optional<int64_t> RedisSessionStore::session_user(const std::string& sid, int64_t now_ms) {
-  auto value = redis_.command({"GET", prefix_ + sid}).check().string();
+  auto value = redis_.command({"GET", redis_keys::session(sid, prefix_)}).check().string();
   if (!value) return std::nullopt;
   auto colon = value->find(':');
   int64_t user = 0, expires = 0;
@@ -39,7 +40,7 @@ std::optional<int64_t> RedisSessionStore::session_user(const std::string& sid, i
 }
 
 void RedisSessionStore::revoke_session(const std::string& sid) {
-  redis_.command({"DEL", prefix_ + sid}).check();
+  redis_.command({"DEL", redis_keys::session(sid, prefix_)}).check();
 }
 
 }  // namespace roomcast

@@ -7,12 +7,14 @@
 
 #include "logic/window_counters.h"
 #include "store/redis_client.h"
+#include "store/redis_keys.h"
 
 namespace roomcast {
 
 class RedisWindowCounters final : public WindowCounters {
  public:
-  explicit RedisWindowCounters(RedisClient& redis, std::string prefix = "rc:win:")
+  explicit RedisWindowCounters(RedisClient& redis,
+                               std::string prefix = std::string(redis_keys::kPrefix))
       : redis_(redis), prefix_(std::move(prefix)) {}
 
   Count add(const std::string& key, int64_t window_ms) override;
