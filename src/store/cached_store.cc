@@ -386,14 +386,22 @@ std::vector<Store::Membership> CachedStore::memberships(int64_t user_id) {
 
 void CachedStore::set_membership(int64_t user_id, const std::string& room_id, bool joined) {
   inner_.set_membership(user_id, room_id, joined);
-  try {
-    // The generation outlives every entry tagged with it (a day vs. the entry TTL), so an expired
-    // generation can never make an old entry current again. A doubled bump is harmless.
-    redis_.pipeline({{"INCR", membership_gen_key(user_id)},
-                     {"PEXPIRE", membership_gen_key(user_id), "86400000"}},
-                    false);
-  } catch (const RedisError& e) {
-    spdlog::warn("membership cache invalidation failed (entry expires by itself): {}", e.what());
+  // The generation outlives every entry tagged with it (a day vs. the entry TTL), so an expired
+  // generation can never make an old entry current again. A doubled bump is harmless; a lost one
+  // serves the entry from before this change until it expires (NOT_MEMBER right after a join),
+  // so a bump that failed (typically: no pool connection free in time, under load) is retried.
+  constexpr int kBumpAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      redis_.pipeline({{"INCR", membership_gen_key(user_id)},
+                       {"PEXPIRE", membership_gen_key(user_id), "86400000"}},
+                      false);
+      return;
+    } catch (const RedisError& e) {
+      if (attempt < kBumpAttempts) continue;
+      spdlog::warn("membership cache invalidation failed (entry expires by itself): {}", e.what());
+      return;
+    }
   }
 }
 

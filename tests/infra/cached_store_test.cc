@@ -193,5 +193,28 @@ TEST_F(CachedStoreTest, MembershipsAreCachedAndEveryChangeIsSeenAtOnce) {
   EXPECT_EQ(rows.size(), mysql->memberships(user).size());
 }
 
+TEST_F(CachedStoreTest, AMembershipChangeIsSeenEvenWhenThePoolWasBusyAtFirst) {
+  // One connection, a short wait for it: the generation bump after the database write finds the
+  // pool busy (another thread holds the connection for 500 ms) and must not give up.
+  auto o = test::redis_options();
+  o.pool_max = 1;
+  o.pool_wait = std::chrono::milliseconds(200);
+  o.command_timeout = std::chrono::milliseconds(3000);
+  RedisClient busy(o);
+  CachedStore store(*mysql, busy);
+  int64_t user = 800000 + static_cast<int64_t>(std::hash<std::string>{}(room) % 100000);
+  auto member = [&] {
+    for (auto& m : store.memberships(user))
+      if (m.room_id == room) return m.joined;
+    return false;
+  };
+  EXPECT_FALSE(member());  // cached: not a member
+  std::thread holder([&] { busy.command({"BLPOP", unique("t:hold:"), "0.5"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  store.set_membership(user, room, true);
+  holder.join();
+  EXPECT_TRUE(member()) << "the entry from before the join was served";
+}
+
 }  // namespace
 }  // namespace roomcast
