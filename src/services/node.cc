@@ -47,7 +47,10 @@ void require_internal_secrets(const Config& config) {
 
 RedisOptions redis_options(const Config& config) {
   auto o = RedisOptions::from_address(config.redis);
-  o.pool_max = std::max(4, config.blocking_threads + 4);
+  // Sized for the blocking pool alone (12), Logic's gRPC threads queued for connections under
+  // load past the pool's wait, and a failed membership-cache bump served a stale entry
+  // (NOT_MEMBER right after a join). Connections open only when needed.
+  o.pool_max = std::max(4, config.blocking_threads + 4) + kGrpcServerThreads;
   o.user = config.redis_user;
   o.password = config.redis_password;
   return o;
@@ -98,7 +101,8 @@ GrpcServer start_grpc(const Config& config, const std::vector<grpc::Service*>& s
   // One completion queue and room for the threads a busy node needs keep them alive instead.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              kGrpcServerThreads);
   for (auto* s : services) builder.RegisterService(s);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>());

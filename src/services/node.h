@@ -31,8 +31,13 @@ std::string node_id(const Config& config, const std::string& role);
 // Throws unless the internal secrets are configured (Redis password, internal TLS folder) or
 // the node was started with insecure_internal: called first, before any connection is made.
 void require_internal_secrets(const Config& config);
+// The pool has room for every thread that may use Redis at once: the blocking pool and the gRPC
+// server's handler threads (Logic answers Connect, Receive and History on them).
 RedisOptions redis_options(const Config& config);
 MysqlOptions mysql_options(const Config& config);
+
+// Handler threads the synchronous gRPC server keeps polling (more start while all are busy).
+inline constexpr int kGrpcServerThreads = 64;
 
 // Starts a synchronous gRPC server on config.grpc_listen (port 0: any free port) and returns it
 // with the address peers should use (advertise_host:bound port).
