@@ -83,7 +83,7 @@ TOKEN=$(cat "$CLUSTER_DIR/secrets/admin_token")
 timeout --kill-after=10 "$CLIENT_TIMEOUT" "$OUT/build/roomcast-bench" --target roomcast \
   --name cluster-100k --port "$PORT" --ports "$COMET_PORTS" --room beast --scenario S2 \
   --conns "$CONNS" --workers "$WORKERS" --rates 0.2,1 --step-secs 5 --drain-secs 30 \
-  --idle-secs 5 --stop-p99-ms 60000 --connect-timeout 400 --server-pid "$SERVER_PIDS" \
+  --idle-secs 5 --stop-p99-ms 60000 --connect-timeout 600 --server-pid "$SERVER_PIDS" \
   --admin-token "$TOKEN" --out "$OUT/scale.jsonl" --label "$LABEL" >>"$LOG" 2>&1 &
 CLIENT_PID=$!
 rc=0
