@@ -1,11 +1,11 @@
 #include "standalone.h"
 
+#include <fmt/ostream.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
 #include <future>
-#include <iostream>
 
 #include "comet/comet.h"
 #include "job/job.h"
@@ -73,8 +73,9 @@ int run_standalone(const Config& config) {
   ops.start();
   auto endpoint = http.listen(config.listen);
   loops.start();
-  std::cout << "roomcast standalone listening on http://" << endpoint << " (data in "
-            << config.data_dir << ")" << std::endl;
+  // A log line (not plain stdout), so a JSON log stays one object per line.
+  spdlog::info("roomcast standalone listening on http://{} (data in {})", fmt::streamed(endpoint),
+               config.data_dir);
   spdlog::info("standalone: {} I/O loops, {} queue partitions, database {}", loops.size(),
                config.queue_partitions, db_path);
 

@@ -1,10 +1,10 @@
 // `roomcast comet`: the gateway role. Holds WebSocket connections (the same Comet as
 // standalone), asks a Logic over gRPC for everything else, proxies /api/* to Logic, serves
 // pushes from Job over gRPC, and announces itself and its routes in Redis.
+#include <fmt/ostream.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <iostream>
 #include <thread>
 
 #include "comet/comet.h"
@@ -79,8 +79,8 @@ int run_comet(const Config& config) {
   // Out of the registry, this comet was skipped by Job: no live stream may jump the hole.
   registry.set_on_lost([&comet] { comet.check_tails(); });
   registry.start();
-  std::cout << "roomcast comet " << id << " listening on http://" << endpoint << " (gRPC "
-            << rpc.address << ")" << std::endl;
+  spdlog::info("roomcast comet {} listening on http://{} (gRPC {})", id, fmt::streamed(endpoint),
+               rpc.address);
 
   int sig = signals.wait();
   spdlog::info("comet {}: signal {}, shutting down", id, sig);

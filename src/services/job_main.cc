@@ -1,9 +1,8 @@
 // `roomcast job`: the consumer role. The same Job as standalone (sequencing, persistence,
 // dedup) over MySQL with the Redis history cache, fed by a Kafka consumer group, pushing to the
 // comets over gRPC. Offsets are committed only after a batch is persisted and pushed.
+#include <fmt/ostream.h>
 #include <spdlog/spdlog.h>
-
-#include <iostream>
 
 #include "discovery/registry.h"
 #include "job/job.h"
@@ -64,9 +63,8 @@ int run_job(const Config& config) {
   ops.start();
   auto endpoint = http.listen(config.http_listen);
   loops.start();
-  std::cout << "roomcast job " << id << " consuming " << config.kafka_topic << " as "
-            << config.kafka_group << " (operator endpoints on http://" << endpoint << ")"
-            << std::endl;
+  spdlog::info("roomcast job {} consuming {} as {} (operator endpoints on http://{})", id,
+               config.kafka_topic, config.kafka_group, fmt::streamed(endpoint));
 
   int sig = signals.wait();
   spdlog::info("job {}: signal {}, shutting down", id, sig);

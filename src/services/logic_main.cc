@@ -1,9 +1,9 @@
 // `roomcast logic`: the business role. The same Logic as standalone over MySQL (with the Redis
 // history cache), Redis sessions and a Kafka producer; serves comets over gRPC and REST (the
 // API of PROTOCOL.md, including the admin push API) on its own listener behind the balancer.
+#include <fmt/ostream.h>
 #include <spdlog/spdlog.h>
 
-#include <iostream>
 #include <thread>
 
 #include "discovery/cluster_presence.h"
@@ -109,8 +109,8 @@ int run_logic(const Config& config) {
   NodeInfo self{"logic", id, rpc.address, advertised(config, endpoint.port()), 0};
   Registry registry(redis, self, config.registry_ttl_ms);
   registry.start();
-  std::cout << "roomcast logic " << id << " REST on http://" << endpoint << " (gRPC " << rpc.address
-            << ")" << std::endl;
+  spdlog::info("roomcast logic {} REST on http://{} (gRPC {})", id, fmt::streamed(endpoint),
+               rpc.address);
 
   int sig = signals.wait();
   spdlog::info("logic {}: signal {}, shutting down", id, sig);
