@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "comet/ws_session.h"
+#include "common/log_ids.h"
 #include "common/metrics_events.h"
 #include "common/origin.h"
 
@@ -117,6 +118,18 @@ void erase_from(std::vector<WsSession*>& v, WsSession* s) {
   *it = v.back();
   v.pop_back();
 }
+
+// At debug: one line per message this comet pushes, with its id and trace.
+void log_pushed(const RoomMessages& batch) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  for (std::size_t i = 0; i < batch.messages.size(); ++i) {
+    auto& m = batch.messages[i];
+    auto trace = i < batch.trace_ids.size() ? batch.trace_ids[i] : TraceId{};
+    log_ids(spdlog::level::debug,
+            LogIds().user(m.user_id).room(batch.room_id).msg(m.seq).trace(trace),
+            "comet: pushing a message to the room's connections");
+  }
+}
 }  // namespace
 
 void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
@@ -160,6 +173,7 @@ void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room
 
 // Every push is framed once here and the frame shared by all recipients on all loops.
 void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
+  log_pushed(*batch);
   ShardPush p;
   p.kind = ShardPush::Kind::kRoomMessages;
   p.batch_frame = make_text_frame(batch->event);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/trace_id.h"
 #include "store/store.h"
 
 namespace roomcast {
@@ -19,6 +20,9 @@ struct RoomMessages {
   // Per message, the clientMessages event it came from (0: unknown); only Job's side uses it,
   // to never join two events of one sender (comet/room_batches.h). Comets get it empty.
   std::vector<uint64_t> event_ids;
+  // Per message, the trace id of its event (zero: none; may be empty), carried to the comets
+  // for their logs (comet.proto RoomMessages.trace_ids).
+  std::vector<TraceId> trace_ids;
   uint64_t first_seq() const { return messages.front().seq; }
   uint64_t last_seq() const { return messages.back().seq; }
 };

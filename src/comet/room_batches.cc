@@ -37,7 +37,7 @@ std::shared_ptr<RoomMessages> new_run(const std::string& room_id) {
 
 std::vector<std::shared_ptr<RoomMessages>> cut_room_messages(
     const std::string& room_id, std::vector<StoredMessage> messages,
-    const std::vector<uint64_t>& event_ids) {
+    const std::vector<uint64_t>& event_ids, const std::vector<TraceId>& trace_ids) {
   std::vector<std::shared_ptr<RoomMessages>> runs;
   SenderEvents senders;
   for (std::size_t i = 0; i < messages.size(); ++i) {
@@ -49,6 +49,7 @@ std::vector<std::shared_ptr<RoomMessages>> cut_room_messages(
     }
     senders.add(m.user_id, event);
     runs.back()->event_ids.push_back(event);
+    runs.back()->trace_ids.push_back(i < trace_ids.size() ? trace_ids[i] : TraceId{});
     runs.back()->messages.push_back(std::move(m));
   }
   for (auto& run : runs) run->event = server_messages_event(room_id, run->messages);

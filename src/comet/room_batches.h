@@ -13,11 +13,11 @@
 namespace roomcast {
 
 // Cuts `messages` (one room, ascending seq; `event_ids[i]` names the clientMessages event of
-// `messages[i]`, 0 when unknown) into runs that each hold at most one event per sender, and
-// serialises each run's event. Any thread.
+// `messages[i]`, 0 when unknown, and `trace_ids[i]` its trace) into runs that each hold at most
+// one event per sender, and serialises each run's event. Any thread.
 std::vector<std::shared_ptr<RoomMessages>> cut_room_messages(
     const std::string& room_id, std::vector<StoredMessage> messages,
-    const std::vector<uint64_t>& event_ids);
+    const std::vector<uint64_t>& event_ids, const std::vector<TraceId>& trace_ids = {});
 
 // True when `next` directly follows `prev` (same room, contiguous seq) and joining them puts no
 // two events of one sender into one event. Any thread.

@@ -7,6 +7,7 @@
 #include "comet/ws_session.h"
 #include "common/events.h"
 #include "common/ids.h"
+#include "common/log_ids.h"
 #include "common/metrics_events.h"
 
 namespace roomcast {
@@ -18,22 +19,28 @@ asio::awaitable<void> WsSession::serve(const std::string& frame) {
     co_return;
   }
   auto& ev = *parsed.event;
+  // A clientMessages event is named here; its messages carry the name through every layer.
+  auto trace = ev.kind == ClientEvent::Kind::kMessages ? TraceId::random() : TraceId{};
   try {
     charge(ev);
-    co_await handle(ev);
+    co_await handle(ev, trace);
   } catch (const ClientError& e) {
+    if (trace)
+      log_ids(spdlog::level::debug, LogIds().user(user_.id).room(ev.room_id).trace(trace),
+              "comet: clientMessages refused: {}", e.code);
     send_error(e.code, e.what(), ev.type, e.retry_after_ms);
   } catch (const std::exception& e) {
-    spdlog::error("comet: {} from user {} failed: {}", ev.type, user_.id, e.what());
+    log_ids(spdlog::level::err, LogIds().user(user_.id).room(ev.room_id).trace(trace),
+            "comet: {} failed: {}", ev.type, e.what());
     send_error("INTERNAL", "internal error", ev.type);
   }
 }
 
-asio::awaitable<void> WsSession::handle(ClientEvent& ev) {
+asio::awaitable<void> WsSession::handle(ClientEvent& ev, TraceId trace) {
   using Kind = ClientEvent::Kind;
   switch (ev.kind) {
     case Kind::kMessages:
-      return post_messages(ev);
+      return post_messages(ev, trace);
     case Kind::kHistory:
       return history(ev);
     case Kind::kCreateRoom:
@@ -80,10 +87,12 @@ void WsSession::charge(const ClientEvent& ev) {
   }
 }
 
-asio::awaitable<void> WsSession::post_messages(ClientEvent& ev) {
+asio::awaitable<void> WsSession::post_messages(ClientEvent& ev, TraceId trace) {
+  log_ids(spdlog::level::debug, LogIds().user(user_.id).room(ev.room_id).trace(trace),
+          "comet: clientMessages with {} messages on connection {}", ev.messages.size(), id_);
   auto& logic = comet_.logic();
   co_await run_blocking(comet_.blocking(), [&] {
-    logic.post_messages(user_, ev.room_id, ev.messages);
+    logic.post_messages(user_, ev.room_id, ev.messages, trace);
     return true;
   });
 }

@@ -25,6 +25,7 @@
 #include "comet/token_bucket.h"
 #include "comet/ws_codec.h"
 #include "common/flat_map.h"
+#include "common/trace_id.h"
 
 namespace roomcast {
 
@@ -82,8 +83,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void finish();  // the connection is over: close and unregister
   bool consume(std::string_view data, std::vector<WsFrameParser::Event>& events);
   boost::asio::awaitable<void> serve(const std::string& frame);
-  boost::asio::awaitable<void> handle(ClientEvent& ev);
-  boost::asio::awaitable<void> post_messages(ClientEvent& ev);
+  // `trace`: the trace id of a clientMessages event (common/trace_id.h); zero for the others.
+  boost::asio::awaitable<void> handle(ClientEvent& ev, TraceId trace);
+  boost::asio::awaitable<void> post_messages(ClientEvent& ev, TraceId trace);
   boost::asio::awaitable<void> history(ClientEvent& ev);
   boost::asio::awaitable<void> create_room(ClientEvent& ev);
   boost::asio::awaitable<void> join_room(ClientEvent& ev);

@@ -1,5 +1,6 @@
 #include "common/trace_id.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -61,6 +62,21 @@ std::string TraceId::to_string() const {
 void TraceId::append_to(std::string& out) const {
   auto h = hex();
   out.append(h.data(), h.size());
+}
+
+std::string trace_list(const std::vector<TraceId>& traces, std::size_t shown) {
+  std::vector<TraceId> distinct;
+  for (auto t : traces)
+    if (t && std::find(distinct.begin(), distinct.end(), t) == distinct.end())
+      distinct.push_back(t);
+  if (distinct.empty()) return "";
+  std::string out = "traces";
+  for (std::size_t i = 0; i < distinct.size() && i < shown; ++i) {
+    out += ' ';
+    distinct[i].append_to(out);
+  }
+  if (distinct.size() > shown) out += " (+" + std::to_string(distinct.size() - shown) + " more)";
+  return out;
 }
 
 }  // namespace roomcast

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roomcast {
 
@@ -31,5 +32,9 @@ struct TraceId {
   std::string to_string() const;
   void append_to(std::string& out) const;
 };
+
+// For a line about many messages (a failed batch or push): "traces a b c (+2 more)", the
+// distinct trace ids in order of appearance, at most `shown` of them; "" when there are none.
+std::string trace_list(const std::vector<TraceId>& traces, std::size_t shown = 16);
 
 }  // namespace roomcast

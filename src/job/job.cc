@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "comet/room_batches.h"
+#include "common/log_ids.h"
 
 namespace roomcast {
 
@@ -54,12 +55,14 @@ Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
       auto& room = work.room(it->second.room_id);
       room.repeated.push_back(std::move(it->second));
       room.repeated_events.push_back(r.event_id);
+      room.repeated_traces.push_back(r.trace_id);
       continue;
     }
     auto& room = work.room(r.room_id);
     room.fresh.push_back({r.room_id, 0, r.sender_id, r.sender_name, r.content, r.timestamp_ms,
                           r.client_id, r.dedup_key});
     room.fresh_events.push_back(r.event_id);
+    room.fresh_traces.push_back(r.trace_id);
   }
   return work;
 }
@@ -79,31 +82,56 @@ void Job::persist(ChatWork& work) {
   }
 }
 
+void Job::log_chat(ChatWork& work) const {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  for (auto& id : work.room_order) {
+    auto& room = work.rooms[id];
+    for (std::size_t i = 0; i < room.fresh.size(); ++i) {
+      auto& m = room.fresh[i];
+      log_ids(spdlog::level::debug,
+              LogIds().user(m.user_id).room(id).msg(m.seq).trace(room.fresh_traces[i]),
+              "job: message stored");
+    }
+    for (std::size_t i = 0; i < room.repeated.size(); ++i) {
+      auto& m = room.repeated[i];
+      log_ids(spdlog::level::debug,
+              LogIds().user(m.user_id).room(m.room_id).msg(m.seq).trace(room.repeated_traces[i]),
+              "job: a repeat of a stored message (idempotency key), pushed again");
+    }
+  }
+}
+
 namespace {
-// Sorts messages by seq, keeping each one's event beside it.
-void sort_by_seq(std::vector<StoredMessage>& messages, std::vector<uint64_t>& events) {
+// Sorts messages by seq, keeping each one's event and trace beside it.
+void sort_by_seq(std::vector<StoredMessage>& messages, std::vector<uint64_t>& events,
+                 std::vector<TraceId>& traces) {
   std::vector<std::size_t> order(messages.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return messages[a].seq < messages[b].seq; });
   std::vector<StoredMessage> sorted_messages;
   std::vector<uint64_t> sorted_events;
+  std::vector<TraceId> sorted_traces;
   for (auto i : order) {
     sorted_messages.push_back(std::move(messages[i]));
     sorted_events.push_back(events[i]);
+    sorted_traces.push_back(traces[i]);
   }
   messages = std::move(sorted_messages);
   events = std::move(sorted_events);
+  traces = std::move(sorted_traces);
 }
 }  // namespace
 
 void Job::push_chat(ChatWork& work) {
   for (auto& id : work.room_order) {
     auto& room = work.rooms[id];
-    sort_by_seq(room.repeated, room.repeated_events);
-    for (auto& run : cut_room_messages(id, std::move(room.repeated), room.repeated_events))
+    sort_by_seq(room.repeated, room.repeated_events, room.repeated_traces);
+    for (auto& run : cut_room_messages(id, std::move(room.repeated), room.repeated_events,
+                                       room.repeated_traces))
       comets_.push_room_messages(std::move(run));
-    for (auto& run : cut_room_messages(id, std::move(room.fresh), room.fresh_events))
+    for (auto& run :
+         cut_room_messages(id, std::move(room.fresh), room.fresh_events, room.fresh_traces))
       comets_.push_room_messages(std::move(run));
   }
 }
@@ -118,6 +146,9 @@ void Job::push_others(std::span<const QueueRecord> batch) {
         comets_.sync_membership({r.user_ids.front(), r.room_id, r.op != 0, r.origin_conn});
       continue;
     }
+    log_ids(spdlog::level::debug, LogIds().room(r.room_id).trace(r.trace_id),
+            "job: pushing a push-API event to {} users (none: a room or everyone)",
+            r.user_ids.size());
     auto event = std::make_shared<const std::string>(r.body);
     if (r.type == QueueRecord::Type::kUsers) comets_.push_users_event(r.user_ids, event);
     if (r.type == QueueRecord::Type::kBroadcast) comets_.broadcast_event(event);
@@ -132,11 +163,24 @@ void Job::push_others(std::span<const QueueRecord> batch) {
 }
 
 void Job::handle_batch(std::span<const QueueRecord> batch) {
-  auto work = gather_chat(batch);
-  persist(work);
-  push_chat(work);
-  push_others(batch);
-  comets_.flush();  // the batch is done (and committed) only once its pushes are out
+  try {
+    auto work = gather_chat(batch);
+    persist(work);
+    log_chat(work);
+    push_chat(work);
+    push_others(batch);
+    comets_.flush();  // the batch is done (and committed) only once its pushes are out
+  } catch (const std::exception& e) {
+    // One line for the whole batch (it is redelivered, maybe many times), naming its traces.
+    std::vector<TraceId> traces;
+    for (auto& r : batch) traces.push_back(r.trace_id);
+    auto first = batch.empty() ? QueueRecord{} : batch.front();
+    log_ids(spdlog::level::warn,
+            LogIds().user(first.sender_id).room(first.room_id).trace(first.trace_id),
+            "job: a batch of {} records failed, to be delivered again: {}; {}", batch.size(),
+            e.what(), trace_list(traces));
+    throw;
+  }
 }
 
 }  // namespace roomcast

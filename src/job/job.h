@@ -27,12 +27,15 @@ class Job {
   void reset();
 
  private:
-  // One room's share of a batch, each message with the clientMessages event it came from.
+  // One room's share of a batch, each message with the clientMessages event it came from and
+  // that event's trace id.
   struct RoomWork {
     std::vector<StoredMessage> fresh;  // new: sequence numbers are assigned in persist()
     std::vector<uint64_t> fresh_events;
+    std::vector<TraceId> fresh_traces;
     std::vector<StoredMessage> repeated;  // accepted before: pushed again, not stored again
     std::vector<uint64_t> repeated_events;
+    std::vector<TraceId> repeated_traces;
   };
   struct ChatWork {
     std::vector<std::string> room_order;  // first-seen order
@@ -43,6 +46,8 @@ class Job {
   uint64_t next_seq(const std::string& room_id);
   ChatWork gather_chat(std::span<const QueueRecord> batch);
   void persist(ChatWork& work);
+  // At debug: one line per message with its id and trace.
+  void log_chat(ChatWork& work) const;
   void push_chat(ChatWork& work);
   void push_others(std::span<const QueueRecord> batch);
 

@@ -7,6 +7,7 @@
 
 #include "common/events.h"
 #include "common/ids.h"
+#include "common/log_ids.h"
 #include "common/metrics_events.h"
 #include "common/validation.h"
 
@@ -143,8 +144,8 @@ RoomPage Logic::room_page(int64_t user_id, const std::string& room_id, uint64_t 
   return page;
 }
 
-void Logic::post_messages(const User& user, const std::string& room_id,
-                          const std::vector<ClientMessage>& messages) {
+void Logic::check_messages(const User& user, const std::string& room_id,
+                           const std::vector<ClientMessage>& messages) {
   for (auto& m : messages) {
     if (m.content.empty()) throw ClientError("BAD_REQUEST", "content must not be empty");
     if (m.content.size() > config_.limits.max_content_bytes)
@@ -155,6 +156,11 @@ void Logic::post_messages(const User& user, const std::string& room_id,
   }
   if (!room_exists(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
   if (!is_member(user.id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+}
+
+std::vector<QueueRecord> Logic::chat_records(const User& user, const std::string& room_id,
+                                             const std::vector<ClientMessage>& messages,
+                                             TraceId trace) {
   std::vector<QueueRecord> records;
   records.reserve(messages.size());
   int64_t ts = now_ms();
@@ -172,14 +178,32 @@ void Logic::post_messages(const User& user, const std::string& room_id,
     r.client_id = m.client_id;
     r.dedup_key = idempotency_key(user.id, room_id, m.client_id);
     r.event_id = event_id;
+    r.trace_id = trace;
     r.timestamp_ms = ts;
     records.push_back(std::move(r));
   }
+  return records;
+}
+
+void Logic::post_messages(const User& user, const std::string& room_id,
+                          const std::vector<ClientMessage>& messages, TraceId trace) {
+  auto ids = LogIds().user(user.id).room(room_id).trace(trace);
   try {
-    producer_.produce(std::move(records));
-  } catch (const QueueFullError&) {
-    throw ClientError("UNAVAILABLE", "the server is busy; send again shortly");
+    check_messages(user, room_id, messages);
+  } catch (const ClientError& e) {
+    log_ids(spdlog::level::info, ids, "logic: messages refused: {} ({})", e.code, e.what());
+    throw;
   }
+  try {
+    producer_.produce(chat_records(user, room_id, messages, trace));
+  } catch (const QueueFullError&) {
+    log_ids(spdlog::level::warn, ids, "logic: messages refused: the queue is full");
+    throw ClientError("UNAVAILABLE", "the server is busy; send again shortly");
+  } catch (const std::exception& e) {
+    log_ids(spdlog::level::err, ids, "logic: producing messages failed: {}", e.what());
+    throw;
+  }
+  log_ids(spdlog::level::debug, ids, "logic: {} messages accepted", messages.size());
   metrics::messages_accepted(messages.size());
 }
 
@@ -265,6 +289,15 @@ QueueRecord Logic::membership_record(int64_t user_id, const std::string& room_id
   return r;
 }
 
+// A push-API event gets a trace id here, as a clientMessages event does in the comet.
+void Logic::produce_push(QueueRecord record) {
+  record.trace_id = TraceId::random();
+  log_ids(spdlog::level::debug, LogIds().room(record.room_id).trace(record.trace_id),
+          "logic: push-API event (op {}) for {} users (none: a room or everyone)", record.op,
+          record.user_ids.size());
+  producer_.produce({std::move(record)});
+}
+
 void Logic::push_users(const std::vector<int64_t>& user_ids, int64_t op,
                        const std::string& body_json) {
   QueueRecord r;
@@ -272,7 +305,7 @@ void Logic::push_users(const std::vector<int64_t>& user_ids, int64_t op,
   r.user_ids = user_ids;
   r.op = static_cast<int32_t>(op);
   r.body = push_event(op, body_json);
-  producer_.produce({std::move(r)});
+  produce_push(std::move(r));
 }
 
 void Logic::push_room(const std::string& room_id, int64_t op, const std::string& body_json) {
@@ -281,7 +314,7 @@ void Logic::push_room(const std::string& room_id, int64_t op, const std::string&
   r.room_id = room_id;
   r.op = static_cast<int32_t>(op);
   r.body = push_event(op, body_json);
-  producer_.produce({std::move(r)});
+  produce_push(std::move(r));
 }
 
 void Logic::push_broadcast(int64_t op, const std::string& body_json) {
@@ -289,7 +322,7 @@ void Logic::push_broadcast(int64_t op, const std::string& body_json) {
   r.type = QueueRecord::Type::kBroadcast;
   r.op = static_cast<int32_t>(op);
   r.body = push_event(op, body_json);
-  producer_.produce({std::move(r)});
+  produce_push(std::move(r));
 }
 
 }  // namespace roomcast

@@ -52,13 +52,18 @@ class Logic final : public LogicApi {
   RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
                      uint64_t before_seq, int limit) override;
   void post_messages(const User& user, const std::string& room_id,
-                     const std::vector<ClientMessage>& messages) override;
+                     const std::vector<ClientMessage>& messages, TraceId trace) override;
   RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) override;
   RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
   void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
 
  private:
   bool is_default_room(const std::string& room_id) const;
+  // Throws the ClientError that refuses these messages, if any.
+  void check_messages(const User& user, const std::string& room_id,
+                      const std::vector<ClientMessage>& messages);
+  std::vector<QueueRecord> chat_records(const User& user, const std::string& room_id,
+                                        const std::vector<ClientMessage>& messages, TraceId trace);
   // The ids of the user's rooms (defaults not left, then joined ones), from its rows.
   std::vector<std::string> member_room_ids(const std::vector<Store::Membership>& rows) const;
   // LIMIT_REACHED when the user may belong to no more rooms.
@@ -68,6 +73,7 @@ class Logic final : public LogicApi {
   bool is_member(int64_t user_id, const std::string& room_id);
   bool room_exists(const std::string& room_id);
   std::string new_session(int64_t user_id);
+  void produce_push(QueueRecord record);
   static QueueRecord membership_record(int64_t user_id, const std::string& room_id, bool joined,
                                        uint64_t conn);
 

@@ -11,6 +11,7 @@
 
 #include "comet/client_events.h"
 #include "common/events.h"
+#include "common/trace_id.h"
 #include "store/store.h"
 
 namespace roomcast {
@@ -36,9 +37,10 @@ class LogicApi {
   // whether older ones remain in that range. Checks membership.
   virtual RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
                              uint64_t before_seq, int limit) = 0;
-  // Validates and accepts messages (returns once the queue holds them).
+  // Validates and accepts messages (returns once the queue holds them). `trace` names the event
+  // in every layer's logs (common/trace_id.h).
   virtual void post_messages(const User& user, const std::string& room_id,
-                             const std::vector<ClientMessage>& messages) = 0;
+                             const std::vector<ClientMessage>& messages, TraceId trace) = 0;
   // Membership changes. `conn` names the asking connection: the user's other connections
   // follow the change through the queue (MembershipChange), that one is answered directly.
   virtual RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) = 0;

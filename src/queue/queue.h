@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/trace_id.h"
+
 namespace roomcast {
 
 struct QueueRecord {
@@ -32,6 +34,7 @@ struct QueueRecord {
   // The clientMessages event this message came from (random, never 0; 0 in records of older
   // producers): messages of two events of one sender never share a serverMessages.
   uint64_t event_id = 0;
+  TraceId trace_id;  // chat and pushes: for the logs of every layer (zero: none)
   int64_t timestamp_ms = 0;
   uint64_t origin_conn = 0;  // kMembership
 };

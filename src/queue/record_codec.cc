@@ -56,6 +56,10 @@ void encode_record(const QueueRecord& r, std::string& out) {
   p.set_timestamp_ms(r.timestamp_ms);
   p.set_origin_conn(r.origin_conn);
   p.set_event_id(r.event_id);
+  if (r.trace_id) {
+    auto hex = r.trace_id.hex();
+    p.set_trace_id(hex.data(), hex.size());
+  }
   out.clear();
   if (!p.SerializeToString(&out)) throw RecordCodecError("record does not serialise");
 }
@@ -84,6 +88,8 @@ QueueRecord decode_record(std::string_view bytes) {
   r.timestamp_ms = p.timestamp_ms();
   r.origin_conn = p.origin_conn();
   r.event_id = p.event_id();
+  // A malformed trace id only costs the logs their trace: the record is still good.
+  r.trace_id = TraceId::parse(p.trace_id()).value_or(TraceId{});
   return r;
 }
 

@@ -38,6 +38,8 @@ grpc::Status CometService::BroadcastRoom(grpc::ServerContext*, const pb::Broadca
       s.client_id = m.client_id();
       batch->messages.push_back(std::move(s));
     }
+    batch->trace_ids.reserve(static_cast<std::size_t>(b.trace_ids_size()));
+    for (auto t : b.trace_ids()) batch->trace_ids.push_back(TraceId{t});
     comet_.push_room_messages(std::move(batch));
   }
   for (auto& e : req->events())

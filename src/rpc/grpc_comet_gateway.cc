@@ -11,6 +11,7 @@
 #include "comet.grpc.pb.h"
 #include "comet/room_batches.h"
 #include "common/events.h"
+#include "common/log_ids.h"
 
 namespace roomcast {
 
@@ -50,6 +51,24 @@ void to_pb(const RoomMessages& in, pb::RoomMessages& out) {
     o->set_timestamp_ms(m.timestamp_ms);
     o->set_client_id(m.client_id);
   }
+  if (!in.trace_ids.empty())
+    for (std::size_t i = 0; i < in.messages.size(); ++i)
+      out.add_trace_ids(i < in.trace_ids.size() ? in.trace_ids[i].value : 0);
+}
+
+// The trace ids of the chat messages a call carries, for its failure lines.
+std::vector<TraceId> call_traces(const Outgoing& c) {
+  std::vector<TraceId> traces;
+  if (c.kind == Outgoing::Kind::kRoom)
+    for (auto& b : c.room.batches())
+      for (auto t : b.trace_ids()) traces.push_back(TraceId{t});
+  return traces;
+}
+
+std::vector<TraceId> batch_traces(const std::vector<std::shared_ptr<const RoomMessages>>& batches) {
+  std::vector<TraceId> traces;
+  for (auto& b : batches) traces.insert(traces.end(), b->trace_ids.begin(), b->trace_ids.end());
+  return traces;
 }
 
 // Sends every call at once over the completion queue and waits for all of them.
@@ -235,6 +254,8 @@ void GrpcCometGateway::merge_batches(const std::vector<std::shared_ptr<const Roo
       joined->messages.insert(joined->messages.end(), b->messages.begin(), b->messages.end());
       joined->event_ids.resize(joined->messages.size() - b->messages.size());
       joined->event_ids.insert(joined->event_ids.end(), b->event_ids.begin(), b->event_ids.end());
+      joined->trace_ids.resize(joined->messages.size() - b->messages.size());
+      joined->trace_ids.insert(joined->trace_ids.end(), b->trace_ids.begin(), b->trace_ids.end());
       plan.batches[prev->second] = std::move(joined);
       merged[prev->second] = true;
       continue;
@@ -319,8 +340,8 @@ bool GrpcCometGateway::read_routes(Plan& plan, std::size_t items) {
       return true;
     } catch (const std::exception& e) {
       if (attempt >= 20) {
-        spdlog::error("job: routes unreadable, dropping {} pushes (clients resume): {}", items,
-                      e.what());
+        spdlog::error("job: routes unreadable, dropping {} pushes (clients resume): {}; {}", items,
+                      e.what(), trace_list(batch_traces(plan.batches)));
         return false;
       }
       spdlog::warn("job: reading routes failed, retrying: {}", e.what());
@@ -401,8 +422,9 @@ void GrpcCometGateway::send_with_retries(Plan& plan) {
     std::vector<Outgoing*> failed;
     for (auto* c : pending) {
       if (c->status.ok()) continue;
-      spdlog::warn("job: push to comet {} failed ({}: {})", c->comet_id,
-                   static_cast<int>(c->status.error_code()), c->status.error_message());
+      spdlog::warn("job: push to comet {} failed ({}: {}); {}", c->comet_id,
+                   static_cast<int>(c->status.error_code()), c->status.error_message(),
+                   trace_list(call_traces(*c)));
       failed.push_back(c);
     }
     pending = std::move(failed);

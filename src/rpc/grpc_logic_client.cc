@@ -86,7 +86,7 @@ GrpcLogicClient::Peer GrpcLogicClient::pick(int attempt) {
 }
 
 void GrpcLogicClient::call(const char* what, bool idempotent, std::chrono::milliseconds deadline,
-                           const Attempt& attempt) {
+                           const Attempt& attempt, const LogIds& ids) {
   grpc::Status status;
   for (int i = 0; i < kAttempts; ++i) {
     if (i > 0) std::this_thread::sleep_for(50ms * (1 << (i - 1)));
@@ -110,9 +110,9 @@ void GrpcLogicClient::call(const char* what, bool idempotent, std::chrono::milli
     bool retry = idempotent
                      ? (unavailable || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
                      : (unavailable && !was_ready);
-    spdlog::warn("logic client: {} on {} failed ({}: {}){}", what, peer.id,
-                 static_cast<int>(status.error_code()), status.error_message(),
-                 retry && i + 1 < kAttempts ? ", retrying" : "");
+    log_ids(spdlog::level::warn, ids, "logic client: {} on {} failed ({}: {}){}", what, peer.id,
+            static_cast<int>(status.error_code()), status.error_message(),
+            retry && i + 1 < kAttempts ? ", retrying" : "");
     if (!retry) break;
   }
   throw std::runtime_error(std::string(what) + " failed: " + status.error_message());
@@ -163,9 +163,10 @@ RoomPage GrpcLogicClient::room_page(int64_t user_id, const std::string& room_id,
 }
 
 void GrpcLogicClient::post_messages(const User& user, const std::string& room_id,
-                                    const std::vector<ClientMessage>& messages) {
+                                    const std::vector<ClientMessage>& messages, TraceId trace) {
   pb::ReceiveRequest req;
   set_user(req.mutable_user(), user);
+  if (trace) req.set_trace_id(trace.to_string());
   auto* body = req.mutable_messages();
   body->set_room_id(room_id);
   bool all_keyed = !messages.empty();
@@ -177,9 +178,12 @@ void GrpcLogicClient::post_messages(const User& user, const std::string& room_id
   }
   // With a client id on every message a repeat is dropped by Job: the call is idempotent.
   pb::ReceiveReply reply;
-  call("Receive(messages)", all_keyed, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
-    return stub.Receive(&ctx, req, &reply);
-  });
+  call(
+      "Receive(messages)", all_keyed, 5s,
+      [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.Receive(&ctx, req, &reply);
+      },
+      LogIds().user(user.id).room(room_id).trace(trace));
 }
 
 RoomInfo GrpcLogicClient::create_room(const User& user, const std::string& name, uint64_t conn) {

@@ -15,6 +15,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
+#include "common/log_ids.h"
 #include "discovery/registry.h"
 #include "logic.grpc.pb.h"
 #include "logic/logic_api.h"
@@ -35,7 +36,7 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
                      uint64_t before_seq, int limit) override;
   void post_messages(const User& user, const std::string& room_id,
-                     const std::vector<ClientMessage>& messages) override;
+                     const std::vector<ClientMessage>& messages, TraceId trace) override;
   RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) override;
   RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
   void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
@@ -61,8 +62,9 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   };
   // One attempt: runs the RPC on `stub` with `ctx` (deadline set) and returns its status.
   using Attempt = std::function<grpc::Status(logic::Logic::Stub& stub, grpc::ClientContext& ctx)>;
+  // `ids`: what the call is about, for its failure lines.
   void call(const char* what, bool idempotent, std::chrono::milliseconds deadline,
-            const Attempt& attempt);
+            const Attempt& attempt, const LogIds& ids = {});
   Peer pick(int attempt);
   void mark_bad(const std::string& id);
 

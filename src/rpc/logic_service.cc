@@ -71,7 +71,9 @@ grpc::Status LogicService::Receive(grpc::ServerContext*, const pb::ReceiveReques
         std::vector<ClientMessage> messages;
         messages.reserve(static_cast<std::size_t>(req->messages().messages_size()));
         for (auto& m : req->messages().messages()) messages.push_back({m.content(), m.client_id()});
-        logic_.post_messages(user, req->messages().room_id(), messages);
+        // A comet of an older version sends no trace id: the messages get one here.
+        auto trace = TraceId::parse(req->trace_id()).value_or(TraceId::random());
+        logic_.post_messages(user, req->messages().room_id(), messages, trace);
         break;
       }
       case pb::ReceiveRequest::kCreateRoom:

@@ -111,6 +111,7 @@ TEST(RecordCodec, RoundTrip) {
   r.dedup_key = "9:c:cid";
   r.timestamp_ms = 1234567890123;
   r.origin_conn = 0xFEDCBA9876543210ULL;
+  r.trace_id = TraceId{0x0123456789abcdefULL};
   auto back = decode_record(encode_record(r));
   EXPECT_EQ(back.type, r.type);
   EXPECT_EQ(back.op, r.op);
@@ -124,6 +125,9 @@ TEST(RecordCodec, RoundTrip) {
   EXPECT_EQ(back.dedup_key, r.dedup_key);
   EXPECT_EQ(back.timestamp_ms, r.timestamp_ms);
   EXPECT_EQ(back.origin_conn, r.origin_conn);
+  EXPECT_EQ(back.trace_id, r.trace_id);
+  r.trace_id = {};
+  EXPECT_FALSE(decode_record(encode_record(r)).trace_id);
   for (auto t : {QueueRecord::Type::kChat, QueueRecord::Type::kRoom, QueueRecord::Type::kBroadcast,
                  QueueRecord::Type::kMembership}) {
     r.type = t;

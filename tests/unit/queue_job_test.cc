@@ -216,6 +216,22 @@ TEST_F(JobTest, NeverJoinsTwoEventsOfOneSenderButJoinsSenders) {
   EXPECT_EQ(gateway->batches[1]->event.find("\"3-0\""), std::string::npos);
 }
 
+TEST_F(JobTest, EveryPushedMessageCarriesItsRecordsTrace) {
+  auto traced = [](QueueRecord r, uint64_t trace) {
+    r.trace_id = TraceId{trace};
+    return r;
+  };
+  job->handle_batch(std::vector<QueueRecord>{traced(chat("a", "1", "x", 10, 1), 0xa1),
+                                             traced(chat("a", "2", "y", 11, 1), 0xa2)});
+  // A repeat (client retry) is pushed again with the trace of the record that repeated it.
+  job->handle_batch(std::vector<QueueRecord>{traced(chat("a", "1", "x", 12, 1), 0xa3)});
+  ASSERT_EQ(gateway->batches.size(), 3u);  // two events of one sender: two pushes, then the repeat
+  EXPECT_EQ(gateway->batches[0]->trace_ids, std::vector<TraceId>{TraceId{0xa1}});
+  EXPECT_EQ(gateway->batches[1]->trace_ids, std::vector<TraceId>{TraceId{0xa2}});
+  EXPECT_EQ(gateway->batches[2]->first_seq(), 1u);
+  EXPECT_EQ(gateway->batches[2]->trace_ids, std::vector<TraceId>{TraceId{0xa3}});
+}
+
 TEST_F(JobTest, AKeyRepeatedInAnotherRecordRoomIsPushedOnlyIntoItsOwnRoom) {
   job->handle_batch(std::vector<QueueRecord>{chat("a", "k", "in a")});
   // A record naming room b with a key stored for room a (keys include the room, so only a
