@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/log_ids.h"
 #include "common/presence_events.h"
 
 namespace roomcast {
@@ -235,7 +236,8 @@ void PresenceTracker::count_members(const std::string& room_id) {
     try {
       members = count_members_(room_id);
     } catch (const std::exception& e) {
-      spdlog::warn("presence: counting the members of {} failed: {}", room_id, e.what());
+      log_ids(spdlog::level::warn, LogIds().room(room_id),
+              "presence: counting the members failed: {}", e.what());
     }
     std::lock_guard lock(mutex_);
     auto it = rooms_.find(room_id);

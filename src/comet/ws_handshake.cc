@@ -7,6 +7,7 @@
 
 #include "comet/ws_session.h"
 #include "common/cookie.h"
+#include "common/log_ids.h"
 
 namespace roomcast {
 
@@ -78,7 +79,7 @@ asio::awaitable<void> WsSession::authenticate_and_greet(
     });
     co_await open_rooms(std::move(rooms), true, false);
   } catch (const std::exception& e) {
-    spdlog::error("comet: hello for user {} failed: {}", user_.id, e.what());
+    log_ids(spdlog::level::err, LogIds().user(user_.id), "comet: hello failed: {}", e.what());
     close(1011, "internal error");
     co_return;
   }

@@ -15,6 +15,7 @@
 
 #include "common/events.h"
 #include "common/ids.h"
+#include "common/log_ids.h"
 #include "common/metrics_events.h"
 
 namespace roomcast {
@@ -161,7 +162,8 @@ asio::awaitable<void> WsSession::follow_join(std::string room_id) {
     co_await open_rooms(std::move(rooms), false, true);
   } catch (const std::exception& e) {
     // Typically NOT_MEMBER: the user left again meanwhile, and that leave follows.
-    spdlog::debug("comet: following a join of {} for user {}: {}", room_id, user_.id, e.what());
+    log_ids(spdlog::level::debug, LogIds().user(user_.id).room(room_id),
+            "comet: following a join failed: {}", e.what());
   }
 }
 
@@ -224,6 +226,8 @@ bool WsSession::consume(std::string_view data, std::vector<WsFrameParser::Event>
       }
       // The peer closes: echo its code, then drop the connection once that is written.
       metrics::close_code(ev.close_code);
+      log_ids(spdlog::level::debug, LogIds().user(user_.id),
+              "comet: connection {} closed by the client ({})", id_, ev.close_code);
       closing_ = true;
       close_after_write_ = true;
       close_started_ = Clock::now();
@@ -435,6 +439,9 @@ void WsSession::on_written(boost::system::error_code ec) {
 void WsSession::close(uint16_t code, const char* reason) {
   if (closing_ || !socket_.is_open()) return;
   metrics::close_code(code);
+  // 1011 is this server's failure; the others are the protocol at work (counted in /metrics).
+  log_ids(code == 1011 ? spdlog::level::warn : spdlog::level::debug, LogIds().user(user_.id),
+          "comet: closing connection {} with {} ({})", id_, code, reason);
   closing_ = true;
   close_started_ = Clock::now();
   drop_unsent();

@@ -9,6 +9,8 @@
 
 #include "comet/ws_session.h"
 #include "common/events.h"
+#include "common/ids.h"
+#include "common/log_ids.h"
 #include "common/metrics_events.h"
 
 namespace roomcast {
@@ -107,8 +109,9 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
     // Left meanwhile (typically NOT_MEMBER), maybe joined again: this fill is moot.
     auto it = rooms_.find(room_id);
     if (closing_ || it == rooms_.end() || !it->second.awaits(step.fill_id)) co_return;
-    spdlog::warn("comet: filling {} after {} for user {} failed ({}); closing with 4010", room_id,
-                 step.fill_after, user_.id, e.what());
+    log_ids(spdlog::level::warn, LogIds().user(user_.id).room(room_id),
+            "comet: filling the gap after {} failed ({}); closing with 4010",
+            message_id(step.fill_after), e.what());
     close(4010, "insufficient state; resume");
     co_return;
   }
@@ -118,8 +121,9 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
     case RoomDelivery::FillResult::kStale:
       co_return;
     case RoomDelivery::FillResult::kIncomplete:
-      spdlog::warn("comet: the store lacks part of {} after {}; closing with 4010", room_id,
-                   step.fill_after);
+      log_ids(spdlog::level::warn, LogIds().user(user_.id).room(room_id),
+              "comet: the store lacks part of the gap after {}; closing with 4010",
+              message_id(step.fill_after));
       close(4010, "insufficient state; resume");
       co_return;
     case RoomDelivery::FillResult::kDone:

@@ -66,7 +66,7 @@ AccountResult Logic::create_account(const std::string& username, const std::stri
   int64_t id = 0;
   auto created = store_.create_user(username, email, hash, id);
   if (created != CreateUserResult::kOk) return conflict_result(created);
-  spdlog::info("logic: account {} created", id);
+  log_ids(spdlog::level::info, LogIds().user(id), "logic: account created");
   return {"", "", new_session(id)};
 }
 

@@ -62,7 +62,9 @@ test('a message\'s trace id follows it from accept to push in JSON debug lines',
     await a.next('serverMessages', (p) => p.messages.some((m) => m.content === 'again'));
     const traces = new Set(jsonLines(s.output()).filter(accepted).map((l) => l.trace));
     assert.equal(traces.size, 2);
+    // A close names the user too.
     await a.close();
+    await linesUntil(s, (ls) => ls.some((l) => /^comet: connection \d+ closed by the client \(1005\)$/.test(l.message) && l.user === me));
   } finally {
     await s.stop();
   }
