@@ -10,7 +10,8 @@
 #
 # Environment: CLUSTER_DIR (deploy/cluster), PORT (8080, nginx's public port), COMETS, LOGICS, JOBS
 # (default: the counts of the previous `up`, else 2), ROOMCAST_BIN, KAFKA_MOCK (built binaries),
-# PASSWORD_COST (interactive), LOG_LEVEL (info), KAFKA_PARTITIONS (8), LIMITS_PER_ADDRESS (1; 0
+# PASSWORD_COST (interactive), LOG_LEVEL (info), LOG_FORMAT (text; json: one object per line, in
+# each node's $CLUSTER_DIR/nodes/<id>/log), KAFKA_PARTITIONS (8), LIMITS_PER_ADDRESS (1; 0
 # lifts the per-client-address limits: the test profile of suites and benches that make many
 # accounts and connections from one address), ROOM_CREATIONS_PER_MINUTE (10 per user; 0 lifts
 # it, as the bench does). nginx (127.0.0.1) is the nodes' trusted proxy.
@@ -165,6 +166,7 @@ ROOMCAST_PASSWORD_COST=${PASSWORD_COST:-interactive}
 ROOMCAST_TRUSTED_PROXIES=127.0.0.1
 ROOMCAST_LIMITS_PER_ADDRESS=${LIMITS_PER_ADDRESS:-1}
 ROOMCAST_LOG_LEVEL=${LOG_LEVEL:-info}
+ROOMCAST_LOG_FORMAT=${LOG_FORMAT:-text}
 ROOMCAST_LIMITS_ROOM_CREATIONS_PER_MINUTE=${ROOM_CREATIONS_PER_MINUTE:-10}
 ROOMCAST_KAFKA_SESSION_TIMEOUT_MS=${KAFKA_SESSION_TIMEOUT_MS:-6000}
 ROOMCAST_KAFKA_HEARTBEAT_MS=2000
