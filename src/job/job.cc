@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_set>
 
 #include "comet/room_batches.h"
@@ -163,6 +164,7 @@ void Job::push_others(std::span<const QueueRecord> batch) {
 }
 
 void Job::handle_batch(std::span<const QueueRecord> batch) {
+  auto started = std::chrono::steady_clock::now();
   try {
     auto work = gather_chat(batch);
     persist(work);
@@ -170,6 +172,8 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
     push_chat(work);
     push_others(batch);
     comets_.flush();  // the batch is done (and committed) only once its pushes are out
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+    spdlog::debug("job: a batch of {} records handled in {:.1f} ms", batch.size(), ms.count());
   } catch (const std::exception& e) {
     // One line for the whole batch (it is redelivered, maybe many times), naming its traces.
     std::vector<TraceId> traces;
