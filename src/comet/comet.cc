@@ -72,6 +72,7 @@ void Comet::accept(asio::io_context& loop, asio::ip::tcp::socket socket,
 }
 
 void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
+  assert_in_loop(shard.ctx, "Comet::add");
   shard.all.push_back(s);
   shard.users[user_id].push_back(s);
   ++connections_;
@@ -133,6 +134,7 @@ void log_pushed(const RoomMessages& batch) {
 }  // namespace
 
 void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
+  assert_in_loop(shard.ctx, "Comet::remove");
   user_connections_.remove(user_id, s->connection_id());
   erase_from(shard.all, s);
   auto it = shard.users.find(user_id);
@@ -148,6 +150,7 @@ void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
 }
 
 void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) {
+  assert_in_loop(shard.ctx, "Comet::subscribe");
   auto& members = shard.rooms[room];
   if (std::find(members.begin(), members.end(), s) != members.end()) return;
   members.push_back(s);
@@ -157,6 +160,7 @@ void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) 
 }
 
 void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room, bool closing) {
+  assert_in_loop(shard.ctx, "Comet::unsubscribe");
   auto it = shard.rooms.find(room);
   if (it == shard.rooms.end()) return;
   auto& members = it->second;
@@ -253,6 +257,7 @@ void Comet::enqueue(const ShardPush& push) {
 }
 
 void Comet::drain(CometShard& shard) {
+  assert_in_loop(shard.ctx, "Comet::drain");
   metrics::DeliveryClock clock;  // one clock reading for every delivery of this drain
   std::vector<ShardPush> pushes;
   {
@@ -338,6 +343,7 @@ void Comet::check_tails(std::chrono::milliseconds recheck) {
 }
 
 void Comet::shutdown() {
+  assert_not_in_loops(loops_, "Comet::shutdown");
   tracker_->stop();
   read_states_->stop();
   std::vector<std::future<void>> done;

@@ -90,7 +90,8 @@ class Comet final : public CometGateway {
   // Callable from any thread.
   void check_tails(std::chrono::milliseconds recheck = std::chrono::seconds(3));
 
-  // Closes every connection with 1001 (going away). Returns when all loops have done it.
+  // Closes every connection with 1001 (going away). Returns when all loops have done it; call
+  // from outside the loops (asserted: on a loop it would wait for itself).
   void shutdown();
   // Closes every connection with 1012 "reconnect:<ms>", spread evenly over `window`, and returns
   // when none is left (or the window and the closing handshakes' timeout have passed). Call
@@ -99,7 +100,8 @@ class Comet final : public CometGateway {
 
   std::size_t connection_count() const { return connections_.load(); }
 
-  // Shard bookkeeping, called by sessions on their own loop.
+  // Shard bookkeeping, called by sessions on their own loop (asserted: a call from another
+  // thread stops the process, as muduo's assertInLoopThread does).
   CometShard& shard_of(asio::io_context& ctx) { return *shards_[loops_.index_of(ctx)]; }
   void add(CometShard& shard, WsSession* s, int64_t user_id);
   void remove(CometShard& shard, WsSession* s, int64_t user_id);

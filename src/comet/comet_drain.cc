@@ -73,6 +73,7 @@ class DrainPacer : public std::enable_shared_from_this<DrainPacer> {
 }  // namespace
 
 void Comet::drain_connections(std::chrono::milliseconds window) {
+  assert_not_in_loops(loops_, "Comet::drain_connections");
   for (auto& shard : shards_)
     asio::post(shard->ctx,
                [&shard = *shard, window] { std::make_shared<DrainPacer>(shard, window)->step(); });

@@ -1,5 +1,7 @@
 #include "net/io_pool.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace roomcast {
@@ -22,6 +24,24 @@ std::size_t IoPool::index_of(const asio::io_context& ctx) const {
   for (std::size_t i = 0; i < loops_.size(); ++i)
     if (loops_[i].get() == &ctx) return i;
   throw std::logic_error("io_context not in pool");
+}
+
+bool IoPool::in_any_loop() const {
+  for (auto& loop : loops_)
+    if (loop->get_executor().running_in_this_thread()) return true;
+  return false;
+}
+
+void assert_in_loop(asio::io_context& loop, const char* call) {
+  if (loop.get_executor().running_in_this_thread()) return;
+  std::fprintf(stderr, "roomcast: %s called off its loop thread\n", call);
+  std::abort();
+}
+
+void assert_not_in_loops(const IoPool& pool, const char* call) {
+  if (!pool.in_any_loop()) return;
+  std::fprintf(stderr, "roomcast: %s called on a loop thread (it waits for the loops)\n", call);
+  std::abort();
 }
 
 void IoPool::start() {

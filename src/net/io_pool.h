@@ -32,6 +32,8 @@ class IoPool {
   asio::io_context& at(std::size_t i) { return *loops_[i]; }
   asio::io_context& next() { return *loops_[next_++ % loops_.size()]; }
   std::size_t index_of(const asio::io_context& ctx) const;
+  // Whether the calling thread runs one of the loops (a call that waits for the loops must not).
+  bool in_any_loop() const;
 
   void start();  // runs every loop on its own thread
   void stop();
@@ -43,6 +45,12 @@ class IoPool {
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_{0};
 };
+
+// muduo's assertInLoopThread(): state a loop owns is touched only on that loop's thread. A
+// violation would race silently, so it stops the process with the name of the call.
+void assert_in_loop(asio::io_context& loop, const char* call);
+// For calls that wait for the loops: made on a loop thread they would deadlock.
+void assert_not_in_loops(const IoPool& pool, const char* call);
 
 // Runs `f` on `pool` and resumes the calling coroutine on its own executor with the result (or
 // rethrows what `f` threw). `f` must return a value. Pass lambdas that capture by reference
