@@ -49,6 +49,9 @@ ClusterPresence::~ClusterPresence() {
 }
 
 void ClusterPresence::start() {
+  // A comet restarted under the same id finds its former users in Redis: they keep the grace
+  // to reconnect before its first full batch says who is here.
+  outbox_from_ = std::chrono::steady_clock::now() + grace_;
   task_.start();
 }
 
@@ -68,7 +71,7 @@ void ClusterPresence::step() {
 }
 
 void ClusterPresence::flush_outbox() {
-  if (!outbox_) return;
+  if (!outbox_ || std::chrono::steady_clock::now() < outbox_from_) return;
   try {
     if (outbox_->flush()) full_ = true;  // swept while frozen, or Redis lost the holdings
     if (outbox_failing_) spdlog::info("presence: {} reaches Logic again", comet_id_);

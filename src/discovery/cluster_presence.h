@@ -30,7 +30,8 @@ class ClusterPresence {
                   std::chrono::milliseconds grace);
   ~ClusterPresence();
   // Before start(): the report's users also go to the presence topic (through Logic), once
-  // per period, after the hashes.
+  // per period after the hashes, from one grace after start() on.
+  // Main thread: set_outbox() before start(), start() and stop() once each.
   void set_outbox(HoldingsOutbox* outbox) { outbox_ = outbox; }
   void start();
   // Stops reporting. The hashes are left to expire: a draining comet's users stay online
@@ -56,8 +57,9 @@ class ClusterPresence {
   bool full_ = true;        // the next report re-announces everything (task thread only)
   bool announced_ = false;  // our hashes should exist (task thread only)
   HoldingsOutbox* outbox_ = nullptr;
-  bool outbox_failing_ = false;                      // the last flush failed (task thread only)
-  std::unordered_map<std::string, Remote> remotes_;  // task thread only
+  bool outbox_failing_ = false;                          // the last flush failed (task thread only)
+  std::chrono::steady_clock::time_point outbox_from_{};  // no batch before (set by start())
+  std::unordered_map<std::string, Remote> remotes_;      // task thread only
   PeriodicTask task_;
 };
 
