@@ -56,7 +56,7 @@ end
 return out
 )lua";
 
-// KEYS[5] rc:presence:comets; ARGV[1] comet, ARGV[2] cutoff (ms): swept unless it reported
+// KEYS[5] presence_comets; ARGV[1] comet, ARGV[2] cutoff (ms): swept unless it reported
 // after the cutoff.
 constexpr const char* kSweep = R"lua(
 local seen = redis.call('ZSCORE', KEYS[5], ARGV[1])
@@ -103,10 +103,10 @@ std::optional<std::vector<PresenceTransition>> PresenceEpochs::apply(const std::
   RedisClient::Args args{"EVAL",
                          kApplyScript,
                          "4",
-                         prefix_ + "held:" + comet,
-                         prefix_ + "holders",
-                         prefix_ + "holding",
-                         prefix_ + "epochs",
+                         redis_keys::presence_held(comet, prefix_),
+                         redis_keys::presence_holders(prefix_),
+                         redis_keys::presence_holding(prefix_),
+                         redis_keys::presence_epochs(prefix_),
                          comet,
                          full ? "1" : "0"};
   args.reserve(args.size() + users.size());
@@ -117,13 +117,13 @@ std::optional<std::vector<PresenceTransition>> PresenceEpochs::apply(const std::
 
 std::vector<PresenceTransition> PresenceEpochs::sweep(std::chrono::milliseconds silence) {
   auto cutoff = now_ms() - silence.count();
-  auto holders = redis_.command({"SMEMBERS", prefix_ + "holders"});
+  auto holders = redis_.command({"SMEMBERS", redis_keys::presence_holders(prefix_)});
   std::vector<std::string> comets;
   for (auto& e : holders.check().elements)
     if (auto s = e.string()) comets.push_back(*s);
   if (comets.empty()) return {};
   std::vector<RedisClient::Args> scores;
-  for (auto& c : comets) scores.push_back({"ZSCORE", prefix_ + "comets", c});
+  for (auto& c : comets) scores.push_back({"ZSCORE", redis_keys::presence_comets(prefix_), c});
   auto seen = redis_.pipeline(scores);
   std::vector<PresenceTransition> out;
   for (std::size_t i = 0; i < comets.size() && i < seen.size(); ++i) {
@@ -137,9 +137,11 @@ std::vector<PresenceTransition> PresenceEpochs::sweep(std::chrono::milliseconds 
 
 std::vector<PresenceTransition> PresenceEpochs::sweep_comet(const std::string& comet,
                                                             int64_t cutoff_ms) {
-  auto reply = redis_.command({"EVAL", kSweepScript, "5", prefix_ + "held:" + comet,
-                               prefix_ + "holders", prefix_ + "holding", prefix_ + "epochs",
-                               prefix_ + "comets", comet, std::to_string(cutoff_ms)});
+  auto reply =
+      redis_.command({"EVAL", kSweepScript, "5", redis_keys::presence_held(comet, prefix_),
+                      redis_keys::presence_holders(prefix_), redis_keys::presence_holding(prefix_),
+                      redis_keys::presence_epochs(prefix_), redis_keys::presence_comets(prefix_),
+                      comet, std::to_string(cutoff_ms)});
   return transitions_of(reply).value_or(std::vector<PresenceTransition>{});
 }
 

@@ -2,16 +2,14 @@
 // topic `roomcast.presence`, PROTOCOL.md "Presence, typing and read state").
 //
 // A user is online while some comet holds it (a connection there, or its grace). Each comet's
-// holdings are one set in Redis, changed only through the scripts here, one call per report
-// batch of a comet:
-//   rc:presence:held:<comet>  the user ids that comet holds
-//   rc:presence:holders       the comets whose set is in step (a delta from another: resync)
-//   rc:presence:holding       user id -> how many comets hold the user
-//   rc:presence:epochs        user id -> epoch of the user's last transition
+// holdings are one set in Redis (redis_keys::presence_held), changed only through the scripts
+// here, one call per report batch of a comet; presence_holding counts the comets holding each
+// user, presence_epochs keeps each user's last epoch, presence_holders names the comets whose
+// set is in step (a delta from another is refused: it must send everything).
 // The flag flips only when the first comet adds or the last removes a user; each flip sets
 // epoch = max(epoch + 1, now in ms) on the Redis clock, so epochs only grow, also after Redis
 // lost the hash. A comet silent for the registry TTL plus the grace (its score in
-// rc:presence:comets, see ClusterPresence) is swept: its users not held elsewhere go offline.
+// presence_comets, see ClusterPresence) is swept: its users not held elsewhere go offline.
 #pragma once
 
 #include <chrono>
@@ -22,6 +20,7 @@
 #include <vector>
 
 #include "store/redis_client.h"
+#include "store/redis_keys.h"
 
 namespace roomcast {
 
@@ -38,7 +37,9 @@ std::string presence_transition_json(const PresenceTransition& t);
 // Stateless over Redis: any thread may call any method.
 class PresenceEpochs {
  public:
-  explicit PresenceEpochs(RedisClient& redis, std::string prefix = "rc:presence:");
+  // `prefix`: redis_keys' (tests use their own).
+  explicit PresenceEpochs(RedisClient& redis,
+                          std::string prefix = std::string(redis_keys::kPrefix));
 
   // (user id, held by the comet) pairs. `full`: the comet's whole set (users not named, or
   // named with false, are removed); else a delta. Returns nullopt when a delta comes from a

@@ -82,8 +82,20 @@ std::string presence_rooms(std::string_view comet_id) {
 std::string presence_users(std::string_view comet_id) {
   return join(kPrefix, "presence:users:", comet_id);
 }
-std::string presence_comets() {
-  return join(kPrefix, "presence:", "comets");
+std::string presence_comets(std::string_view prefix) {
+  return join(prefix, "presence:", "comets");
+}
+std::string presence_held(std::string_view comet_id, std::string_view prefix) {
+  return join(prefix, "presence:held:", comet_id);
+}
+std::string presence_holders(std::string_view prefix) {
+  return join(prefix, "presence:", "holders");
+}
+std::string presence_holding(std::string_view prefix) {
+  return join(prefix, "presence:", "holding");
+}
+std::string presence_epochs(std::string_view prefix) {
+  return join(prefix, "presence:", "epochs");
 }
 
 }  // namespace roomcast::redis_keys

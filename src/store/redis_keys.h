@@ -60,6 +60,15 @@ std::string evictions(std::string_view comet_id, std::string_view prefix = kPref
 // set of reporting comets scored with their last report (ms). ClusterPresence.
 std::string presence_rooms(std::string_view comet_id);
 std::string presence_users(std::string_view comet_id);
-std::string presence_comets();
+std::string presence_comets(std::string_view prefix = kPrefix);
+
+// The presence topic (Logic, only through PresenceEpochs' scripts; no expiry: a comet's set
+// goes when it is swept). Set of the user ids a comet holds; set of the comets whose set is in
+// step; hash user -> how many comets hold it; hash user -> epoch of its last transition. The
+// sweep script also reads presence_comets (not one Redis Cluster slot). PresenceEpochs.
+std::string presence_held(std::string_view comet_id, std::string_view prefix = kPrefix);
+std::string presence_holders(std::string_view prefix = kPrefix);
+std::string presence_holding(std::string_view prefix = kPrefix);
+std::string presence_epochs(std::string_view prefix = kPrefix);
 
 }  // namespace roomcast::redis_keys

@@ -24,7 +24,8 @@ struct Fixture {
   PresenceEpochs epochs{redis, prefix};
   // The comet's liveness as ClusterPresence reports it (ms of its last report).
   void seen(const std::string& comet, int64_t at_ms) {
-    redis.command({"ZADD", prefix + "comets", std::to_string(at_ms), comet}).check();
+    redis.command({"ZADD", redis_keys::presence_comets(prefix), std::to_string(at_ms), comet})
+        .check();
   }
 };
 
@@ -50,7 +51,7 @@ TEST(PresenceEpochs, EpochsGrowAfterRedisLostThem) {
   REQUIRE_SERVERS();
   Fixture f;
   auto first = f.epochs.apply("a", true, {{5, true}});
-  f.redis.command({"DEL", f.prefix + "epochs"}).check();
+  f.redis.command({"DEL", redis_keys::presence_epochs(f.prefix)}).check();
   auto second = f.epochs.apply("a", false, {{5, false}});
   ASSERT_EQ(second->size(), 1u);
   EXPECT_GE((*second)[0].epoch, (*first)[0].epoch);  // the clock floor, not 1
