@@ -42,7 +42,8 @@ ClusterPresence::ClusterPresence(RedisClient& redis, std::string comet_id, Prese
       tracker_(tracker),
       ttl_(ttl),
       grace_(grace),
-      task_("presence: cluster report failed", period, [this] { step(); }) {}
+      task_("presence: cluster report failed", period, [this] { step(); }),
+      outbox_task_("presence: handing users to Logic failed", period, [this] { flush_outbox(); }) {}
 
 ClusterPresence::~ClusterPresence() {
   stop();
@@ -53,9 +54,11 @@ void ClusterPresence::start() {
   // to reconnect before its first full batch says who is here.
   outbox_from_ = std::chrono::steady_clock::now() + grace_;
   task_.start();
+  if (outbox_) outbox_task_.start();
 }
 
 void ClusterPresence::stop() {
+  outbox_task_.stop();
   task_.stop();
 }
 
@@ -66,14 +69,14 @@ void ClusterPresence::step() {
     full_ = true;  // what was taken from the tracker may be lost: say everything next time
     throw;
   }
-  flush_outbox();
   read_remote();
 }
 
 void ClusterPresence::flush_outbox() {
   if (!outbox_ || std::chrono::steady_clock::now() < outbox_from_) return;
   try {
-    if (outbox_->flush()) full_ = true;  // swept while frozen, or Redis lost the holdings
+    // Swept while frozen, or Redis lost the holdings: the next report says everything.
+    if (outbox_->flush()) resync_ = true;
     if (outbox_failing_) spdlog::info("presence: {} reaches Logic again", comet_id_);
     outbox_failing_ = false;
   } catch (const std::exception& e) {
@@ -85,6 +88,7 @@ void ClusterPresence::flush_outbox() {
 }
 
 void ClusterPresence::report() {
+  if (resync_.exchange(false)) full_ = true;
   // The hashes outlive the liveness window (the sorted set's TTL) by the grace: readers keep a
   // silent comet's counts for the grace, and must not see them vanish before that.
   auto ttl = std::to_string((ttl_ + grace_).count());

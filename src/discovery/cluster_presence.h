@@ -10,6 +10,7 @@
 // its hashes gone when it wakes and re-announces everything at once, before that.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -30,7 +31,8 @@ class ClusterPresence {
                   std::chrono::milliseconds grace);
   ~ClusterPresence();
   // Before start(): the report's users also go to the presence topic (through Logic), once
-  // per period after the hashes, from one grace after start() on.
+  // per period from one grace after start() on, on a thread of their own: a slow Logic never
+  // delays the report that keeps this comet alive in Redis.
   // Main thread: set_outbox() before start(), start() and stop() once each.
   void set_outbox(HoldingsOutbox* outbox) { outbox_ = outbox; }
   void start();
@@ -57,10 +59,12 @@ class ClusterPresence {
   bool full_ = true;        // the next report re-announces everything (task thread only)
   bool announced_ = false;  // our hashes should exist (task thread only)
   HoldingsOutbox* outbox_ = nullptr;
-  bool outbox_failing_ = false;                          // the last flush failed (task thread only)
+  bool outbox_failing_ = false;  // the last flush failed (outbox thread only)
   std::chrono::steady_clock::time_point outbox_from_{};  // no batch before (set by start())
-  std::unordered_map<std::string, Remote> remotes_;      // task thread only
+  std::atomic<bool> resync_{false};  // Logic asked for everything: the next report is full
+  std::unordered_map<std::string, Remote> remotes_;  // task thread only
   PeriodicTask task_;
+  PeriodicTask outbox_task_;
 };
 
 // The admin presence API in the distributed mode: sums over the reporting comets.

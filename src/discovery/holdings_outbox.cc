@@ -3,6 +3,7 @@
 namespace roomcast {
 
 void HoldingsOutbox::add(bool full, const std::vector<std::pair<int64_t, int64_t>>& users) {
+  std::lock_guard lock(mutex_);
   if (full) {
     pending_.clear();
     full_ = true;
@@ -11,14 +12,30 @@ void HoldingsOutbox::add(bool full, const std::vector<std::pair<int64_t, int64_t
 }
 
 bool HoldingsOutbox::flush() {
+  std::unordered_map<int64_t, bool> taken;
+  bool full = false;
+  {
+    std::lock_guard lock(mutex_);
+    taken.swap(pending_);
+    std::swap(full, full_);
+  }
   Holdings batch;
-  batch.reserve(pending_.size());
-  for (auto& [id, held] : pending_)
-    if (held || !full_) batch.emplace_back(id, held);  // a full batch names the held ones
-  bool resync = send_(full_, batch);
-  pending_.clear();
-  full_ = false;
-  return resync;
+  batch.reserve(taken.size());
+  for (auto& [id, held] : taken)
+    if (held || !full) batch.emplace_back(id, held);  // a full batch names the held ones
+  try {
+    return send_(full, batch);
+  } catch (...) {
+    // Back in, under what was added meanwhile (newer); a newer full batch replaces it all.
+    std::lock_guard lock(mutex_);
+    if (!full_) {
+      taken.merge(pending_);                               // moves the users only added since
+      for (auto& [id, held] : pending_) taken[id] = held;  // the others: the newer state wins
+      pending_.swap(taken);
+      full_ = full;
+    }
+    throw;
+  }
 }
 
 }  // namespace roomcast

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -21,16 +22,17 @@ class HoldingsOutbox {
 
   explicit HoldingsOutbox(Send send) : send_(std::move(send)) {}
 
-  // The ClusterPresence task thread only. A tracker report's users: connections >= 0 held,
+  // The ClusterPresence report thread. A tracker report's users: connections >= 0 held,
   // -1 released. `full`: the report names every user held here (what was pending is replaced).
   void add(bool full, const std::vector<std::pair<int64_t, int64_t>>& users);
-  // The ClusterPresence task thread only. Sends what is pending (an empty batch too: Logic then
-  // checks that this comet is still in step). True when the next report must be full.
-  // Throws when the send failed; the batch is kept for the next call.
+  // The ClusterPresence outbox thread (one caller at a time). Sends what is pending (an empty batch
+  // too: Logic then checks that this comet is still in step). True when the next report must be
+  // full. Throws when the send failed; the batch is kept for the next call.
   bool flush();
 
  private:
   Send send_;
+  std::mutex mutex_;  // guards pending_ and full_ (never held while sending)
   std::unordered_map<int64_t, bool> pending_;
   bool full_ = false;
 };

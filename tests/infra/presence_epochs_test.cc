@@ -117,5 +117,28 @@ TEST(HoldingsOutbox, MergesChangesAndKeepsThemWhenTheSendFails) {
   EXPECT_EQ(sent[1], (std::pair<bool, HoldingsOutbox::Holdings>{false, {{3, false}}}));
 }
 
+TEST(HoldingsOutbox, ChangesDuringAFailedSendWin) {
+  std::vector<HoldingsOutbox::Holdings> sent;
+  HoldingsOutbox* self = nullptr;
+  bool fail = true;
+  HoldingsOutbox outbox([&](bool, const HoldingsOutbox::Holdings& users) {
+    if (fail) {
+      self->add(false, {{1, -1}});  // the report thread, while the call is on the wire
+      throw std::runtime_error("no logic");
+    }
+    auto sorted = users;
+    std::sort(sorted.begin(), sorted.end());
+    sent.push_back(sorted);
+    return false;
+  });
+  self = &outbox;
+  outbox.add(false, {{1, 1}, {2, 1}});
+  EXPECT_THROW(outbox.flush(), std::runtime_error);
+  fail = false;
+  outbox.flush();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], (HoldingsOutbox::Holdings{{1, false}, {2, true}}));
+}
+
 }  // namespace
 }  // namespace roomcast
