@@ -31,7 +31,7 @@ CLIENT_TIMEOUT=${SCALE_TIMEOUT:-900}
 ROOMCAST_BIN="${ROOMCAST_BIN:-$ROOT/build/roomcast}"
 RESULTS_MD=1
 [ "${1:-}" = --no-results ] && RESULTS_MD=0
-case "${1:-}" in -h | --help) sed -n '2,20p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) sed -n '2,21p' "$0"; exit 0 ;; esac
 
 [ -x "$ROOMCAST_BIN" ] || { echo "no $ROOMCAST_BIN: build it first (make build)" >&2; exit 1; }
 mkdir -p "$OUT"
