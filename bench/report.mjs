@@ -39,7 +39,7 @@ const latestRun = new Map();
 for (const r of sel) latestRun.set(`${r.target}/${r.scenario}`, r.run);
 sel = sel.filter((r) => latestRun.get(`${r.target}/${r.scenario}`) === r.run);
 
-const order = { nchan: 0, socketio: 1, roomcast: 2 };
+const order = { nchan: 0, socketio: 1, floor: 2, 'floor-merge': 3, roomcast: 4 };
 const tsort = (a, b) => (order[a.target] ?? 9) - (order[b.target] ?? 9) || a.target.localeCompare(b.target);
 const connect = sel.filter((r) => r.step === 'connect').sort((a, b) => a.scenario.localeCompare(b.scenario) || tsort(a, b));
 const steps = sel
@@ -88,6 +88,33 @@ const maxOk = (t, s) => {
   const ok = steps.filter((r) => r.target === t && r.scenario === s && r.lost === 0 && r.closed === 0 && r.p99_ms <= 250);
   return ok.length ? Math.max(...ok.map((r) => r.deliveries_per_s)) : undefined;
 };
+// ---- roomcast against each peer (nchan, floor, floor-merge), per scenario of this run
+const peerStep = (t, r) =>
+  steps.find((s) => s.target === t && s.scenario === r.scenario && s.rate === r.rate && s.delivered > 0);
+const highestOkRate = (t, s) => {
+  const ok = steps.filter((r) => r.target === t && r.scenario === s && r.lost === 0 && r.closed === 0 && r.p99_ms <= 250);
+  return ok.length ? Math.max(...ok.map((r) => r.rate)) : undefined;
+};
+function peerLines() {
+  let out = '';
+  for (const s of ['S2', 'S3']) {
+    const mine = steps.filter((r) => r.target === 'roomcast' && r.scenario === s && r.delivered > 0);
+    const parts = [];
+    for (const peer of ['nchan', 'floor', 'floor-merge']) {
+      const pairs = mine.map((r) => [r, peerStep(peer, r)]).filter(([, p]) => p);
+      if (!pairs.length) continue;
+      const cpu = geo(pairs.map(([r, p]) => r.cpu_us_per_delivery / p.cpu_us_per_delivery));
+      const p99 = geo(pairs.filter(([r, p]) => r.p99_ms > 0 && p.p99_ms > 0).map(([r, p]) => r.p99_ms / p.p99_ms));
+      parts.push(`${peer}: CPU/delivery ×${f(cpu, 2)}, p99 ×${f(p99, 2)}`);
+    }
+    if (!parts.length) continue;
+    const mineTop = highestOkRate('roomcast', s), nchanTop = highestOkRate('nchan', s);
+    let top = `highest rate with p99 ≤ 250 ms ${big(mineTop)} msg/s`;
+    if (mineTop && nchanTop) top += ` (${f(mineTop / nchanTop, 1)}× nchan's ${big(nchanTop)})`;
+    out += `**roomcast vs peers, ${s}** (geometric means over the rates both ran): ${parts.join('; ')}; ${top}.\n\n`;
+  }
+  return out;
+}
 const allTargets = [...new Set(sel.map((r) => r.target))].sort((a, b) => (order[a] ?? 9) - (order[b] ?? 9));
 md += `## Summary\n\n`;
 md += `CPU ratios are geometric means, over the rates both servers ran, of CPU µs/delivery divided by nchan's (lower is better). `;
@@ -100,6 +127,7 @@ for (const t of allTargets) {
   md += `${f(c1?.rss_kib_per_conn, 1)} | ${c1 && n1 ? f(c1.rss_kib_per_conn / n1.rss_kib_per_conn, 2) : '–'} | ${f(c1?.server_cpu_us_per_connect, 0)} |\n`;
 }
 md += `\n`;
+md += peerLines();
 
 md += `## Publish steps\n\n`;
 md += `CPU µs/delivery is the servers' utime+stime over the step (publishing and draining) divided by the messages delivered; `;
@@ -150,7 +178,7 @@ for (const s of plotScens)
     series.push({ s, t, file });
   }
 if (!series.length) process.exit(0);
-const colors = { nchan: '#1f77b4', socketio: '#2ca02c', roomcast: '#d62728' };
+const colors = { nchan: '#1f77b4', socketio: '#2ca02c', floor: '#7f7f7f', 'floor-merge': '#000000', roomcast: '#d62728' };
 const plotFor = (s, col) => {
   const main = series
     .filter((x) => x.s === s)

@@ -10,8 +10,10 @@
 #                     [--nice N] (servers and client run under nice -n N, e.g. -5 on a busy machine)
 # Environment: BENCH_S{1..4}_CONNS, BENCH_S{2..4}_RATES, BENCH_STEP override the mode's sizes.
 #
-# Targets: nchan, socketio, roomcast (standalone) and cluster (deploy/local-cluster.sh: nginx,
-#          2 comets, 2 logics, 2 jobs on the Kafka mock, MariaDB and Redis; meant for S4).
+# Targets: nchan, socketio, roomcast (standalone), cluster (deploy/local-cluster.sh: nginx,
+#          2 comets, 2 logics, 2 jobs on the Kafka mock, MariaDB and Redis; meant for S4), and
+#          floor / floor-merge (peers/floor/: a minimal C epoll server in the nchan dialect,
+#          one write per delivery / one merged write per connection and wake-up).
 # --short: 5,000 connections instead of 10,000/19,000, fewer rates, 3 s steps (a few minutes),
 #          and a scenario stops at p99 > 1 s instead of 250 ms (short runs share the machine).
 set -euo pipefail
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
     --stop-p99-ms) STOP_P99_MS="$2"; shift ;;
     --perf) PERF=1 ;;
     --nice) NICE="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -83,6 +85,7 @@ echo "run $LABEL: targets [$TARGETS], scenarios [$SCENARIOS]; log $LOG"
 cmake -S "$HERE" -B "$OUT/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$OUT/build" >/dev/null
 BENCH="$OUT/build/roomcast-bench"
+FLOOR_BIN="$OUT/build/roomcast-bench-floor"
 
 # ---- Socket.IO peer dependencies (from the lockfile)
 if [[ " $TARGETS " == *" socketio "* ]] && [ ! -d "$HERE/peers/socketio/node_modules/socket.io" ]; then
@@ -142,6 +145,12 @@ start_server() {  # target scenario
       sed -e "s/@PORT@/$PORT/" -e "s/@WORKERS@/$NCHAN_WORKERS/" "$HERE/peers/nchan.conf" > "$dir/nginx.conf"
  $NICECMD nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
+    floor|floor-merge)
+      # The floor peer (peers/floor/): what the machine allows, in the nchan dialect.
+      local merge=0
+      [ "$target" = floor-merge ] && merge=1
+      $NICECMD "$FLOOR_BIN" --port "$PORT" --merge "$merge" > "$dir/stdout.log" 2>&1 &
+      SERVER_PID=$! ;;
     socketio)
       (cd "$HERE/peers/socketio" && exec $NICECMD env PORT="$PORT" node server.js) > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
@@ -200,6 +209,7 @@ run_scenario() {  # target scenario
   fi
   local client_target=$target name_args=()
   if [ "$target" = cluster ]; then client_target=roomcast; name_args=(--name cluster); fi
+  case "$target" in floor|floor-merge) client_target=nchan; name_args=(--name "$target") ;; esac
  $NICECMD timeout --kill-after=10 "$BENCH_TIMEOUT" "$BENCH" --target "$client_target" "${name_args[@]}" --port "$PORT" --scenario "$scen" \
     --server-pid "$SERVER_PIDS" --admin-token "$TOKEN" --step-secs "$STEP" --drain-secs "$DRAIN" \
     --idle-secs "$IDLE" --stop-p99-ms "$STOP_P99_MS" --out "$RESULTS" --label "$LABEL" "${args[@]}" \
