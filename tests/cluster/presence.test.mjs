@@ -102,6 +102,29 @@ test('topic: a comet frozen past the TTL that comes back before TTL + grace send
   await topic.next(id, 1, (r) => !r.online, QUIET + 3000);
 });
 
+test('topic: a comet frozen past TTL + grace is swept (offline), then re-announces its user (online, higher epoch)', async () => {
+  const u = await createUser(cluster.url, 'ts');
+  const c = await open(await cluster.cometWs('comet-2'), u);
+  const id = c.hello.me.id;
+  const online = await topic.next(id, 0, (r) => r.online);
+  await sleep(WINDOW * 2);
+  const pid = Number((await cluster.node('comet-2')).pid);
+  process.kill(pid, 'SIGSTOP');
+  let offline;
+  try {
+    offline = await topic.next(id, 1, () => true, TTL + GRACE + 3000);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  assert.equal(offline.online, false);
+  assert.ok(offline.epoch > online.epoch);
+  const back = await topic.next(id, 2, () => true, 5000);
+  assert.equal(back.online, true, 'the connection never closed: online again once it reports');
+  assert.ok(back.epoch > offline.epoch);
+  await c.close();
+  await topic.next(id, 3, (r) => !r.online, QUIET + 3000);
+});
+
 test('counts add up across comets and a killed comet is swept within TTL + grace', async () => {
   const [ua, ub] = [await createUser(cluster.url, 'pa'), await createUser(cluster.url, 'pb')];
   const a = await open(await cluster.cometWs('comet-1'), ua);
