@@ -210,7 +210,9 @@ void PresenceTracker::collect_due(Clock::time_point now, std::vector<Outgoing>& 
 
 bool PresenceTracker::build_event(const std::string& room_id, RoomEntry& room,
                                   Clock::time_point now, std::string& event) {
-  int64_t members = room.members >= 0 ? room.members : room.online + room.remote_online;
+  // A room has at least its online members: a count that lags behind a burst of joins (or
+  // misses members every user has, as in default rooms) must not send thousands of names.
+  int64_t members = std::max(room.members, room.online + room.remote_online);
   bool large = members > settings_.room_limit;
   std::vector<User> joined, left;
   if (!large) {

@@ -104,5 +104,18 @@ TEST(PresenceTracker, LargeRoomsSendCountsOnly) {
       << f.events[0];
 }
 
+TEST(PresenceTracker, ALaggingMemberCountNeverSendsTheNamesOfALargeRoom) {
+  Fixture f(quick());  // room_limit 2
+  f.tracker->set_member_counter([](const std::string&) { return int64_t{1}; });
+  for (auto& u : {kAnn, kBob, kCyd}) {
+    f.tracker->connected(u);
+    f.tracker->entered(u, "big");
+  }
+  f.run_for(450);
+  ASSERT_EQ(f.events.size(), 1u);
+  EXPECT_NE(f.events[0].find(R"("online":3,"joined":[],"left":[])"), std::string::npos)
+      << f.events[0];
+}
+
 }  // namespace
 }  // namespace roomcast
