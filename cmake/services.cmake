@@ -19,6 +19,8 @@ add_library(roomcast_services STATIC
   src/rpc/logic_service.cc
   src/rpc/logic_service_presence.cc
   src/logic/presence_topic.cc
+  src/rpc/logic_relay.cc
+  src/rpc/grpc_notice_relay.cc
   src/rpc/grpc_comet_gateway.cc
   src/rpc/comet_service.cc
   src/rpc/metrics_interceptor.cc

@@ -32,6 +32,7 @@ Comet::Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const 
       loops.at(0), std::chrono::milliseconds(config.presence.read_state_window_ms),
       [this](int64_t user, const std::string& room, const std::string& event, uint64_t except) {
         push_user_notice(user, room, event, except);
+        if (relay_) relay_->user_notice(user, room, event);  // the user's other comets
       });
 }
 
@@ -47,6 +48,15 @@ void Comet::set_presence_api(PresenceApi* api) {
   if (api)
     tracker_->set_member_counter(
         [api](const std::string& room) { return api->member_count(room); });
+}
+
+void Comet::set_notice_relay(NoticeRelay* relay) {
+  relay_ = relay;
+  if (relay)
+    tracker_->set_change_sink(
+        [relay](const std::string& room, std::vector<User> joined, std::vector<User> left) {
+          relay->presence_changes(room, std::move(joined), std::move(left));
+        });
 }
 
 void Comet::schedule_sweep(CometShard& shard) {

@@ -20,6 +20,7 @@
 
 #include "comet/cluster_connections.h"
 #include "comet/comet_gateway.h"
+#include "comet/notice_relay.h"
 #include "comet/presence_tracker.h"
 #include "comet/read_state_fanout.h"
 #include "comet/shard_push.h"
@@ -127,6 +128,11 @@ class Comet final : public CometGateway {
   void set_cluster_online(OnlineLookup lookup) { cluster_online_ = std::move(lookup); }
   const OnlineLookup& cluster_online() const { return cluster_online_; }
 
+  // Typing, read state and presence changes for the other comets (distributed mode); set before
+  // serving. Standalone has none.
+  void set_notice_relay(NoticeRelay* relay);
+  NoticeRelay* notice_relay() const { return relay_; }
+
   // Optional; set before serving. Standalone has none.
   void set_route_listener(RouteListener* listener) { routes_ = listener; }
   RouteListener* routes() const { return routes_; }
@@ -162,6 +168,7 @@ class Comet final : public CometGateway {
   std::vector<std::unique_ptr<CometShard>> shards_;
   std::atomic<std::size_t> connections_{0};
   RouteListener* routes_ = nullptr;
+  NoticeRelay* relay_ = nullptr;
   PresenceApi* presence_api_ = nullptr;
   OnlineLookup cluster_online_;
   std::unique_ptr<PresenceTracker> tracker_;

@@ -36,6 +36,22 @@ struct MembershipChange {
   uint64_t origin_conn = 0;
 };
 
+// An ephemeral event that one comet delivered to its own connections and relays to the others
+// (typing, read state, presence changes). Never stored; one that is lost stays lost.
+struct RelayedNotice {
+  std::string origin_comet;  // delivered there already: not sent there again
+  std::string room_id;
+  // Non-empty: `event` to these users' connections that have shown the room (read state).
+  // Empty: to the room's member connections except `except_user`'s (typing), or, when `event`
+  // is empty, the origin comet's named presence changes for the room's trackers to merge.
+  std::vector<int64_t> user_ids;
+  int64_t except_user = 0;
+  std::string event;
+  std::vector<User> joined;
+  std::vector<User> left;
+  bool is_presence() const { return event.empty(); }
+};
+
 class CometGateway {
  public:
   virtual ~CometGateway() = default;
@@ -52,6 +68,9 @@ class CometGateway {
                                 std::shared_ptr<const std::string> event) = 0;
   virtual void broadcast_event(std::shared_ptr<const std::string> event) = 0;
   virtual void sync_membership(const MembershipChange& change) = 0;
+  // Only the distributed mode relays notices (standalone's one comet delivered them already).
+  // A gateway that wraps another must forward it.
+  virtual void relay_notice(std::shared_ptr<const RelayedNotice> /*notice*/) {}
   // Returns once every push made so far is delivered. A gateway that queues pushes to batch
   // them (gRPC) makes Job wait here before its queue offsets are committed.
   virtual void flush() {}

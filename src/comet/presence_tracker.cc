@@ -16,6 +16,18 @@ constexpr auto kTick = std::chrono::milliseconds(50);
 constexpr auto kCountWait = std::chrono::milliseconds(1000);
 }  // namespace
 
+void PresenceTracker::note_change(Changes& changes, const User& user, int delta) {
+  auto [change, fresh] = changes.try_emplace(user.id, user, delta);
+  if (!fresh && change->second.second == -delta) changes.erase(change);  // back within a window
+}
+
+bool PresenceTracker::is_large(const RoomEntry& room) const {
+  // A room has at least its online members: a count that lags behind a burst of joins (or
+  // misses members every user has, as in default rooms) must not send thousands of names.
+  int64_t members = std::max(room.members, room.online + room.remote_online);
+  return members > settings_.room_limit;
+}
+
 PresenceTracker::PresenceTracker(asio::io_context& timer_loop, asio::thread_pool& blocking,
                                  const PresenceSettings& settings, RoomSink sink)
     : timer_(timer_loop), blocking_(blocking), settings_(settings), sink_(std::move(sink)) {}
@@ -118,8 +130,9 @@ void PresenceTracker::went_online(const User& user, const std::string& room_id) 
   auto& room = rooms_[room_id];
   ++room.online;
   report_rooms_.insert(room_id);
-  auto [change, fresh] = room.changes.try_emplace(user.id, user, 1);
-  if (!fresh && change->second.second == -1) room.changes.erase(change);  // back within a window
+  if (change_sink_) note_change(room.local_changes, user, 1);
+  // Online on another comet already: the members were told then.
+  if (!remote_.online_elsewhere(room_id, user.id)) note_change(room.changes, user, 1);
   mark_due(room_id, room);
 }
 
@@ -129,8 +142,9 @@ void PresenceTracker::went_offline(const User& user, const std::string& room_id)
   auto& room = it->second;
   --room.online;
   report_rooms_.insert(room_id);
-  auto [change, fresh] = room.changes.try_emplace(user.id, user, -1);
-  if (!fresh && change->second.second == 1) room.changes.erase(change);
+  if (change_sink_) note_change(room.local_changes, user, -1);
+  // Still online on another comet: not "left".
+  if (!remote_.online_elsewhere(room_id, user.id)) note_change(room.changes, user, -1);
   mark_due(room_id, room);
 }
 
@@ -186,7 +200,11 @@ void PresenceTracker::on_tick() {
     expire_graces(now);
     collect_due(now, out);
   }
-  for (auto& o : out) sink_(o.room_id, std::move(o.event));
+  for (auto& o : out) {
+    if (!o.event.empty()) sink_(o.room_id, std::move(o.event));
+    if (change_sink_ && (!o.joined.empty() || !o.left.empty()))
+      change_sink_(o.room_id, std::move(o.joined), std::move(o.left));
+  }
 }
 
 void PresenceTracker::collect_due(Clock::time_point now, std::vector<Outgoing>& out) {
@@ -201,19 +219,21 @@ void PresenceTracker::collect_due(Clock::time_point now, std::vector<Outgoing>& 
       continue;
     }
     room.due = false;
-    std::string event;
-    if (build_event(room_id, room, now, event)) out.push_back({room_id, std::move(event)});
-    if (room.online == 0 && room.changes.empty() && !room.counting) rooms_.erase(it);
+    Outgoing o{room_id, {}, {}, {}};
+    if (!build_event(room_id, room, now, o.event)) o.event.clear();
+    take_local_changes(room, o);
+    if (!o.event.empty() || !o.joined.empty() || !o.left.empty()) out.push_back(std::move(o));
+    if (room.online == 0 && room.changes.empty() && !room.counting) {
+      remote_.drop_room(room_id);
+      rooms_.erase(it);
+    }
   }
   due_.swap(waiting);
 }
 
 bool PresenceTracker::build_event(const std::string& room_id, RoomEntry& room,
                                   Clock::time_point now, std::string& event) {
-  // A room has at least its online members: a count that lags behind a burst of joins (or
-  // misses members every user has, as in default rooms) must not send thousands of names.
-  int64_t members = std::max(room.members, room.online + room.remote_online);
-  bool large = members > settings_.room_limit;
+  bool large = is_large(room);
   std::vector<User> joined, left;
   if (!large) {
     for (auto& [id, change] : room.changes)

@@ -23,6 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "comet/remote_presence.h"
 #include "common/config.h"
 #include "common/flat_map.h"
 #include "store/store.h"
@@ -38,6 +39,10 @@ class PresenceTracker {
   using RoomSink = std::function<void(const std::string& room_id, std::string event)>;
   // The room's member count (blocking; run on the blocking pool). Unset: the online count.
   using MemberCounter = std::function<int64_t(const std::string& room_id)>;
+  // The members who came online / went offline on this comet, per room event, for the other
+  // comets (distributed mode). Called on the timer's loop.
+  using ChangeSink = std::function<void(const std::string& room_id, std::vector<User> joined,
+                                        std::vector<User> left)>;
 
   PresenceTracker(asio::io_context& timer_loop, asio::thread_pool& blocking,
                   const PresenceSettings& settings, RoomSink sink);
@@ -45,6 +50,7 @@ class PresenceTracker {
 
   // Set before serving.
   void set_member_counter(MemberCounter counter) { count_members_ = std::move(counter); }
+  void set_change_sink(ChangeSink sink) { change_sink_ = std::move(sink); }
   // Starts and stops the timer; stop() may be called from any thread.
   void start();
   void stop();
@@ -82,6 +88,13 @@ class PresenceTracker {
   std::vector<std::string> local_rooms() const;
   // Members online in the room on other comets; a change is sent like a local one.
   void set_remote_online(const std::string& room_id, int64_t online);
+  // Named changes relayed by comet `origin` (distributed mode; presence_remote.cc), merged into
+  // the room's next event: a user already online here or on a third comet is not named again.
+  // Rooms past room_limit stay counts only. Any thread.
+  void merge_remote(const std::string& room_id, const std::string& origin,
+                    const std::vector<User>& joined, const std::vector<User>& left);
+  // `origin` was swept (dead): its users that no other comet has go offline by name. Any thread.
+  void forget_comet(const std::string& origin);
 
  private:
   struct RoomLink {
@@ -95,6 +108,7 @@ class PresenceTracker {
     Clock::time_point grace_until{};
     FlatMap<std::string, RoomLink> rooms;  // a few per user: no node per room (issue #15)
   };
+  using Changes = std::unordered_map<int64_t, std::pair<User, int>>;  // user -> (user, +1/-1)
   struct RoomEntry {
     int64_t online = 0;         // on this comet
     int64_t remote_online = 0;  // on the other comets (distributed mode)
@@ -102,7 +116,9 @@ class PresenceTracker {
     Clock::time_point counted_at{};
     bool counting = false;
     // Users whose state changed since the last event: +1 came online, -1 went offline.
-    std::unordered_map<int64_t, std::pair<User, int>> changes;
+    Changes changes;
+    // The same, on this comet only, for the other comets (with a change sink).
+    Changes local_changes;
     int64_t sent_online = 0;
     Clock::time_point next_send{};
     Clock::time_point due_since{};
@@ -110,7 +126,8 @@ class PresenceTracker {
   };
   struct Outgoing {
     std::string room_id;
-    std::string event;
+    std::string event;               // empty: none
+    std::vector<User> joined, left;  // for the change sink
   };
 
   void schedule();
@@ -124,12 +141,18 @@ class PresenceTracker {
   bool build_event(const std::string& room_id, RoomEntry& room, Clock::time_point now,
                    std::string& event);
   void count_members(const std::string& room_id);
+  // Adds a transition; opposite ones within one window cancel out.
+  static void note_change(Changes& changes, const User& user, int delta);
+  bool is_large(const RoomEntry& room) const;
+  bool online_here(int64_t user_id, const std::string& room_id);
+  void take_local_changes(RoomEntry& room, Outgoing& out) const;
 
   asio::steady_timer timer_;
   asio::thread_pool& blocking_;
   const PresenceSettings& settings_;
   RoomSink sink_;
   MemberCounter count_members_;
+  ChangeSink change_sink_;
   bool stopped_ = false;
 
   mutable std::mutex mutex_;
@@ -138,6 +161,7 @@ class PresenceTracker {
   // Grace ends: (user, room) for a room link, (user, "") for the user itself.
   std::multimap<Clock::time_point, std::pair<int64_t, std::string>> graces_;
   std::vector<std::string> due_;  // rooms with unsent changes
+  RemotePresence remote_;         // named users online on other comets
   // Changed since the last report (distributed mode).
   std::unordered_set<std::string> report_rooms_;
   std::unordered_set<int64_t> report_users_;

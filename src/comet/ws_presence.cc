@@ -58,7 +58,9 @@ void WsSession::add_online_counts(std::vector<RoomPage>& pages) const {
 asio::awaitable<void> WsSession::typing(ClientEvent& ev) {
   if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
   if (!comet_.typing_throttle().allow(user_.id, ev.room_id)) co_return;  // dropped silently
-  comet_.push_room_notice(ev.room_id, typing_event(ev.room_id, user_), user_.id);
+  auto event = typing_event(ev.room_id, user_);
+  comet_.push_room_notice(ev.room_id, event, user_.id);
+  if (auto* relay = comet_.notice_relay()) relay->room_notice(ev.room_id, event, user_.id);
 }
 
 asio::awaitable<void> WsSession::mark_read(ClientEvent& ev) {

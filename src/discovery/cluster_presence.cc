@@ -144,7 +144,12 @@ void ClusterPresence::read_remote() {
   }
   for (auto& c : comets) remotes_[c].seen = now;
   // A comet silent past the TTL keeps its last counts for the grace, then its users are gone.
-  std::erase_if(remotes_, [&](auto& entry) { return now - entry.second.seen > grace_; });
+  // Its named users go offline too (those no other comet reported online since).
+  std::erase_if(remotes_, [&](auto& entry) {
+    if (now - entry.second.seen <= grace_) return false;
+    tracker_.forget_comet(entry.first);
+    return true;
+  });
   std::unordered_map<std::string, int64_t> sums;
   for (auto& [c, remote] : remotes_)
     for (auto& [room, n] : remote.rooms) sums[room] += n;

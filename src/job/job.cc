@@ -142,6 +142,10 @@ void Job::push_others(std::span<const QueueRecord> batch) {
   std::vector<std::pair<std::string, std::vector<std::shared_ptr<const std::string>>>> room_pushes;
   for (auto& r : batch) {
     if (r.type == QueueRecord::Type::kChat) continue;
+    if (!r.origin_comet.empty()) {
+      relay_notice(r);
+      continue;
+    }
     if (r.type == QueueRecord::Type::kMembership) {
       if (!r.user_ids.empty())
         comets_.sync_membership({r.user_ids.front(), r.room_id, r.op != 0, r.origin_conn});
@@ -161,6 +165,19 @@ void Job::push_others(std::span<const QueueRecord> batch) {
     }
   }
   for (auto& [room, events] : room_pushes) comets_.push_room_events(room, events);
+}
+
+void Job::relay_notice(const QueueRecord& r) {
+  if (r.type != QueueRecord::Type::kRoom && r.type != QueueRecord::Type::kUsers) return;
+  auto notice = std::make_shared<RelayedNotice>();
+  notice->origin_comet = r.origin_comet;
+  notice->room_id = r.room_id;
+  if (r.type == QueueRecord::Type::kUsers) notice->user_ids = r.user_ids;
+  notice->except_user = r.exclude_user;
+  notice->event = r.body;
+  notice->joined = r.joined;
+  notice->left = r.left;
+  comets_.relay_notice(std::move(notice));
 }
 
 void Job::handle_batch(std::span<const QueueRecord> batch) {

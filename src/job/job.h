@@ -50,6 +50,8 @@ class Job {
   void log_chat(ChatWork& work) const;
   void push_chat(ChatWork& work);
   void push_others(std::span<const QueueRecord> batch);
+  // A notice relayed from one comet to the others (typing, read state, presence changes).
+  void relay_notice(const QueueRecord& record);
 
   Store& store_;
   CometGateway& comets_;

@@ -34,6 +34,9 @@ class ReadOnPostGateway final : public CometGateway {
     inner_.broadcast_event(std::move(event));
   }
   void sync_membership(const MembershipChange& change) override { inner_.sync_membership(change); }
+  void relay_notice(std::shared_ptr<const RelayedNotice> notice) override {
+    inner_.relay_notice(std::move(notice));
+  }
   void flush() override { inner_.flush(); }
 
  private:

@@ -45,6 +45,9 @@ class Logic final : public LogicApi {
   void push_users(const std::vector<int64_t>& user_ids, int64_t op, const std::string& body_json);
   void push_room(const std::string& room_id, int64_t op, const std::string& body_json);
   void push_broadcast(int64_t op, const std::string& body_json);
+  // Notices a comet relays to the other comets (typing, read state, presence changes), already
+  // checked by the caller: queued as they are, ephemeral (Job pushes them, never stores them).
+  void relay_notices(std::vector<QueueRecord> records) { producer_.produce(std::move(records)); }
 
   // LogicApi
   std::optional<User> authenticate(const std::string& sid) override;

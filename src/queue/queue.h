@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/trace_id.h"
+#include "store/store.h"
 
 namespace roomcast {
 
@@ -37,6 +38,14 @@ struct QueueRecord {
   TraceId trace_id;  // chat and pushes: for the logs of every layer (zero: none)
   int64_t timestamp_ms = 0;
   uint64_t origin_conn = 0;  // kMembership
+  // Notices relayed between comets (typing, read state, presence changes): ephemeral, never
+  // stored; `origin_comet` (non-empty) delivered them to its own connections already. kRoom:
+  // `body` to the room's members except `exclude_user`'s connections, or (no body) the named
+  // presence changes on the origin comet. kUsers: `body` to the users' connections in room_id.
+  std::string origin_comet;
+  int64_t exclude_user = 0;
+  std::vector<User> joined;
+  std::vector<User> left;
 };
 
 // The queue cannot take more records now (back-pressure); the sender may retry shortly.

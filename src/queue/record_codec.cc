@@ -39,6 +39,11 @@ QueueRecord::Type from_wire(int t) {
   throw RecordCodecError("unknown record type " + std::to_string(t));
 }
 
+void set_user(queue::PresenceUser* out, const User& u) {
+  out->set_id(u.id);
+  out->set_username(u.username);
+}
+
 }  // namespace
 
 void encode_record(const QueueRecord& r, std::string& out) {
@@ -59,6 +64,13 @@ void encode_record(const QueueRecord& r, std::string& out) {
   if (r.trace_id) {
     auto hex = r.trace_id.hex();
     p.set_trace_id(hex.data(), hex.size());
+  }
+  p.set_origin_comet(r.origin_comet);
+  p.set_exclude_user(r.exclude_user);
+  if (!r.joined.empty() || !r.left.empty()) {
+    auto* change = p.mutable_presence();
+    for (auto& u : r.joined) set_user(change->add_joined(), u);
+    for (auto& u : r.left) set_user(change->add_left(), u);
   }
   out.clear();
   if (!p.SerializeToString(&out)) throw RecordCodecError("record does not serialise");
@@ -90,6 +102,10 @@ QueueRecord decode_record(std::string_view bytes) {
   r.event_id = p.event_id();
   // A malformed trace id only costs the logs their trace: the record is still good.
   r.trace_id = TraceId::parse(p.trace_id()).value_or(TraceId{});
+  r.origin_comet = p.origin_comet();
+  r.exclude_user = p.exclude_user();
+  for (auto& u : p.presence().joined()) r.joined.push_back({u.id(), u.username()});
+  for (auto& u : p.presence().left()) r.left.push_back({u.id(), u.username()});
   return r;
 }
 

@@ -12,6 +12,11 @@ grpc::Status CometService::PushMsg(grpc::ServerContext*, const pb::PushMsgReques
       comet_.sync_membership({id, m.room_id(), m.joined(), m.origin_conn()});
     return grpc::Status::OK;
   }
+  if (!req->notice_room().empty()) {
+    for (auto id : req->user_ids())
+      comet_.push_user_notice(id, req->notice_room(), req->event(), 0);
+    return grpc::Status::OK;
+  }
   std::vector<int64_t> ids(req->user_ids().begin(), req->user_ids().end());
   comet_.push_users_event(ids, std::make_shared<const std::string>(req->event()));
   return grpc::Status::OK;
@@ -42,9 +47,28 @@ grpc::Status CometService::BroadcastRoom(grpc::ServerContext*, const pb::Broadca
     for (auto t : b.trace_ids()) batch->trace_ids.push_back(TraceId{t});
     comet_.push_room_messages(std::move(batch));
   }
-  for (auto& e : req->events())
-    comet_.push_room_event(e.room_id(), std::make_shared<const std::string>(e.event()));
+  for (auto& e : req->events()) {
+    if (e.has_presence()) {
+      merge_presence(e.room_id(), e.presence());
+      continue;
+    }
+    if (e.notice())
+      comet_.push_room_notice(e.room_id(), e.event(), e.except_user());
+    else
+      comet_.push_room_event(e.room_id(), std::make_shared<const std::string>(e.event()));
+  }
   return grpc::Status::OK;
+}
+
+void CometService::merge_presence(const std::string& room_id, const pb::PresenceChange& change) {
+  auto users = [](auto& in) {
+    std::vector<User> out;
+    out.reserve(static_cast<std::size_t>(in.size()));
+    for (auto& u : in) out.push_back({u.id(), u.username()});
+    return out;
+  };
+  comet_.presence_tracker().merge_remote(room_id, change.origin_comet(), users(change.joined()),
+                                         users(change.left()));
 }
 
 grpc::Status CometService::Broadcast(grpc::ServerContext*, const pb::BroadcastRequest* req,

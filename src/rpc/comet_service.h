@@ -23,6 +23,7 @@ class CometService final : public comet::Comet::Service {
                      comet::RoomsReply* reply) override;
 
  private:
+  void merge_presence(const std::string& room_id, const comet::PresenceChange& change);
   Comet& comet_;
 };
 

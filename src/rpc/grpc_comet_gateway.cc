@@ -71,6 +71,11 @@ std::vector<TraceId> batch_traces(const std::vector<std::shared_ptr<const RoomMe
   return traces;
 }
 
+void set_user(pb::PresenceUser* out, const User& u) {
+  out->set_id(u.id);
+  out->set_username(u.username);
+}
+
 // Sends every call at once over the completion queue and waits for all of them.
 void send_round(ChannelPool& channels, std::vector<Outgoing*>& calls) {
   grpc::CompletionQueue cq;
@@ -145,25 +150,29 @@ void GrpcCometGateway::enqueue(Item item) {
 }
 
 void GrpcCometGateway::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
-  enqueue({Item::Kind::kChat, std::move(batch), {}, {}, {}, {}});
+  enqueue({Item::Kind::kChat, std::move(batch), {}, {}, {}, {}, {}});
 }
 
 void GrpcCometGateway::push_room_event(const std::string& room_id,
                                        std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kRoomEvent, {}, room_id, {}, std::move(event), {}});
+  enqueue({Item::Kind::kRoomEvent, {}, room_id, {}, std::move(event), {}, {}});
 }
 
 void GrpcCometGateway::push_users_event(const std::vector<int64_t>& user_ids,
                                         std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kUsers, {}, {}, user_ids, std::move(event), {}});
+  enqueue({Item::Kind::kUsers, {}, {}, user_ids, std::move(event), {}, {}});
 }
 
 void GrpcCometGateway::broadcast_event(std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kBroadcast, {}, {}, {}, std::move(event), {}});
+  enqueue({Item::Kind::kBroadcast, {}, {}, {}, std::move(event), {}, {}});
 }
 
 void GrpcCometGateway::sync_membership(const MembershipChange& change) {
-  enqueue({Item::Kind::kUsers, {}, {}, {change.user_id}, {}, change});
+  enqueue({Item::Kind::kUsers, {}, {}, {change.user_id}, {}, change, {}});
+}
+
+void GrpcCometGateway::relay_notice(std::shared_ptr<const RelayedNotice> notice) {
+  enqueue({Item::Kind::kNotice, {}, {}, {}, {}, {}, std::move(notice)});
 }
 
 void GrpcCometGateway::flush() {
@@ -308,6 +317,9 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
       plan.note_room(it.room_id);
     } else if (it.kind == Item::Kind::kUsers) {
       plan.note_users(it.user_ids);
+    } else if (it.kind == Item::Kind::kNotice) {
+      if (it.notice->user_ids.empty()) plan.note_room(it.notice->room_id);
+      plan.note_users(it.notice->user_ids);
     }
   }
   merge_batches(chat, plan);
@@ -397,7 +409,47 @@ void GrpcCometGateway::add_calls(Plan& plan, const std::vector<Item>& items) {
     } else if (it.kind == Item::Kind::kBroadcast) {
       for (auto& n : plan.nodes)
         plan.new_call(Outgoing::Kind::kBroadcast, n.id, n.address)->broadcast.set_event(*it.event);
+    } else if (it.kind == Item::Kind::kNotice) {
+      add_notice_calls(plan, *it.notice);
     }
+  }
+}
+
+void GrpcCometGateway::add_notice_calls(Plan& plan, const RelayedNotice& notice) {
+  if (!notice.user_ids.empty()) {
+    // Read state: one PushMsg per comet holding the user (rare: coalesced by the origin).
+    std::unordered_map<std::string, Outgoing*> per_comet;
+    for (auto u : notice.user_ids) {
+      for (auto& comet : plan.user_routes[plan.user_index[u]]) {
+        auto addr = plan.live.find(comet);
+        if (comet == notice.origin_comet || addr == plan.live.end()) continue;
+        auto& c = per_comet[comet];
+        if (!c) {
+          c = plan.new_call(Outgoing::Kind::kUsers, comet, addr->second);
+          c->users.set_event(notice.event);
+          c->users.set_notice_room(notice.room_id);
+        }
+        c->users.add_user_ids(u);
+      }
+    }
+    return;
+  }
+  for (auto& comet : plan.room_routes[plan.room_index[notice.room_id]]) {
+    if (comet == notice.origin_comet) continue;
+    auto* c = plan.room_call_for(comet);
+    if (!c) continue;
+    auto* e = c->room.add_events();
+    e->set_room_id(notice.room_id);
+    if (!notice.is_presence()) {
+      e->set_event(notice.event);
+      e->set_notice(true);
+      e->set_except_user(notice.except_user);
+      continue;
+    }
+    auto* change = e->mutable_presence();
+    change->set_origin_comet(notice.origin_comet);
+    for (auto& u : notice.joined) set_user(change->add_joined(), u);
+    for (auto& u : notice.left) set_user(change->add_left(), u);
   }
 }
 

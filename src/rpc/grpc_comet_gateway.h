@@ -39,16 +39,19 @@ class GrpcCometGateway final : public CometGateway {
                         std::shared_ptr<const std::string> event) override;
   void broadcast_event(std::shared_ptr<const std::string> event) override;
   void sync_membership(const MembershipChange& change) override;
+  void relay_notice(std::shared_ptr<const RelayedNotice> notice) override;
   void flush() override;
 
  private:
   struct Item {
-    enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast } kind;  // kUsers: event or membership
-    std::shared_ptr<const RoomMessages> batch;                       // kChat
-    std::string room_id;                                             // kRoomEvent
-    std::vector<int64_t> user_ids;                                   // kUsers
-    std::shared_ptr<const std::string> event;    // kRoomEvent, kBroadcast, kUsers
-    std::optional<MembershipChange> membership;  // kUsers without an event
+    // kUsers: event or membership.
+    enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast, kNotice } kind;
+    std::shared_ptr<const RoomMessages> batch;    // kChat
+    std::string room_id;                          // kRoomEvent
+    std::vector<int64_t> user_ids;                // kUsers
+    std::shared_ptr<const std::string> event;     // kRoomEvent, kBroadcast, kUsers
+    std::optional<MembershipChange> membership;   // kUsers without an event
+    std::shared_ptr<const RelayedNotice> notice;  // kNotice
   };
   void enqueue(Item item);
   void run();
@@ -64,6 +67,8 @@ class GrpcCometGateway final : public CometGateway {
   static void add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
                               const std::shared_ptr<const std::string>& event,
                               const std::optional<MembershipChange>& membership);
+  // The calls of a relayed notice: to the comets holding its room or users, but its origin.
+  static void add_notice_calls(Plan& plan, const RelayedNotice& notice);
   // A push to `comet_id` failed for good: makes sure that comet detects what it missed.
   void give_up(const std::string& comet_id);
 

@@ -48,6 +48,9 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
                                  int limit) override;
   int64_t member_count(const std::string& room_id) override;
 
+  // Notices for the other comets (GrpcNoticeRelay); throws when no Logic took them.
+  void relay(const logic::RelayRequest& request);
+
   // The REST API of PROTOCOL.md, proxied to a Logic (the comet's /api/* handler).
   HttpResponse rest(const HttpRequest& request);
   // The presence topic: this comet's users, held or released since the last batch (all held

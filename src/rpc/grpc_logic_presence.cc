@@ -80,4 +80,12 @@ bool GrpcLogicClient::report_users(bool full, const std::vector<std::pair<int64_
   return reply.resync();
 }
 
+void GrpcLogicClient::relay(const pb::RelayRequest& req) {
+  pb::RelayReply reply;
+  // Not idempotent (a repeat shows a typing line twice): retried only when it never left.
+  call("Relay", false, 2s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.Relay(&ctx, req, &reply);
+  });
+}
+
 }  // namespace roomcast

@@ -42,6 +42,9 @@ class LogicService final : public logic::Logic::Service {
                            logic::ReportUsersReply* reply) override;
   // Before serving.
   void set_presence_topic(PresenceTopic* topic) { presence_topic_ = topic; }
+  // logic_relay.cc
+  grpc::Status Relay(grpc::ServerContext*, const logic::RelayRequest* req,
+                     logic::RelayReply* reply) override;
 
  private:
   Logic& logic_;

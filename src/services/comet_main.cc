@@ -17,6 +17,7 @@
 #include "ops/node_ops.h"
 #include "rpc/comet_service.h"
 #include "rpc/grpc_logic_client.h"
+#include "rpc/grpc_notice_relay.h"
 #include "rpc/internal_tls.h"
 #include "services.h"
 #include "services/node.h"
@@ -39,7 +40,9 @@ int run_comet(const Config& config) {
   // 1,000 requests/s (cluster S4 at 2,000 msg/s fell behind; with 32, 0 lost, p99 0.4 s).
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(1, config.comet_rpc_threads)));
   Comet comet(loops, blocking, logic, config);
-  comet.set_presence_api(&logic);  // read positions and member lists are stored by Logic
+  comet.set_presence_api(&logic);    // read positions and member lists are stored by Logic
+  GrpcNoticeRelay relay(logic, id);  // typing, read state and presence for the other comets
+  comet.set_notice_relay(&relay);
   comet.set_cluster_online(
       [&redis, ttl = std::chrono::milliseconds(config.registry_ttl_ms)](
           const std::vector<int64_t>& ids) { return cluster_users_online(redis, ttl, ids); });
@@ -72,6 +75,7 @@ int run_comet(const Config& config) {
   loops.start();
   routes.start();
   cluster_presence.start();
+  relay.start();
   user_connections.start();
   NodeInfo self{"comet", id, rpc.address, advertised(config, endpoint.port()), 0};
   Registry registry(redis, self, config.registry_ttl_ms,
@@ -97,6 +101,7 @@ int run_comet(const Config& config) {
   // reconnect to another comet and resume), then stop serving.
   registry.stop();
   comet.shutdown();
+  relay.stop();
   user_connections.stop();
   routes.stop();
   cluster_presence.stop();

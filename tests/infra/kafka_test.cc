@@ -136,6 +136,27 @@ TEST(RecordCodec, RoundTrip) {
   EXPECT_THROW(decode_record("\xff\xff\xff"), RecordCodecError);
 }
 
+TEST(RecordCodec, RelayedNoticeFieldsRoundTrip) {
+  QueueRecord r;
+  r.type = QueueRecord::Type::kRoom;
+  r.room_id = "room";
+  r.origin_comet = "comet-1";
+  r.exclude_user = 77;
+  r.joined = {{1, "ann"}, {2, "bob"}};
+  r.left = {{3, "\xff not utf-8"}};
+  auto back = decode_record(encode_record(r));
+  EXPECT_EQ(back.origin_comet, r.origin_comet);
+  EXPECT_EQ(back.exclude_user, r.exclude_user);
+  ASSERT_EQ(back.joined.size(), 2u);
+  EXPECT_EQ(back.joined[1].id, 2);
+  EXPECT_EQ(back.joined[1].username, "bob");
+  ASSERT_EQ(back.left.size(), 1u);
+  EXPECT_EQ(back.left[0].username, r.left[0].username);
+  // A record of an older producer has none of them.
+  auto plain = decode_record(encode_record(QueueRecord{}));
+  EXPECT_TRUE(plain.origin_comet.empty() && plain.joined.empty() && plain.left.empty());
+}
+
 TEST(Kafka, OrderPerRoomAndCommitAfterHandler) {
   REQUIRE_SERVERS();
   auto o = options(unique("t-order-"));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "comet/presence_tracker.h"
+#include "comet/remote_presence.h"
 
 namespace roomcast {
 namespace {
@@ -115,6 +116,62 @@ TEST(PresenceTracker, ALaggingMemberCountNeverSendsTheNamesOfALargeRoom) {
   ASSERT_EQ(f.events.size(), 1u);
   EXPECT_NE(f.events[0].find(R"("online":3,"joined":[],"left":[])"), std::string::npos)
       << f.events[0];
+}
+
+TEST(RemotePresence, AUserIsGoneOnlyWhenItsLastCometSaysSo) {
+  RemotePresence remote;
+  EXPECT_TRUE(remote.add("r", "c1", kAnn));
+  EXPECT_FALSE(remote.add("r", "c2", kAnn));
+  EXPECT_FALSE(remote.add("r", "c2", kAnn));  // a repeat changes nothing
+  EXPECT_FALSE(remote.remove("r", "c1", kAnn.id));
+  EXPECT_TRUE(remote.online_elsewhere("r", kAnn.id));
+  EXPECT_TRUE(remote.remove("r", "c2", kAnn.id));
+  EXPECT_FALSE(remote.online_elsewhere("r", kAnn.id));
+  EXPECT_TRUE(remote.remove("r", "c1", kBob.id));  // unknown: trusted as it comes
+  remote.add("r", "c1", kAnn);
+  remote.add("r", "c2", kBob);
+  remote.add("q", "c1", kBob);
+  auto gone = remote.forget_comet("c1");
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_TRUE(remote.online_elsewhere("r", kBob.id));
+  EXPECT_FALSE(remote.online_elsewhere("q", kBob.id));
+}
+
+// The distributed mode: changes relayed by another comet join the room's next event by name;
+// a user online here too is not named twice, and one still online elsewhere is not "left".
+TEST(PresenceTracker, MergesNamedChangesOfOtherCometsAndRelaysItsOwn) {
+  Fixture f(quick());
+  std::vector<std::string> relayed;
+  f.tracker->set_change_sink(
+      [&](const std::string& room, std::vector<User> joined, std::vector<User> left) {
+        relayed.push_back(room + " +" + std::to_string(joined.size()) + " -" +
+                          std::to_string(left.size()));
+      });
+  for (auto& u : {kAnn, kCyd}) {
+    f.tracker->connected(u);
+    f.tracker->entered(u, "r");
+  }
+  f.run_for(400);
+  EXPECT_EQ(relayed, std::vector<std::string>{"r +2 -0"});
+  f.tracker->merge_remote("r", "c2", {kBob, kAnn}, {});
+  f.run_for(400);
+  ASSERT_EQ(f.events.size(), 2u);
+  EXPECT_NE(f.events[1].find(R"("joined":[{"id":2,"username":"bob"}],"left":[])"),
+            std::string::npos)
+      << f.events[1];
+  // Ann closes here but is online on c2: counted out here, not named.
+  f.tracker->exited(kAnn.id, "r", true);
+  f.tracker->disconnected(kAnn.id);
+  f.run_for(700);
+  for (auto& e : f.events) EXPECT_EQ(e.find(R"("left":[{"id":1)"), std::string::npos) << e;
+  EXPECT_EQ(relayed.back(), "r +0 -1");  // the others still learn that she left this comet
+  auto before = f.events.size();
+  f.tracker->forget_comet("c2");  // c2 was swept: Bob and Ann go offline by name
+  f.run_for(400);
+  ASSERT_EQ(f.events.size(), before + 1);
+  EXPECT_NE(f.events.back().find(R"("left":[{"id":1,"username":"ann"},{"id":2,"username":"bob"}])"),
+            std::string::npos)
+      << f.events.back();
 }
 
 }  // namespace

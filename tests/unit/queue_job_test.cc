@@ -68,8 +68,13 @@ class RecordingGateway : public CometGateway {
     events.push_back("member:" + std::to_string(c.user_id) + ":" + c.room_id + ":" +
                      (c.joined ? "in" : "out") + ":" + std::to_string(c.origin_conn));
   }
+  void relay_notice(std::shared_ptr<const RelayedNotice> n) override {
+    std::lock_guard lock(mutex);
+    notices.push_back(std::move(n));
+  }
   std::mutex mutex;
   std::vector<std::shared_ptr<const RoomMessages>> batches;
+  std::vector<std::shared_ptr<const RelayedNotice>> notices;
   std::vector<std::string> events;
   bool persisted_before_push = true;
 
@@ -277,6 +282,40 @@ TEST_F(JobTest, RoutesPushRecords) {
   EXPECT_EQ(gateway->events,
             (std::vector<std::string>{"users:2:U", "all:B", "member:7:r:out:99", "member:7:r:in:99",
                                       "room:r:RS", "room:q:R"}));
+}
+
+TEST_F(JobTest, RelaysNoticesFromACometAndStoresNothing) {
+  QueueRecord typing;
+  typing.type = QueueRecord::Type::kRoom;
+  typing.room_id = "r";
+  typing.body = "T";
+  typing.origin_comet = "comet-1";
+  typing.exclude_user = 5;
+  QueueRecord read = typing;
+  read.type = QueueRecord::Type::kUsers;
+  read.user_ids = {5};
+  read.exclude_user = 0;
+  read.body = "S";
+  QueueRecord presence = typing;
+  presence.body.clear();
+  presence.exclude_user = 0;
+  presence.joined = {{7, "x"}};
+  presence.left = {{8, "y"}};
+  job->handle_batch(std::vector<QueueRecord>{typing, read, presence});
+  EXPECT_TRUE(gateway->events.empty());  // never pushed as an ordinary room or user event
+  ASSERT_EQ(gateway->notices.size(), 3u);
+  auto& t = *gateway->notices[0];
+  EXPECT_EQ(std::tie(t.origin_comet, t.room_id, t.event, t.except_user),
+            std::tuple(std::string("comet-1"), std::string("r"), std::string("T"), int64_t{5}));
+  EXPECT_TRUE(t.user_ids.empty());
+  EXPECT_EQ(gateway->notices[1]->user_ids, std::vector<int64_t>{5});
+  auto& p = *gateway->notices[2];
+  EXPECT_TRUE(p.is_presence());
+  ASSERT_EQ(p.joined.size(), 1u);
+  ASSERT_EQ(p.left.size(), 1u);
+  EXPECT_EQ(p.joined[0].username, "x");
+  EXPECT_EQ(p.left[0].id, 8);
+  EXPECT_EQ(store->last_seq("r"), 0u);
 }
 
 // A Kafka rebalance (queue/gathered.h): eager loses the whole round, cooperative only the
