@@ -1,6 +1,7 @@
 // Notices across comets (comet → Logic → Kafka → Job → the other comets): typing, read state
 // and named presence changes reach connections on another comet exactly as on one server.
-// Every client is pinned to one comet. Runs its own small cluster (2 comets, 1 logic, 1 job).
+// Every client is pinned to one comet; the last test kills comet-2 (its users are named "left"
+// when it is swept). Runs its own small cluster (2 comets, 1 logic, 1 job).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from './cluster.mjs';
@@ -136,4 +137,23 @@ test('a user online on both comets who closes one is not "left" anywhere', async
   for (const o of [o1, o2])
     await o.next('serverPresence', (p) => p.roomId === room && p.left.some((u) => u.id === xId),
       GRACE + 5000);
+});
+
+// Last: it kills comet-2.
+test('the users of a comet killed with -9 go "left" by name when it is swept', async () => {
+  const TTL = 3000;  // the cluster's registry TTL (local-cluster.sh default)
+  const [uo, ux] = await Promise.all(['ko', 'kx'].map((p) => createUser(cluster.url, p)));
+  const o1 = await open('comet-1', uo);
+  const x2 = await open('comet-2', ux);
+  const room = await roomWith(o1, x2);
+  const xId = x2.hello.me.id;
+  await o1.next('serverPresence', (p) => p.roomId === room && p.online === 2, 10000);
+  const killedAt = Date.now();
+  await cluster.kill('comet-2');
+  const left = await o1.next('serverPresence',
+    (p) => p.roomId === room && p.left.some((u) => u.id === xId), TTL + GRACE + 5000);
+  assert.deepEqual(left.left, [{ id: xId, username: ux.username }]);
+  assert.equal(left.online, 1);
+  const after = Date.now() - killedAt;
+  assert.ok(after >= TTL - 400, `named left ${after} ms after kill -9: before the TTL`);
 });
