@@ -125,6 +125,29 @@ test('topic: a comet frozen past TTL + grace is swept (offline), then re-announc
   await topic.next(id, 3, (r) => !r.online, QUIET + 3000);
 });
 
+test('through the entry point a session\'s connections share a comet: a user counts once', async () => {
+  const [ua, ub] = [await createUser(cluster.url, 'pn'), await createUser(cluster.url, 'pm')];
+  const tabs = [];
+  for (let i = 0; i < 4; i++) tabs.push(await open(cluster.wsUrl, ua));  // four tabs of one browser
+  const name = `room ${unique()}`;
+  tabs[0].send('clientCreateRoom', { roomName: name });
+  const room = (await tabs[0].next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
+  for (const t of tabs.slice(1)) await t.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
+  const b = await open(cluster.wsUrl, ub);
+  b.send('clientJoinRoom', { roomId: room });
+  const joined = await b.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
+  assert.ok(joined.room.online <= 2, JSON.stringify(joined.room));
+  await tabs[0].next('serverPresence', (p) => p.roomId === room && p.online === 2, 10000);
+  await sleep(4 * WINDOW + 500);  // every comet's report is in
+  const token = cluster.adminToken();
+  const count = await api(cluster.url, `/api/presence/room?roomId=${room}`, { method: 'GET', token });
+  assert.deepEqual(count.json, { roomId: room, online: 2 });
+  const seen = [...tabs, b].flatMap((c) => c.events ?? []);
+  for (const c of [...tabs, b]) await c.close();
+  assert.ok(!seen.some((e) => e.type === 'serverPresence' && e.payload?.roomId === room && e.payload.online > 2),
+    'never counted a user twice');
+});
+
 test('counts add up across comets and a killed comet is swept within TTL + grace', async () => {
   const [ua, ub] = [await createUser(cluster.url, 'pa'), await createUser(cluster.url, 'pb')];
   const a = await open(await cluster.cometWs('comet-1'), ua);
