@@ -25,6 +25,22 @@
 
 namespace roomcast {
 
+namespace {
+// After a signal: not ready, no new connections; on SIGTERM the clients leave over the drain
+// window (1012, reconnect elsewhere) while pushes still reach the ones not closed yet, so the
+// registry entry stays until they are gone.
+void stop_serving(int sig, const std::string& id, const Config& config, NodeOps& ops,
+                  HttpServer& http, Comet& comet) {
+  spdlog::info("comet {}: signal {}, shutting down", id, sig);
+  ops.set_draining();
+  http.stop_accepting();
+  if (sig != SIGTERM) return;
+  spdlog::info("comet {}: draining {} connections over {} ms", id, comet.connection_count(),
+               config.drain_window_ms);
+  comet.drain_connections(std::chrono::milliseconds(config.drain_window_ms));
+}
+}  // namespace
+
 int run_comet(const Config& config) {
   SignalWaiter signals;
   require_internal_secrets(config);
@@ -86,17 +102,7 @@ int run_comet(const Config& config) {
   spdlog::info("roomcast comet {} listening on http://{} (gRPC {})", id, fmt::streamed(endpoint),
                rpc.address);
 
-  int sig = signals.wait();
-  spdlog::info("comet {}: signal {}, shutting down", id, sig);
-  ops.set_draining();
-  http.stop_accepting();
-  if (sig == SIGTERM) {
-    // Drain: the clients leave over the window (1012, reconnect elsewhere) while pushes still
-    // reach the ones not closed yet, so the registry entry stays until they are gone.
-    spdlog::info("comet {}: draining {} connections over {} ms", id, comet.connection_count(),
-                 config.drain_window_ms);
-    comet.drain_connections(std::chrono::milliseconds(config.drain_window_ms));
-  }
+  stop_serving(signals.wait(), id, config, ops, http, comet);
   // Leave the registry so Job stops routing here, then close what is left with 1001 (clients
   // reconnect to another comet and resume), then stop serving.
   registry.stop();
