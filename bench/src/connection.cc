@@ -292,7 +292,7 @@ void failConn(Conn& c, const char* why, int status) {
 }
 
 // Account requests the server refused for now (429 rate limit, 503 hashing queue full): the
-// connection retries after the response's Retry-After, as PROTOCOL.md asks of load generators.
+// connection retries after the response's Retry-After, as docs/protocol.md asks of load generators.
 std::vector<AccountRetry> gRetries;
 void retryDueAccounts() {
   for (size_t i = 0; i < gRetries.size();) {

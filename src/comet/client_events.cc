@@ -40,7 +40,7 @@ const json::array& req_array(const json::object& o, std::string_view key) {
   return it->value().get_array();
 }
 
-// A roomId, checked for shape before anything looks it up (PROTOCOL.md, Limits).
+// A roomId, checked for shape before anything looks it up (docs/protocol.md, Limits).
 std::string req_room_id(const json::object& o) {
   auto id = req_string(o, "roomId");
   if (!valid_room_id(id)) throw Bad{"roomId must be 1-64 characters of [A-Za-z0-9_.-]"};

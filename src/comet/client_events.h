@@ -1,5 +1,5 @@
-// Parsing of client → server events (PROTOCOL.md). Pure functions: the codec is unit tested and
-// fuzzed on its own; a parse failure carries the serverError code to answer with.
+// Parsing of client → server events (docs/protocol.md). Pure functions: the codec is unit tested
+// and fuzzed on its own; a parse failure carries the serverError code to answer with.
 #pragma once
 
 #include <cstdint>

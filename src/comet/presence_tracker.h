@@ -1,4 +1,4 @@
-// Who is online, per user and per room, on this comet (PROTOCOL.md "Presence, typing and read
+// Who is online, per user and per room, on this comet (docs/protocol.md "Presence, typing and read
 // state"). A user is online while it has a connection and for `grace_ms` after its last one
 // closed, so a page reload changes nothing. A room's count is the number of distinct members
 // online in it; membership is what the connections subscribed to.

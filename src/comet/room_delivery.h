@@ -1,4 +1,4 @@
-// What one connection has shown of one room, and the rule of its live stream (PROTOCOL.md,
+// What one connection has shown of one room, and the rule of its live stream (docs/protocol.md,
 // serverMessages): a connection that has seen `n` next sees `n+1` — never a message twice,
 // never a hole. A batch that starts past `last + 1` (a push lost between layers) opens a gap
 // that the session fills from the store before anything later; until the page is out or the

@@ -1,5 +1,5 @@
 // A token bucket: `rate` tokens a second, holding at most `burst`. Used per connection for the
-// limits of PROTOCOL.md (messages; other requests). Not thread-safe: one owner, one thread.
+// limits of docs/protocol.md (messages; other requests). Not thread-safe: one owner, one thread.
 #pragma once
 
 #include <algorithm>

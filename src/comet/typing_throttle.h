@@ -1,4 +1,4 @@
-// At most one serverTyping per user and room per interval (PROTOCOL.md: extra clientTyping
+// At most one serverTyping per user and room per interval (docs/protocol.md: extra clientTyping
 // events are dropped without an error). Thread-safe; entries older than the interval are pruned
 // as the table grows, so it holds only the recently typing.
 #pragma once

@@ -1,5 +1,5 @@
 // The open connections of each user on this comet, oldest first, for the per-user limit of
-// PROTOCOL.md: past it the user's oldest connection is closed with 4008. Thread-safe: the
+// docs/protocol.md: past it the user's oldest connection is closed with 4008. Thread-safe: the
 // sessions of every I/O loop call it.
 #pragma once
 

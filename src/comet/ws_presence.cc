@@ -1,4 +1,4 @@
-// WsSession's presence requests (PROTOCOL.md "Presence, typing and read state"): typing,
+// WsSession's presence requests (docs/protocol.md "Presence, typing and read state"): typing,
 // read positions and member lists, and the presence fields of the rooms it sends.
 #include <charconv>
 

@@ -1,4 +1,4 @@
-// WsSession's client requests (PROTOCOL.md "Client → server"): each event is parsed, checked
+// WsSession's client requests (docs/protocol.md "Client → server"): each event is parsed, checked
 // against the connection's limits and answered in order, one at a time.
 #include <spdlog/spdlog.h>
 
@@ -77,7 +77,7 @@ void WsSession::charge(const ClientEvent& ev) {
     }
     case ClientEvent::Kind::kTyping:
     case ClientEvent::Kind::kMarkRead:
-      return;  // throttled and coalesced on their own (PROTOCOL.md), outside the buckets
+      return;  // throttled and coalesced on their own (docs/protocol.md), outside the buckets
     default:
       // history, create, join, leave, resume, requestRoomMembers: the "other requests".
       if (auto wait = request_bucket_.take(1, now)) {

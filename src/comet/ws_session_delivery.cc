@@ -129,7 +129,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
     case RoomDelivery::FillResult::kDone:
       break;
   }
-  // A fill may carry any messages (PROTOCOL.md): pages of at most history_page_max.
+  // A fill may carry any messages (docs/protocol.md): pages of at most history_page_max.
   auto chunk = static_cast<std::size_t>(std::max(1, comet_.config().limits.history_page_max));
   for (std::size_t i = 0; i < messages.size(); i += chunk)
     send_text(server_messages_event(room_id, std::span<const StoredMessage>(messages).subspan(

@@ -50,7 +50,7 @@ std::string flag_name(const std::string& key) {
   return name;
 }
 
-// The HTTP and REST abuse limits (PROTOCOL.md "Limits") and the settings that go with them.
+// The HTTP and REST abuse limits (docs/protocol.md "Limits") and the settings that go with them.
 std::vector<Setting> http_settings(Config& c) {
   auto& l = c.limits;
   return {

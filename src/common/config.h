@@ -13,7 +13,7 @@ struct RoomConfig {
   std::string name;
 };
 
-// The client-facing limits of PROTOCOL.md ("Limits"), all configurable.
+// The client-facing limits of docs/protocol.md ("Limits"), all configurable.
 struct Limits {
   std::size_t max_frame_bytes = 64 * 1024;
   std::size_t max_content_bytes = 8 * 1024;
@@ -28,7 +28,7 @@ struct Limits {
   int ping_interval_ms = 20000;
   int idle_timeout_ms = 60000;
   int room_name_max = 64;
-  // HTTP and REST abuse limits (PROTOCOL.md "Limits"). `per_address` 0 lifts the per-address
+  // HTTP and REST abuse limits (docs/protocol.md "Limits"). `per_address` 0 lifts the per-address
   // ones (load tests from one address); the hashing queue always applies.
   std::size_t http_head_max_bytes = 16 * 1024;  // 431 past it
   int http_head_timeout_ms = 10000;             // first byte of a request head to its end
@@ -51,7 +51,7 @@ struct Limits {
   int connections_per_user_max = 100;  // past it the user's oldest is closed with 4008
 };
 
-// Presence, typing and read state (PROTOCOL.md revision 3).
+// Presence, typing and read state (docs/protocol.md revision 3).
 struct PresenceSettings {
   int grace_ms = 5000;            // a user stays online this long after its last connection closed
   int window_ms = 1000;           // serverPresence at most once per room per window

@@ -1,4 +1,4 @@
-// Serialisation of server → client events (PROTOCOL.md). Each function returns the complete
+// Serialisation of server → client events (docs/protocol.md). Each function returns the complete
 // frame text; fan-out code serialises once and shares the bytes.
 #pragma once
 
@@ -15,7 +15,7 @@ struct RoomPage {
   RoomInfo room;
   std::vector<StoredMessage> messages;  // newest first
   bool has_more = false;
-  // Presence and read state, in hello and serverJoinedRoom (PROTOCOL.md revision 3).
+  // Presence and read state, in hello and serverJoinedRoom (docs/protocol.md revision 3).
   int64_t online = 0;
   uint64_t last_read_seq = 0;  // "0-0" when never read
   int64_t unread = 0;

@@ -1,4 +1,4 @@
-// Per-key rate limits for REST abuse control (PROTOCOL.md "Limits"), each table bounded by an
+// Per-key rate limits for REST abuse control (docs/protocol.md "Limits"), each table bounded by an
 // LruMap so memory stays flat whatever keys a client cycles through. An entry dropped from the
 // table is one that has not been touched for the longest time: for a token bucket that is
 // usually a full bucket (nothing lost), under a flood of fresh keys the oldest state goes first.

@@ -1,5 +1,5 @@
-// The Origin rule of PROTOCOL.md, shared by the WebSocket handshake and REST POSTs: an Origin is
-// foreign when its host:port differs from the request's Host and it is not in the allow-list.
+// The Origin rule of docs/protocol.md, shared by the WebSocket handshake and REST POSTs: an Origin
+// is foreign when its host:port differs from the request's Host and it is not in the allow-list.
 #pragma once
 
 #include <string>

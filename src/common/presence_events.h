@@ -1,4 +1,4 @@
-// Serialisation of the presence, typing and read-state events (PROTOCOL.md revision 3). Each
+// Serialisation of the presence, typing and read-state events (docs/protocol.md revision 3). Each
 // function returns the complete event text; fan-out code serialises once and shares the bytes.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The room id rule of PROTOCOL.md (Limits): 1-64 characters of [A-Za-z0-9_.-].
+// The room id rule of docs/protocol.md (Limits): 1-64 characters of [A-Za-z0-9_.-].
 #pragma once
 
 #include <string_view>

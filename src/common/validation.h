@@ -1,4 +1,4 @@
-// Input rules of PROTOCOL.md shared by REST and WebSocket handlers.
+// Input rules of docs/protocol.md shared by REST and WebSocket handlers.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
 // Cluster-wide online/offline transitions with per-user epochs (distributed mode; the Kafka
-// topic `roomcast.presence`, PROTOCOL.md "Presence, typing and read state").
+// topic `roomcast.presence`, docs/protocol.md "Presence, typing and read state").
 //
 // A user is online while some comet holds it (a connection there, or its grace). Each comet's
 // holdings are one set in Redis (redis_keys::presence_held), changed only through the scripts

@@ -1,6 +1,6 @@
 // A CometGateway in front of the real one that moves each sender's read position to the messages
-// it posted, once they are persisted and before they are pushed (PROTOCOL.md: one's own messages
-// are never unread). Everything is forwarded unchanged.
+// it posted, once they are persisted and before they are pushed (docs/protocol.md: one's own
+// messages are never unread). Everything is forwarded unchanged.
 #pragma once
 
 #include "comet/comet_gateway.h"

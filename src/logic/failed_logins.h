@@ -1,4 +1,4 @@
-// Failed logins per account (or unknown email), PROTOCOL.md "Limits": after `limit` failures
+// Failed logins per account (or unknown email), docs/protocol.md "Limits": after `limit` failures
 // within a minute every attempt for that email is refused (429) until the minute passes, so the
 // answer reveals nothing about which accounts exist. In-process here; the distributed mode uses
 // RedisFailedLogins so the count is cluster-wide.

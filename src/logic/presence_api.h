@@ -12,7 +12,7 @@
 
 namespace roomcast {
 
-// `unread` is exact up to this, then this (PROTOCOL.md).
+// `unread` is exact up to this, then this (docs/protocol.md).
 constexpr int64_t kUnreadMax = 999;
 
 inline int64_t unread_between(uint64_t last_read_seq, uint64_t latest_seq) {

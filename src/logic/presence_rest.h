@@ -1,4 +1,4 @@
-// The admin presence API for backends (PROTOCOL.md): GET /api/presence/users?ids=1,2,3 and
+// The admin presence API for backends (docs/protocol.md): GET /api/presence/users?ids=1,2,3 and
 // GET /api/presence/room?roomId=…, with the admin token like the server push API.
 #pragma once
 

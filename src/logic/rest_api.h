@@ -1,4 +1,4 @@
-// The REST part of PROTOCOL.md (accounts, sessions, server push API), independent of the HTTP
+// The REST part of docs/protocol.md (accounts, sessions, server push API), independent of the HTTP
 // transport: the server hands in a parsed request and writes back the response.
 #pragma once
 

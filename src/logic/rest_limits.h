@@ -1,4 +1,4 @@
-// The REST abuse limits of PROTOCOL.md: account creations and login attempts per client
+// The REST abuse limits of docs/protocol.md: account creations and login attempts per client
 // address (token buckets), failed logins per account (FailedLogins). Each check answers nullopt
 // when the request may go ahead, else the 429 response to send (Retry-After, RATE_LIMITED).
 #pragma once

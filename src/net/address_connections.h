@@ -1,4 +1,4 @@
-// Open connections per client address (PROTOCOL.md: 1,000, then 429 before the upgrade). An
+// Open connections per client address (docs/protocol.md: 1,000, then 429 before the upgrade). An
 // entry lives exactly as long as connections from its address are open, so the table is
 // bounded by the open connections.
 #pragma once

@@ -1,4 +1,4 @@
-// Transport rules for REST POSTs (PROTOCOL.md "REST"), checked before a request reaches the
+// Transport rules for REST POSTs (docs/protocol.md "REST"), checked before a request reaches the
 // API: a foreign Origin is refused (403 FOREIGN_ORIGIN: no login CSRF) and a body must be JSON
 // (415 UNSUPPORTED_MEDIA_TYPE).
 #pragma once

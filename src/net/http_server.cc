@@ -109,8 +109,8 @@ Response to_response(HttpResponse out, unsigned version) {
   return res;
 }
 
-// Reads one request under the time limits of PROTOCOL.md: an idle keep-alive connection may wait
-// `idle` for the first byte of its next request; from that byte on, the head and the body have
+// Reads one request under the time limits of docs/protocol.md: an idle keep-alive connection may
+// wait `idle` for the first byte of its next request; from that byte on, the head and the body have
 // `head_timeout` (a head trickled a line a second is cut off). Pipelined bytes already in
 // `buffer` start the clock at once.
 asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,

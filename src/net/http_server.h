@@ -1,6 +1,6 @@
 // The public listener: HTTP/1.1 with keep-alive. Routes `/api/ws` upgrades to Comet, `/api/*`
 // to the REST handler (run off the loops; password hashes on their own pool), and everything
-// else to the static web client (held in memory). Enforces the HTTP limits of PROTOCOL.md:
+// else to the static web client (held in memory). Enforces the HTTP limits of docs/protocol.md:
 // request head size (431) and time, body size (413), idle keep-alive, open connections per
 // client address (429), and the POST rules (403 foreign Origin, 415 non-JSON body).
 #pragma once

@@ -51,7 +51,7 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   // Notices for the other comets (GrpcNoticeRelay); throws when no Logic took them.
   void relay(const logic::RelayRequest& request);
 
-  // The REST API of PROTOCOL.md, proxied to a Logic (the comet's /api/* handler).
+  // The REST API of docs/protocol.md, proxied to a Logic (the comet's /api/* handler).
   HttpResponse rest(const HttpRequest& request);
   // The presence topic: this comet's users, held or released since the last batch (all held
   // ones when `full`). Returns true when Logic asks for a full batch; throws when no Logic

@@ -1,6 +1,6 @@
 // `roomcast logic`: the business role. The same Logic as standalone over MySQL (with the Redis
 // history cache), Redis sessions and a Kafka producer; serves comets over gRPC and REST (the
-// API of PROTOCOL.md, including the admin push API) on its own listener behind the balancer.
+// API of docs/protocol.md, including the admin push API) on its own listener behind the balancer.
 #include <fmt/ostream.h>
 #include <spdlog/spdlog.h>
 

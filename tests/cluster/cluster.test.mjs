@@ -1,6 +1,6 @@
 // The distributed mode end to end: deploy/local-cluster.sh on free ports (nginx, 2 comets,
 // 2 logics, 2 jobs over Redis, MariaDB and the Kafka mock), then the protocol suite through
-// nginx, cross-comet delivery, scale-out, and single-process faults (DESIGN.md §3).
+// nginx, cross-comet delivery, scale-out, and single-process faults (docs/design.md "Delivery semantics").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

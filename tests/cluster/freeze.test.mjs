@@ -1,5 +1,5 @@
-// A frozen node must not make a live connection skip messages (PROTOCOL.md, serverMessages:
-// the live stream is gap-free; DESIGN.md §3). Comet-2 and logic-1 are stopped with SIGSTOP for
+// A frozen node must not make a live connection skip messages (docs/protocol.md, serverMessages:
+// the live stream is gap-free; docs/design.md "Delivery semantics"). Comet-2 and logic-1 are stopped with SIGSTOP for
 // 8 s while a sender on comet-1 keeps posting, and the sending stops when they resume (so no
 // later message reveals a hole). Every receiver must end with every message exactly once, in
 // order: from its live stream, gap fills, or — after a close with 4010 — a resume.

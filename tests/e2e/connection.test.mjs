@@ -1,5 +1,5 @@
 // Unit tests of the web client's reconnection policy (web/js/connection.js) against the close
-// codes of PROTOCOL.md, with a stand-in WebSocket: no browser, no server.
+// codes of docs/protocol.md, with a stand-in WebSocket: no browser, no server.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection, restartDelay } from '../../web/js/connection.js';

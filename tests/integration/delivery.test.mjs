@@ -1,4 +1,4 @@
-// Delivery guarantees of PROTOCOL.md (revision 3) over real sockets: clientId per sender and
+// Delivery guarantees of docs/protocol.md (revision 3) over real sockets: clientId per sender and
 // room, no merging of two events of one sender, and history that cannot lock a user out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Presence, typing and read state (PROTOCOL.md revision 3) over real sockets: online counts in
+// Presence, typing and read state (docs/protocol.md revision 3) over real sockets: online counts in
 // hello/serverJoinedRoom, serverPresence with its grace and coalescing, the count-only mode of
 // large rooms, member lists, typing and its throttle, read positions and the admin API.
 // Timings are shortened by configuration so the rules show in seconds.

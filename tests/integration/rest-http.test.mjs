@@ -1,4 +1,4 @@
-// HTTP and REST hygiene of PROTOCOL.md rev 3 over real sockets: 204 successes, login body
+// HTTP and REST hygiene of docs/protocol.md rev 3 over real sockets: 204 successes, login body
 // validation, 415 for non-JSON bodies, 403 for foreign Origins, the Secure cookie option, request
 // head limits (431, head timeout, idle keep-alive), 413 bodies, and static `<path>.html` routes.
 import { test, before, after } from 'node:test';

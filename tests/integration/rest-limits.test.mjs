@@ -1,4 +1,4 @@
-// The abuse limits of PROTOCOL.md over real sockets: per-address sign-ups and logins, failed
+// The abuse limits of docs/protocol.md over real sockets: per-address sign-ups and logins, failed
 // logins per account, connections per address (429 before the upgrade), X-Forwarded-For only
 // from trusted proxies, ROOMCAST_LIMITS_PER_ADDRESS=0, the bounded password-hashing queue (503)
 // on its own pool, and the dummy hash for unknown emails. Each test starts its own standalone

@@ -1,4 +1,4 @@
-// REST contract of PROTOCOL.md over real HTTP.
+// REST contract of docs/protocol.md over real HTTP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { suiteServer } from '../lib/server.mjs';

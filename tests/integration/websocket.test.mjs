@@ -1,4 +1,4 @@
-// The WebSocket protocol of PROTOCOL.md over real sockets: auth, hello, ordering, history,
+// The WebSocket protocol of docs/protocol.md over real sockets: auth, hello, ordering, history,
 // rooms, errors, idempotency and the server push API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The WebSocket rows of PROTOCOL.md's Limits table and the close-frame rules, over real
+// The WebSocket rows of docs/protocol.md's Limits table and the close-frame rules, over real
 // sockets: each limit answers with its documented error and disturbs nothing else.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

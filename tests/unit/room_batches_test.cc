@@ -1,5 +1,5 @@
 // How a room's messages become serverMessages events: senders share an event, two events of
-// one sender never do (PROTOCOL.md, serverMessages), and idempotency keys are per room.
+// one sender never do (docs/protocol.md, serverMessages), and idempotency keys are per room.
 #include <gtest/gtest.h>
 
 #include "comet/room_batches.h"

@@ -1,4 +1,4 @@
-// REST calls (PROTOCOL.md "REST"). Success is 204 No Content; errors come back as JSON
+// REST calls (docs/protocol.md "REST"). Success is 204 No Content; errors come back as JSON
 // {"id", "message"} (400, 403, 415, 429 and 503 with `retryAfterMs`).
 
 export class ApiError extends Error {

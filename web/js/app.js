@@ -11,7 +11,7 @@ import { buildMessage, decorateMessage, renderAvatar, renderHistoryStatus } from
 import { RoomList } from './room-list.js';
 import { createToaster } from './toasts.js';
 
-const MAX_MESSAGE_BYTES = 8192; // PROTOCOL.md default content limit
+const MAX_MESSAGE_BYTES = 8192; // docs/protocol.md default content limit
 const LOAD_OLDER_THRESHOLD_PX = 400; // start fetching history this close to the top
 const BOTTOM_SLACK_PX = 48; // "at the bottom" tolerance
 const NARROW_QUERY = window.matchMedia('(max-width: 760px)');

@@ -1,4 +1,4 @@
-// Chat state and protocol logic (PROTOCOL.md), independent of the DOM and of the socket:
+// Chat state and protocol logic (docs/protocol.md), independent of the DOM and of the socket:
 // the app feeds it server events and gives it a `send` function. Kept pure so the
 // merge / resume / dedupe rules can be tested in node.
 

@@ -1,5 +1,5 @@
 // The WebSocket to /api/ws with reconnection (exponential backoff + jitter), following the
-// close codes of PROTOCOL.md:
+// close codes of docs/protocol.md:
 // - 1008 "no valid session": reported as onUnauthorized; no retry until start() (after a login).
 // - 4008 "too many connections of this user": reported as onDisplaced; no automatic retry (it
 //   would close another tab in turn) until the user asks (retryNow) or start() is called.

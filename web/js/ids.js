@@ -1,4 +1,4 @@
-// Message ids are "<seq>-<n>" (PROTOCOL.md). They must be compared as integer pairs:
+// Message ids are "<seq>-<n>" (docs/protocol.md). They must be compared as integer pairs:
 // as strings "10-0" < "9-0", which would break ordering, dedupe and resume.
 
 const cache = new Map();

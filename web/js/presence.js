@@ -1,4 +1,4 @@
-// Presence state of the browser client (PROTOCOL.md "Presence, typing and read state"): online
+// Presence state of the browser client (docs/protocol.md "Presence, typing and read state"): online
 // counts per room, who is typing, member lists, and the server's read positions. ChatClient
 // holds messages; this holds what is around them.
 
