@@ -65,6 +65,11 @@ Metrics::Metrics()
                       .Name("roomcast_grpc_calls_total")
                       .Help("gRPC calls served, by method and status code")
                       .Register(registry_)),
+      presence_transitions_(prometheus::BuildCounter()
+                                .Name("roomcast_presence_transitions_total")
+                                .Help("online/offline transitions produced to the presence topic, "
+                                      "by direction and source (report, sweep)")
+                                .Register(registry_)),
       build_info_(prometheus::BuildGauge()
                       .Name("roomcast_build_info")
                       .Help("1, labelled with the version, role and node id of this process")
@@ -86,6 +91,12 @@ void Metrics::count_kafka_error(std::string_view operation) {
 
 void Metrics::count_grpc_call(std::string_view method, std::string_view code) {
   grpc_calls_.Add({{"method", std::string(method)}, {"code", std::string(code)}}).Increment();
+}
+
+void Metrics::count_presence_transition(bool online, std::string_view source) {
+  presence_transitions_
+      .Add({{"online", online ? "true" : "false"}, {"source", std::string(source)}})
+      .Increment();
 }
 
 void Metrics::set_build_info(std::string_view role, std::string_view node) {
@@ -199,6 +210,9 @@ void rate_limited(std::string_view what) {
 }
 void kafka_error(std::string_view operation) {
   Metrics::get().count_kafka_error(operation);
+}
+void presence_transition(bool online, std::string_view source) {
+  Metrics::get().count_presence_transition(online, source);
 }
 
 }  // namespace metrics

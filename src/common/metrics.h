@@ -46,6 +46,8 @@ class Metrics {
   void count_rate_limited(std::string_view what);
   void count_kafka_error(std::string_view operation);  // "produce" | "consume"
   void count_grpc_call(std::string_view method, std::string_view code);
+  // Logic: a transition handed to the presence topic; source "report" | "sweep".
+  void count_presence_transition(bool online, std::string_view source);
 
   // Sets roomcast_build_info{version, role, node} = 1. Call once at start.
   void set_build_info(std::string_view role, std::string_view node);
@@ -83,6 +85,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Family<prometheus::Counter>& kafka_errors_;
   prometheus::Family<prometheus::Counter>& grpc_calls_;
+  prometheus::Family<prometheus::Counter>& presence_transitions_;
   prometheus::Family<prometheus::Gauge>& build_info_;
   std::array<ShardedHistogram, 3> pool_waits_;  // by PoolKind
   std::mutex collectors_mutex_;

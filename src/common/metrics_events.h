@@ -34,7 +34,8 @@ int64_t delivery_micros();
 void pool_wait(PoolKind pool, std::chrono::steady_clock::duration waited);
 void close_code(uint16_t code);
 void rate_limited(std::string_view what);
-void kafka_error(std::string_view operation);  // "produce" | "consume"
+void kafka_error(std::string_view operation);                    // "produce" | "consume"
+void presence_transition(bool online, std::string_view source);  // "report" | "sweep"
 
 // Messages (anything with `timestamp_ms`, the acceptance time) written to one connection.
 template <class It>

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/metrics_events.h"
+
 namespace roomcast {
 
 PresenceTopic::PresenceTopic(PresenceEpochs& epochs, Publish publish,
@@ -31,7 +33,7 @@ bool PresenceTopic::report(const std::string& comet, bool full,
     spdlog::info("presence: {} is not in step (swept or lost), asking for all its users", comet);
     return false;
   }
-  publish(*transitions);
+  publish(*transitions, "report");
   return true;
 }
 
@@ -39,15 +41,17 @@ void PresenceTopic::sweep() {
   auto transitions = epochs_.sweep(silence_);
   if (transitions.empty()) return;
   spdlog::info("presence: swept silent comets, {} users went offline", transitions.size());
-  publish(transitions);
+  publish(transitions, "sweep");
 }
 
-void PresenceTopic::publish(const std::vector<PresenceTransition>& transitions) {
+void PresenceTopic::publish(const std::vector<PresenceTransition>& transitions,
+                            const char* source) {
   // The state in Redis moved already: a record that cannot be handed over is logged and the
   // rest still go (a consumer reconciles over the admin presence API, docs/design.md).
   for (auto& t : transitions) {
     try {
       publish_(std::to_string(t.user_id), presence_transition_json(t));
+      metrics::presence_transition(t.online, source);
     } catch (const std::exception& e) {
       spdlog::error("presence: transition of user {} not produced: {}", t.user_id, e.what());
     }

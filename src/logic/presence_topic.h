@@ -30,7 +30,7 @@ class PresenceTopic {
   void stop();
 
  private:
-  void publish(const std::vector<PresenceTransition>& transitions);
+  void publish(const std::vector<PresenceTransition>& transitions, const char* source);
   void sweep();
 
   PresenceEpochs& epochs_;

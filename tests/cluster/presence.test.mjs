@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { startCluster } from './cluster.mjs';
 import { api, createUser, Conn, unique, sleep } from '../lib/client.mjs';
 import { PresenceTopicReader } from '../lib/presence-topic.mjs';
+import { get, sample } from '../lib/ops.mjs';
 
 const GRACE = 2000;
 const TTL = 3000; // the cluster's registry TTL (local-cluster.sh default)
@@ -178,6 +179,12 @@ test('counts add up across comets and a killed comet is swept within TTL + grace
   assert.ok(produced >= TTL && produced <= TTL + GRACE + 1500, `${produced} ms`);
   assert.equal(topic.of(bId).filter((r) => !r.online).length, 1);
   assert.equal(topic.of(a.hello.me.id).length, 1, 'a is still online');
+  // Operators see the sweep in the Logic's metrics.
+  const logic = await cluster.node('logic-1');
+  const metrics = await get(`http://${logic.address}`, '/metrics', cluster.secret('metrics_token'));
+  const swept = sample(metrics.text, 'roomcast_presence_transitions_total', 'online="false",source="sweep"');
+  assert.ok(swept >= 1, `swept offline transitions: ${swept}`);
+  assert.ok(sample(metrics.text, 'roomcast_presence_transitions_total', 'online="true",source="report"') >= 2);
   // Not before the TTL (a frozen comet gets that long to come back), within TTL + grace (plus
   // one report period and one presence window).
   assert.ok(after >= TTL - 400 && after <= TTL + GRACE + 1500, `${after} ms`);
