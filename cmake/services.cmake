@@ -15,6 +15,8 @@ add_library(roomcast_services STATIC
   src/rpc/channel_pool.cc
   src/rpc/internal_tls.cc
   src/rpc/grpc_logic_client.cc
+  src/rpc/logic_batch_call.cc
+  src/rpc/logic_batcher.cc
   src/rpc/grpc_logic_presence.cc
   src/rpc/logic_service.cc
   src/rpc/logic_service_presence.cc

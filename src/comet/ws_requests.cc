@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
+#include <memory>
 
 #include "comet/ws_session.h"
 #include "common/events.h"
@@ -87,14 +89,42 @@ void WsSession::charge(const ClientEvent& ev) {
   }
 }
 
+namespace {
+
+// What post_messages_async needs; passed by value into the initiation (GCC 12, see run_blocking).
+struct PostArgs {
+  LogicApi* logic;
+  const User* user;
+  const std::string* room_id;
+  const std::vector<ClientMessage>* messages;
+  TraceId trace;
+  asio::thread_pool* blocking;
+};
+
+// Awaits LogicApi::post_messages_async and resumes on the caller's loop; rethrows a failure.
+auto async_post(PostArgs args) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+      [](auto handler, PostArgs a) {
+        using Handler = decltype(handler);
+        auto shared = std::make_shared<Handler>(std::move(handler));  // PostDone is copyable
+        a.logic->post_messages_async(*a.user, *a.room_id, *a.messages, a.trace, *a.blocking,
+                                     [shared](std::exception_ptr outcome) {
+                                       auto ex = asio::get_associated_executor(*shared);
+                                       asio::post(
+                                           ex, [shared, outcome] { std::move (*shared)(outcome); });
+                                     });
+      },
+      asio::use_awaitable, args);
+}
+
+}  // namespace
+
+// The session awaits each post before its next event, so its events reach Logic in order.
 asio::awaitable<void> WsSession::post_messages(ClientEvent& ev, TraceId trace) {
   log_ids(spdlog::level::debug, LogIds().user(user_.id).room(ev.room_id).trace(trace),
           "comet: clientMessages with {} messages on connection {}", ev.messages.size(), id_);
-  auto& logic = comet_.logic();
-  co_await run_blocking(comet_.blocking(), [&] {
-    logic.post_messages(user_, ev.room_id, ev.messages, trace);
-    return true;
-  });
+  co_await async_post(
+      {&comet_.logic(), &user_, &ev.room_id, &ev.messages, trace, &comet_.blocking()});
 }
 
 asio::awaitable<void> WsSession::history(ClientEvent& ev) {

@@ -83,6 +83,10 @@ struct Config {
   // A comet's calls to Logic block one of these threads each (they mostly wait on the network):
   // enough for the requests in flight at the comet's peak rate (rate x round trip).
   int comet_rpc_threads = 64;
+  // A comet batches its connections' clientMessages events into ReceiveBatch calls: at most
+  // this many calls at once (events pile up meanwhile and go in the next one) ...
+  int comet_post_calls = 2;
+  int comet_post_batch_max = 128;  // ... of at most this many events each
   int queue_partitions = 8;
   int queue_max_records = 100000;  // per partition of the embedded queue (senders wait past it)
   int job_batch_window_ms = 2;     // how long Job lingers to merge a room's burst into one push

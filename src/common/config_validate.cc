@@ -47,6 +47,8 @@ void Config::validate() const {
   require(io_threads >= 0, "io_threads", io_threads, "0 (one per core) or more");
   require(blocking_threads >= 1, "blocking_threads", blocking_threads, "at least 1");
   require(comet_rpc_threads >= 1, "comet_rpc_threads", comet_rpc_threads, "at least 1");
+  require(comet_post_calls >= 1, "comet_post_calls", comet_post_calls, "at least 1");
+  require(comet_post_batch_max >= 1, "comet_post_batch_max", comet_post_batch_max, "at least 1");
   require(queue_partitions >= 1, "queue_partitions", queue_partitions, "at least 1");
   require(job_batch_window_ms >= 0, "job_batch_window_ms", job_batch_window_ms, "0 or more");
   require(job_batch_max >= 1, "job_batch_max", job_batch_max, "at least 1");

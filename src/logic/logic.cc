@@ -124,7 +124,12 @@ bool Logic::room_exists(const std::string& room_id) {
 }
 
 bool Logic::is_member(int64_t user_id, const std::string& room_id) {
-  for (auto& m : store_.memberships(user_id))
+  return is_member(store_.memberships(user_id), room_id);
+}
+
+bool Logic::is_member(const std::vector<Store::Membership>& rows,
+                      const std::string& room_id) const {
+  for (auto& m : rows)
     if (m.room_id == room_id) return m.joined;
   return is_default_room(room_id);
 }
@@ -145,7 +150,8 @@ RoomPage Logic::room_page(int64_t user_id, const std::string& room_id, uint64_t 
 }
 
 void Logic::check_messages(const User& user, const std::string& room_id,
-                           const std::vector<ClientMessage>& messages) {
+                           const std::vector<ClientMessage>& messages,
+                           const std::vector<Store::Membership>* rows) {
   for (auto& m : messages) {
     if (m.content.empty()) throw ClientError("BAD_REQUEST", "content must not be empty");
     if (m.content.size() > config_.limits.max_content_bytes)
@@ -155,7 +161,8 @@ void Logic::check_messages(const User& user, const std::string& room_id,
     if (!utf8_length(m.client_id)) throw ClientError("BAD_REQUEST", "clientId is not UTF-8");
   }
   if (!room_exists(room_id)) throw ClientError("UNKNOWN_ROOM", "no such room");
-  if (!is_member(user.id, room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
+  if (!(rows ? is_member(*rows, room_id) : is_member(user.id, room_id)))
+    throw ClientError("NOT_MEMBER", "you are not in this room");
 }
 
 std::vector<QueueRecord> Logic::chat_records(const User& user, const std::string& room_id,
@@ -205,6 +212,48 @@ void Logic::post_messages(const User& user, const std::string& room_id,
   }
   log_ids(spdlog::level::debug, ids, "logic: {} messages accepted", messages.size());
   metrics::messages_accepted(messages.size());
+}
+
+std::vector<std::exception_ptr> Logic::post_batch(const std::vector<PostEvent>& events) {
+  std::vector<std::exception_ptr> outcomes(events.size());
+  std::vector<std::vector<QueueRecord>> groups;
+  std::vector<std::size_t> owners;  // the event of each group
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    auto& ev = events[i];
+    try {
+      check_messages(ev.user, ev.room_id, ev.messages);
+      groups.push_back(chat_records(ev.user, ev.room_id, ev.messages, ev.trace));
+      owners.push_back(i);
+    } catch (const std::exception& e) {
+      // Refused alone; the others go on.
+      log_ids(spdlog::level::info, LogIds().user(ev.user.id).room(ev.room_id).trace(ev.trace),
+              "logic: messages refused: {}", e.what());
+      outcomes[i] = std::current_exception();
+    }
+  }
+  if (groups.empty()) return outcomes;
+  // One hand-over and one wait for the acks of every accepted event.
+  auto produced = producer_.produce_groups(std::move(groups));
+  for (std::size_t k = 0; k < owners.size(); ++k) {
+    auto& ev = events[owners[k]];
+    auto ids = LogIds().user(ev.user.id).room(ev.room_id).trace(ev.trace);
+    if (!produced[k]) {
+      log_ids(spdlog::level::debug, ids, "logic: {} messages accepted", ev.messages.size());
+      metrics::messages_accepted(ev.messages.size());
+      continue;
+    }
+    try {
+      std::rethrow_exception(produced[k]);
+    } catch (const QueueFullError&) {
+      log_ids(spdlog::level::warn, ids, "logic: messages refused: the queue is full");
+      outcomes[owners[k]] = std::make_exception_ptr(
+          ClientError("UNAVAILABLE", "the server is busy; send again shortly"));
+    } catch (const std::exception& e) {
+      log_ids(spdlog::level::err, ids, "logic: producing messages failed: {}", e.what());
+      outcomes[owners[k]] = std::current_exception();
+    }
+  }
+  return outcomes;
 }
 
 std::string idempotency_key(int64_t user_id, const std::string& room_id,

@@ -2,6 +2,7 @@
 // the server push API. Stateless apart from its stores, so any number can run.
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,14 @@ struct AccountResult {
   std::string error_id;  // empty on success, else USERNAME_EXISTS | EMAIL_EXISTS | LOGIN_FAILED
   std::string message;
   std::string sid;  // the new session on success
+};
+
+// One clientMessages event of a batch (Logic::post_batch).
+struct PostEvent {
+  User user;
+  std::string room_id;
+  std::vector<ClientMessage> messages;
+  TraceId trace;
 };
 
 class Logic final : public LogicApi {
@@ -60,11 +69,19 @@ class Logic final : public LogicApi {
   RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
   void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
 
+  // Many connections' events at once: each is checked exactly as post_messages checks it, the
+  // records of all accepted ones are produced together and their acks waited for once. Returns
+  // one outcome per event, in order: null once the queue holds it, else what post_messages would
+  // have thrown (ClientError, or the queue's or store's failure). Any thread.
+  std::vector<std::exception_ptr> post_batch(const std::vector<PostEvent>& events);
+
  private:
   bool is_default_room(const std::string& room_id) const;
-  // Throws the ClientError that refuses these messages, if any.
+  // Throws the ClientError that refuses these messages, if any. `rows`: the user's membership
+  // rows if already read, else they are read here.
   void check_messages(const User& user, const std::string& room_id,
-                      const std::vector<ClientMessage>& messages);
+                      const std::vector<ClientMessage>& messages,
+                      const std::vector<Store::Membership>* rows = nullptr);
   std::vector<QueueRecord> chat_records(const User& user, const std::string& room_id,
                                         const std::vector<ClientMessage>& messages, TraceId trace);
   // The ids of the user's rooms (defaults not left, then joined ones), from its rows.
@@ -74,6 +91,7 @@ class Logic final : public LogicApi {
   // RATE_LIMITED (with retryAfterMs) past the per-user room creation rate.
   void check_creation_rate(int64_t user_id);
   bool is_member(int64_t user_id, const std::string& room_id);
+  bool is_member(const std::vector<Store::Membership>& rows, const std::string& room_id) const;
   bool room_exists(const std::string& room_id);
   std::string new_session(int64_t user_id);
   void produce_push(QueueRecord record);

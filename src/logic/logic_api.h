@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,6 +15,10 @@
 #include "common/events.h"
 #include "common/trace_id.h"
 #include "store/store.h"
+
+namespace boost::asio {
+class thread_pool;
+}
 
 namespace roomcast {
 
@@ -25,6 +31,11 @@ struct ClientError : std::runtime_error {
 };
 
 constexpr uint64_t kNoSeq = UINT64_MAX;  // "before the end": the latest page
+
+// How an asynchronous post ended: null once the queue holds the messages, else a ClientError
+// (answered with serverError) or another exception (the post failed: INTERNAL, as a failed
+// synchronous call). Called exactly once, on any thread.
+using PostDone = std::function<void(std::exception_ptr)>;
 
 class LogicApi {
  public:
@@ -41,6 +52,12 @@ class LogicApi {
   // in every layer's logs (common/trace_id.h).
   virtual void post_messages(const User& user, const std::string& room_id,
                              const std::vector<ClientMessage>& messages, TraceId trace) = 0;
+  // post_messages without blocking the caller (any thread, e.g. an I/O loop): `done` gets the
+  // outcome. This default runs post_messages on `blocking` (standalone); the distributed comet
+  // batches many connections' events into one call instead (GrpcLogicClient).
+  virtual void post_messages_async(const User& user, const std::string& room_id,
+                                   const std::vector<ClientMessage>& messages, TraceId trace,
+                                   boost::asio::thread_pool& blocking, PostDone done);
   // Membership changes. `conn` names the asking connection: the user's other connections
   // follow the change through the queue (MembershipChange), that one is answered directly.
   virtual RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) = 0;

@@ -132,22 +132,30 @@ void ensure_kafka_topic(const KafkaOptions& o) {
 
 // ---- producer ----
 
-// The outcome of one produce() call, shared with the delivery reports of its records.
+// The outcome of one produce_groups() call, shared with the delivery reports of its records.
 struct KafkaProducer::Delivery {
   std::mutex mutex;
   std::condition_variable done;
   std::size_t pending = 0;
-  std::string error;  // the first failure
+  std::vector<std::string> errors;  // per group: its first failure
+};
+
+// A record's delivery report names its call and its group.
+struct KafkaProducer::GroupTag {
+  Delivery* delivery;
+  std::size_t group;
 };
 
 class KafkaProducer::Reports : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& m) override {
-    auto* d = static_cast<Delivery*>(m.msg_opaque());
-    if (!d) return;
-    std::lock_guard lock(d->mutex);
-    if (m.err() != RdKafka::ERR_NO_ERROR && d->error.empty()) d->error = m.errstr();
-    if (--d->pending == 0) d->done.notify_all();
+    auto* tag = static_cast<GroupTag*>(m.msg_opaque());
+    if (!tag) return;
+    auto& d = *tag->delivery;
+    std::lock_guard lock(d.mutex);
+    if (m.err() != RdKafka::ERR_NO_ERROR && d.errors[tag->group].empty())
+      d.errors[tag->group] = m.errstr();
+    if (--d.pending == 0) d.done.notify_all();
   }
 };
 
@@ -160,7 +168,9 @@ KafkaProducer::KafkaProducer(KafkaOptions options)
   set(*conf, "enable.idempotence", "true");  // implies acks=all, ordered retries, no duplicates
   set(*conf, "acks", "all");
   set(*conf, "message.timeout.ms", std::to_string(options_.message_timeout_ms));
-  set(*conf, "linger.ms", std::to_string(options_.linger_ms));
+  // Logic hands over a whole batch of client events at once (produce_groups), so a longer linger
+  // would only add latency; the operator's ROOMCAST_KAFKA_PROPS may still set it.
+  conf_set_default(*conf, "linger.ms", std::to_string(options_.linger_ms), options_.extra);
   // Java-compatible key hashing (keyed records), random partitions for records without a key.
   set(*conf, "partitioner", "murmur2_random");
   std::string err;
@@ -181,45 +191,69 @@ KafkaProducer::~KafkaProducer() {
 
 void KafkaProducer::produce(std::vector<QueueRecord> records) {
   if (records.empty()) return;
+  std::vector<std::vector<QueueRecord>> one;
+  one.push_back(std::move(records));
+  if (auto error = produce_groups(std::move(one)).front()) std::rethrow_exception(error);
+}
+
+bool KafkaProducer::hand_over(const QueueRecord& r, std::string& payload, GroupTag* tag,
+                              std::string& error) {
+  auto& d = *tag->delivery;
+  encode_record(r, payload);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.message_timeout_ms);
+  for (;;) {
+    {
+      std::lock_guard lock(d.mutex);
+      ++d.pending;
+    }
+    auto code = producer_->produce(options_.topic, RdKafka::Topic::PARTITION_UA,
+                                   RdKafka::Producer::RK_MSG_COPY, payload.data(), payload.size(),
+                                   r.room_id.empty() ? nullptr : r.room_id.data(), r.room_id.size(),
+                                   0, tag);
+    if (code == RdKafka::ERR_NO_ERROR) return true;
+    {
+      std::lock_guard lock(d.mutex);
+      --d.pending;
+    }
+    // The local queue is full: wait for deliveries to make room (the poller serves them).
+    if (code == RdKafka::ERR__QUEUE_FULL && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    error = "kafka: produce failed: " + RdKafka::err2str(code);
+    return false;
+  }
+}
+
+std::vector<std::exception_ptr> KafkaProducer::produce_groups(
+    std::vector<std::vector<QueueRecord>> groups) {
+  std::vector<std::exception_ptr> outcomes(groups.size());
   Delivery d;
+  d.errors.resize(groups.size());
+  std::vector<GroupTag> tags;
+  tags.reserve(groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) tags.push_back({&d, g});
   std::string payload;
-  for (auto& r : records) {
-    encode_record(r, payload);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.message_timeout_ms);
-    for (;;) {
-      {
-        std::lock_guard lock(d.mutex);
-        ++d.pending;
-      }
-      auto code = producer_->produce(options_.topic, RdKafka::Topic::PARTITION_UA,
-                                     RdKafka::Producer::RK_MSG_COPY, payload.data(), payload.size(),
-                                     r.room_id.empty() ? nullptr : r.room_id.data(),
-                                     r.room_id.size(), 0, &d);
-      if (code == RdKafka::ERR_NO_ERROR) break;
-      {
-        std::lock_guard lock(d.mutex);
-        --d.pending;
-      }
-      // The local queue is full: wait for deliveries to make room (the poller serves them).
-      if (code == RdKafka::ERR__QUEUE_FULL && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        continue;
-      }
-      // Records already handed over keep their pointer to `d`: wait for them before throwing.
-      std::unique_lock lock(d.mutex);
-      d.done.wait(lock, [&] { return d.pending == 0; });
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    std::string refused;
+    for (auto& r : groups[g]) {
+      if (hand_over(r, payload, &tags[g], refused)) continue;
       metrics::kafka_error("produce");
-      throw QueueError("kafka: produce failed: " + RdKafka::err2str(code));
+      outcomes[g] = std::make_exception_ptr(QueueError(refused));
+      break;
     }
   }
-  // Delivery reports always arrive, at the latest when message.timeout.ms expires.
+  // Delivery reports always arrive, at the latest when message.timeout.ms expires; records
+  // handed over keep their pointer to `d` until then.
   std::unique_lock lock(d.mutex);
   d.done.wait(lock, [&] { return d.pending == 0; });
-  if (!d.error.empty()) {
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (outcomes[g] || d.errors[g].empty()) continue;
     metrics::kafka_error("produce");
-    throw QueueError("kafka: delivery failed: " + d.error);
+    outcomes[g] = std::make_exception_ptr(QueueError("kafka: delivery failed: " + d.errors[g]));
   }
+  return outcomes;
 }
 
 // ---- consumer ----

@@ -71,11 +71,18 @@ class KafkaProducer final : public QueueProducer {
   explicit KafkaProducer(const Config& config);
   ~KafkaProducer() override;
 
+  // Any thread. Every record of a call is handed to librdkafka first, then the acks are waited
+  // for once (produce_groups: one wait for a whole batch of client events).
   void produce(std::vector<QueueRecord> records) override;
+  std::vector<std::exception_ptr> produce_groups(
+      std::vector<std::vector<QueueRecord>> groups) override;
 
  private:
   struct Delivery;
+  struct GroupTag;
   class Reports;
+  // Hands one record to librdkafka (waiting while its local queue is full); false if refused.
+  bool hand_over(const QueueRecord& r, std::string& payload, GroupTag* tag, std::string& error);
   KafkaOptions options_;
   std::unique_ptr<Reports> reports_;
   std::unique_ptr<RdKafka::Producer> producer_;

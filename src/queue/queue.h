@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <iterator>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -60,6 +62,22 @@ class QueueProducer {
   // (QueueFullError when the queue is full).
   // Records with the same partition key keep their order.
   virtual void produce(std::vector<QueueRecord> records) = 0;
+  // Appends several groups of records (e.g. one per client event) and waits once; returns one
+  // outcome per group, in order: null when the queue holds the whole group, else what produce()
+  // would have thrown for it. Records with the same partition key keep their order across
+  // groups too. This default hands every record to one produce() call (one outcome for all).
+  virtual std::vector<std::exception_ptr> produce_groups(
+      std::vector<std::vector<QueueRecord>> groups) {
+    std::vector<QueueRecord> all;
+    for (auto& g : groups) std::move(g.begin(), g.end(), std::back_inserter(all));
+    std::exception_ptr outcome;
+    try {
+      produce(std::move(all));
+    } catch (...) {
+      outcome = std::current_exception();
+    }
+    return std::vector<std::exception_ptr>(groups.size(), outcome);
+  }
 };
 
 class QueueConsumer {

@@ -34,18 +34,27 @@ void set_user(pb::User* out, const User& u) {
 
 }  // namespace
 
-GrpcLogicClient::GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id)
-    : logics_(logics), channels_(channels), comet_id_(std::move(comet_id)) {}
+GrpcLogicClient::GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id,
+                                 BatchOptions batching)
+    : logics_(logics), channels_(channels), comet_id_(std::move(comet_id)) {
+  batcher_ = std::make_unique<LogicBatcher>(
+      batching.max_events, batching.max_in_flight,
+      [this](std::vector<BatchedEvent> events) { start_batch(std::move(events)); });
+}
+
+// batcher_, the last member, is destroyed first: it waits for the calls in flight, which use
+// the other members.
+GrpcLogicClient::~GrpcLogicClient() = default;
 
 void GrpcLogicClient::mark_bad(const std::string& id) {
   std::lock_guard lock(mutex_);
   bad_until_[id] = Clock::now() + kBadFor;
 }
 
-GrpcLogicClient::Peer GrpcLogicClient::pick(int attempt) {
+GrpcLogicClient::Peer GrpcLogicClient::pick(int attempt, bool may_wait) {
   auto nodes = logics_.nodes();
   // Just started, or every Logic is restarting: ask the registry again for a moment.
-  for (int i = 0; nodes.empty() && i < 10; ++i) {
+  for (int i = 0; may_wait && nodes.empty() && i < 10; ++i) {
     if (i > 0) std::this_thread::sleep_for(200ms);
     try {
       logics_.refresh();
@@ -184,6 +193,25 @@ void GrpcLogicClient::post_messages(const User& user, const std::string& room_id
         return stub.Receive(&ctx, req, &reply);
       },
       LogIds().user(user.id).room(room_id).trace(trace));
+}
+
+void GrpcLogicClient::post_messages_async(const User& user, const std::string& room_id,
+                                          const std::vector<ClientMessage>& messages, TraceId trace,
+                                          boost::asio::thread_pool&, PostDone done) {
+  BatchedEvent ev;
+  set_user(ev.request.mutable_user(), user);
+  if (trace) ev.request.set_trace_id(trace.to_string());
+  auto* body = ev.request.mutable_messages();
+  body->set_room_id(room_id);
+  ev.keyed = !messages.empty();
+  for (auto& m : messages) {
+    auto* out = body->add_messages();
+    out->set_content(m.content);
+    out->set_client_id(m.client_id);
+    ev.keyed = ev.keyed && !m.client_id.empty();
+  }
+  ev.done = std::move(done);
+  batcher_->add(std::move(ev));
 }
 
 RoomInfo GrpcLogicClient::create_room(const User& user, const std::string& name, uint64_t conn) {

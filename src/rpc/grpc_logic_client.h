@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -22,14 +23,23 @@
 #include "logic/presence_api.h"
 #include "logic/rest_api.h"
 #include "rpc/channel_pool.h"
+#include "rpc/logic_batcher.h"
 
 namespace roomcast {
 
 // Also the comet's PresenceApi: read positions and member lists are stored by Logic. Any thread
-// may call any method (they block on the RPC: the comet calls them on its blocking pool).
+// may call any method; all but post_messages_async block on the RPC (the comet calls them on its
+// blocking pool).
 class GrpcLogicClient final : public LogicApi, public PresenceApi {
  public:
-  GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id);
+  struct BatchOptions {
+    std::size_t max_events = 128;   // clientMessages events per ReceiveBatch call
+    std::size_t max_in_flight = 2;  // ReceiveBatch calls at once (then events pile up)
+  };
+  GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id,
+                  BatchOptions batching);
+  // Waits for the ReceiveBatch calls in flight (their deadline bounds it).
+  ~GrpcLogicClient() override;
 
   std::optional<User> authenticate(const std::string& sid) override;
   std::vector<RoomInfo> user_rooms(int64_t user_id) override;
@@ -37,6 +47,11 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
                      uint64_t before_seq, int limit) override;
   void post_messages(const User& user, const std::string& room_id,
                      const std::vector<ClientMessage>& messages, TraceId trace) override;
+  // Any thread, never blocks: the event joins the comet's next ReceiveBatch call (`blocking` is
+  // not used); `done` runs on a gRPC thread.
+  void post_messages_async(const User& user, const std::string& room_id,
+                           const std::vector<ClientMessage>& messages, TraceId trace,
+                           boost::asio::thread_pool& blocking, PostDone done) override;
   RoomInfo create_room(const User& user, const std::string& name, uint64_t conn) override;
   RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
   void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) override;
@@ -68,8 +83,13 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   // `ids`: what the call is about, for its failure lines.
   void call(const char* what, bool idempotent, std::chrono::milliseconds deadline,
             const Attempt& attempt, const LogIds& ids = {});
-  Peer pick(int attempt);
+  // A live Logic for this attempt. may_wait: with none known, re-read the registry for up to
+  // 2 s (blocking) rather than throwing at once.
+  Peer pick(int attempt, bool may_wait = true);
   void mark_bad(const std::string& id);
+  class BatchCall;  // one ReceiveBatch call through its attempts (logic_batch_call.cc)
+  // The batcher's Send: starts a ReceiveBatch call with these events (never blocks).
+  void start_batch(std::vector<BatchedEvent> events);
 
   Resolver& logics_;
   ChannelPool& channels_;
@@ -78,6 +98,7 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   std::mutex mutex_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_until_;
   std::chrono::steady_clock::time_point last_retain_{};
+  std::unique_ptr<LogicBatcher> batcher_;  // last: destroyed (drained) first
 };
 
 }  // namespace roomcast

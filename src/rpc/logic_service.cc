@@ -38,6 +38,35 @@ User user_of(const pb::User& u) {
   return {u.id(), u.username()};
 }
 
+// A clientMessages event, as Receive and ReceiveBatch both take it.
+PostEvent post_event_of(const pb::ReceiveRequest& req) {
+  PostEvent ev{user_of(req.user()), req.messages().room_id(), {}, {}};
+  ev.messages.reserve(static_cast<std::size_t>(req.messages().messages_size()));
+  for (auto& m : req.messages().messages()) ev.messages.push_back({m.content(), m.client_id()});
+  // A comet of an older version sends no trace id: the messages get one here.
+  ev.trace = TraceId::parse(req.trace_id()).value_or(TraceId::random());
+  return ev;
+}
+
+void set_client_error(pb::ReceiveResult* out, const ClientError& e) {
+  out->set_outcome(pb::ReceiveResult::CLIENT_ERROR);
+  out->mutable_error()->set_code(e.code);
+  out->mutable_error()->set_message(e.what());
+  out->mutable_error()->set_retry_after_ms(e.retry_after_ms);
+}
+
+// The reply's entry of one event from its outcome (null: accepted). Logic logged the failures.
+void set_result(pb::ReceiveResult* out, const std::exception_ptr& outcome) {
+  if (!outcome) return;  // OK
+  try {
+    std::rethrow_exception(outcome);
+  } catch (const ClientError& e) {
+    set_client_error(out, e);
+  } catch (const std::exception&) {
+    out->set_outcome(pb::ReceiveResult::UNAVAILABLE);
+  }
+}
+
 }  // namespace
 
 grpc::Status LogicService::Connect(grpc::ServerContext*, const pb::ConnectRequest* req,
@@ -68,12 +97,8 @@ grpc::Status LogicService::Receive(grpc::ServerContext*, const pb::ReceiveReques
     auto user = user_of(req->user());
     switch (req->event_case()) {
       case pb::ReceiveRequest::kMessages: {
-        std::vector<ClientMessage> messages;
-        messages.reserve(static_cast<std::size_t>(req->messages().messages_size()));
-        for (auto& m : req->messages().messages()) messages.push_back({m.content(), m.client_id()});
-        // A comet of an older version sends no trace id: the messages get one here.
-        auto trace = TraceId::parse(req->trace_id()).value_or(TraceId::random());
-        logic_.post_messages(user, req->messages().room_id(), messages, trace);
+        auto ev = post_event_of(*req);
+        logic_.post_messages(ev.user, ev.room_id, ev.messages, ev.trace);
         break;
       }
       case pb::ReceiveRequest::kCreateRoom:
@@ -169,6 +194,31 @@ grpc::Status LogicService::RoomMembers(grpc::ServerContext*, const pb::RoomMembe
 grpc::Status LogicService::MemberCount(grpc::ServerContext*, const pb::MemberCountRequest* req,
                                        pb::MemberCountReply* reply) {
   return guarded("MemberCount", [&] { reply->set_count(presence_.member_count(req->room_id())); });
+}
+
+// One handler call per batch: the events' records are produced together (Logic::post_batch).
+grpc::Status LogicService::ReceiveBatch(grpc::ServerContext*, const pb::ReceiveBatchRequest* req,
+                                        pb::ReceiveBatchReply* reply) {
+  std::vector<PostEvent> events;
+  std::vector<pb::ReceiveResult*> results;  // of `events`, in order
+  events.reserve(static_cast<std::size_t>(req->events_size()));
+  for (auto& ev : req->events()) {
+    auto* result = reply->add_results();
+    if (ev.event_case() != pb::ReceiveRequest::kMessages) {
+      set_client_error(result, ClientError("UNKNOWN_TYPE", "only messages are batched"));
+      continue;
+    }
+    events.push_back(post_event_of(ev));
+    results.push_back(result);
+  }
+  try {
+    auto outcomes = logic_.post_batch(events);
+    for (std::size_t i = 0; i < outcomes.size(); ++i) set_result(results[i], outcomes[i]);
+  } catch (const std::exception& e) {
+    spdlog::error("logic service: ReceiveBatch failed: {}", e.what());
+    return {grpc::StatusCode::INTERNAL, e.what()};
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace roomcast

@@ -45,6 +45,9 @@ class LogicService final : public logic::Logic::Service {
   // logic_relay.cc
   grpc::Status Relay(grpc::ServerContext*, const logic::RelayRequest* req,
                      logic::RelayReply* reply) override;
+  // Many comets' clientMessages events in one call; one result per event, in order.
+  grpc::Status ReceiveBatch(grpc::ServerContext*, const logic::ReceiveBatchRequest* req,
+                            logic::ReceiveBatchReply* reply) override;
 
  private:
   Logic& logic_;

@@ -49,7 +49,9 @@ int run_comet(const Config& config) {
   Resolver logics(redis, "logic");
   logics.start();
   ChannelPool channels(load_internal_tls(config));
-  GrpcLogicClient logic(logics, channels, id);
+  GrpcLogicClient logic(logics, channels, id,
+                        {static_cast<std::size_t>(config.comet_post_batch_max),
+                         static_cast<std::size_t>(config.comet_post_calls)});
 
   IoPool loops(config.io_threads);
   // Here the "blocking" work is waiting on Logic over gRPC: 8 threads capped a comet near
