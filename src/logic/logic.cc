@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "common/events.h"
 #include "common/ids.h"
@@ -216,12 +217,25 @@ void Logic::post_messages(const User& user, const std::string& room_id,
 
 std::vector<std::exception_ptr> Logic::post_batch(const std::vector<PostEvent>& events) {
   std::vector<std::exception_ptr> outcomes(events.size());
+  // Every sender's membership rows in one store round trip.
+  std::unordered_map<int64_t, std::size_t> user_index;
+  std::vector<int64_t> users;
+  for (auto& ev : events)
+    if (user_index.emplace(ev.user.id, users.size()).second) users.push_back(ev.user.id);
+  std::vector<std::vector<Store::Membership>> rows;
+  try {
+    rows = store_.memberships_of(users);
+  } catch (const std::exception& e) {
+    spdlog::error("logic: memberships of a batch of {} events unreadable: {}", events.size(),
+                  e.what());
+    return std::vector<std::exception_ptr>(events.size(), std::current_exception());
+  }
   std::vector<std::vector<QueueRecord>> groups;
   std::vector<std::size_t> owners;  // the event of each group
   for (std::size_t i = 0; i < events.size(); ++i) {
     auto& ev = events[i];
     try {
-      check_messages(ev.user, ev.room_id, ev.messages);
+      check_messages(ev.user, ev.room_id, ev.messages, &rows[user_index.at(ev.user.id)]);
       groups.push_back(chat_records(ev.user, ev.room_id, ev.messages, ev.trace));
       owners.push_back(i);
     } catch (const std::exception& e) {

@@ -371,6 +371,11 @@ std::vector<Store::Membership> CachedStore::memberships(int64_t user_id) {
     spdlog::warn("membership cache unavailable: {}", e.what());
     return inner_.memberships(user_id);
   }
+  return load_memberships(user_id, generation);
+}
+
+std::vector<Store::Membership> CachedStore::load_memberships(int64_t user_id,
+                                                             const std::string& generation) {
   ++membership_misses_;
   // Read after the generation: a change committed meanwhile bumps it, and this entry (tagged
   // with the old one) is then never served.
@@ -382,6 +387,39 @@ std::vector<Store::Membership> CachedStore::memberships(int64_t user_id) {
     spdlog::warn("membership cache write failed: {}", e.what());
   }
   return rows;
+}
+
+std::vector<std::vector<Store::Membership>> CachedStore::memberships_of(
+    const std::vector<int64_t>& users) {
+  std::vector<std::vector<Membership>> out(users.size());
+  RedisClient::Args args{"MGET"};
+  args.reserve(1 + 2 * users.size());
+  for (auto id : users) {
+    args.push_back(membership_key(id));
+    args.push_back(membership_gen_key(id));
+  }
+  RedisReply r;
+  try {
+    if (!users.empty()) r = redis_.command(args).check();
+  } catch (const RedisError& e) {
+    spdlog::warn("membership cache unavailable: {}", e.what());
+    for (std::size_t i = 0; i < users.size(); ++i) out[i] = inner_.memberships(users[i]);
+    return out;
+  }
+  bool complete = r.elements.size() == 2 * users.size();
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    std::string generation = "0";
+    if (complete) {
+      if (auto g = r.elements[2 * i + 1].string()) generation = *g;
+      auto v = r.elements[2 * i].string();
+      if (v && decode_memberships(*v, generation, out[i])) {
+        ++membership_hits_;
+        continue;
+      }
+    }
+    out[i] = load_memberships(users[i], generation);
+  }
+  return out;
 }
 
 void CachedStore::set_membership(int64_t user_id, const std::string& room_id, bool joined) {

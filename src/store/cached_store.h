@@ -65,6 +65,8 @@ class CachedStore final : public Store {
   std::optional<RoomInfo> find_room(const std::string& id) override;
   std::vector<RoomInfo> find_rooms(const std::vector<std::string>& ids) override;
   std::vector<Membership> memberships(int64_t user_id) override;
+  // One MGET for every user's entry; misses are read from the database and cached.
+  std::vector<std::vector<Membership>> memberships_of(const std::vector<int64_t>& users) override;
   void set_membership(int64_t user_id, const std::string& room_id, bool joined) override;
   uint64_t last_seq(const std::string& room_id) override { return inner_.last_seq(room_id); }
   std::optional<StoredMessage> find_by_dedup_key(const std::string& key) override {
@@ -89,6 +91,8 @@ class CachedStore final : public Store {
   Lookup read_cached(const std::string& room_id, uint64_t after_seq, uint64_t before_seq, int limit,
                      std::vector<StoredMessage>& out);
   bool fill(const std::string& room_id);
+  // A membership miss: the database's rows, cached under the generation read before.
+  std::vector<Membership> load_memberships(int64_t user_id, const std::string& generation);
   void write_through(const std::string& room_id, const std::vector<const StoredMessage*>& rows);
   void cache_room(const std::string& id, const std::optional<RoomInfo>& room);
   std::string ttl(std::chrono::milliseconds base);
