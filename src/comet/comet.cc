@@ -254,7 +254,8 @@ void Comet::push_user_notice(int64_t user_id, const std::string& room_id, const 
   enqueue(p);
 }
 
-void Comet::enqueue(const ShardPush& push) {
+void Comet::enqueue(ShardPush push) {
+  push.pushed_us = metrics::wall_micros();
   for (auto& shard : shards_) {
     bool post = false;
     {
@@ -275,6 +276,8 @@ void Comet::drain(CometShard& shard) {
     pushes.swap(shard.inbox.pushes);
     shard.inbox.drain_posted = false;
   }
+  auto started = metrics::delivery_micros();
+  for (auto& p : pushes) metrics::delivery_stage(DeliveryStage::kInbox, started - p.pushed_us);
   // Sessions queue what they get here and write it all in one go below.
   auto cork = [&shard](WsSession* s) {
     if (s->cork()) shard.corked.push_back(s);
@@ -320,6 +323,7 @@ void Comet::drain(CometShard& shard) {
   }
   for (auto* s : shard.corked) s->uncork();
   shard.corked.clear();
+  metrics::delivery_stage(DeliveryStage::kWrite, metrics::wall_micros() - started, pushes.size());
   if (shard.corked.capacity() > 4096) shard.corked.shrink_to_fit();
 }
 

@@ -155,7 +155,7 @@ class Comet final : public CometGateway {
   // Closes a connection on its own loop; `reason` must be a string literal.
   void close_entry(const UserConnections::Entry& entry, uint16_t code, const char* reason);
   // Hands `push` to every loop; a loop with an empty inbox gets one drain posted.
-  void enqueue(const ShardPush& push);
+  void enqueue(ShardPush push);
   // Delivers every push in the shard's inbox in order, each connection writing once at the end.
   void drain(CometShard& shard);
   void deliver_notice(CometShard& shard, const ShardPush& push,

@@ -36,6 +36,7 @@ struct ShardPush {
   std::shared_ptr<const MembershipChange> membership;    // kMembership
   int64_t except_user = 0;                               // kRoomNotice (0: none)
   uint64_t except_conn = 0;                              // kUserNotice (0: none)
+  int64_t pushed_us = 0;  // when it entered the inboxes (wall µs), for the stage metrics
 };
 
 // Filled from any thread, drained on the loop. `drain_posted` keeps one drain in flight.

@@ -19,6 +19,12 @@ constexpr std::array<double, 13> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005,
 constexpr std::array<double, 12> kWaitBounds = {0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01,
                                                 0.05,    0.1,    0.25,   0.5,   1,     2.5};
 constexpr std::array<const char*, 3> kPoolNames = {"mysql", "redis", "blocking"};
+// The stages of a delivery: tens of microseconds on an idle path, seconds behind a backlog.
+constexpr std::array<double, 15> kStageBounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                 0.0025,  0.005,  0.01,    0.025,  0.05,
+                                                 0.1,     0.25,   0.5,     1,      2.5};
+constexpr std::array<const char*, kDeliveryStages> kStageNames = {"queued", "job", "inbox",
+                                                                  "write"};
 
 prometheus::MetricFamily counter_family(std::string name, std::string help, double value) {
   prometheus::MetricFamily f{std::move(name), std::move(help), prometheus::MetricType::Counter, {}};
@@ -75,7 +81,9 @@ Metrics::Metrics()
                       .Help("1, labelled with the version, role and node id of this process")
                       .Register(registry_)),
       pool_waits_{ShardedHistogram(kWaitBounds), ShardedHistogram(kWaitBounds),
-                  ShardedHistogram(kWaitBounds)} {}
+                  ShardedHistogram(kWaitBounds)},
+      stages_{ShardedHistogram(kStageBounds), ShardedHistogram(kStageBounds),
+              ShardedHistogram(kStageBounds), ShardedHistogram(kStageBounds)} {}
 
 void Metrics::count_close(uint16_t code) {
   closes_.Add({{"code", std::to_string(code)}}).Increment();
@@ -139,6 +147,15 @@ std::vector<prometheus::MetricFamily> Metrics::hot_path_families() const {
   for (std::size_t i = 0; i < kPoolNames.size(); ++i)
     waits.metric.push_back(histogram_metric(pool_waits_[i], {{"pool", kPoolNames[i]}}));
   out.push_back(std::move(waits));
+  prometheus::MetricFamily stages{"roomcast_delivery_stage_seconds",
+                                  "where a message waited on its way to the sockets: queued "
+                                  "(queue and batch window), job, inbox (an I/O loop's), write "
+                                  "(the loop's drain writing to every recipient)",
+                                  prometheus::MetricType::Histogram,
+                                  {}};
+  for (std::size_t i = 0; i < stages_.size(); ++i)
+    stages.metric.push_back(histogram_metric(stages_[i], {{"stage", kStageNames[i]}}));
+  out.push_back(std::move(stages));
   return out;
 }
 
@@ -200,6 +217,10 @@ int64_t wall_micros() {
 void pool_wait(PoolKind pool, std::chrono::steady_clock::duration waited) {
   Metrics::get().pool_wait(pool).observe_micros(
       std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
+}
+
+void delivery_stage(DeliveryStage stage, int64_t micros, uint64_t count) {
+  Metrics::get().delivery_stage(stage).observe_micros(micros, count);
 }
 
 void close_code(uint16_t code) {

@@ -40,6 +40,7 @@ class Metrics {
   // Accepted by Logic -> written to a recipient's socket; its count is deliveries_total.
   ShardedHistogram delivery_latency;
   ShardedHistogram& pool_wait(PoolKind kind) { return pool_waits_[static_cast<int>(kind)]; }
+  ShardedHistogram& delivery_stage(DeliveryStage s) { return stages_[static_cast<int>(s)]; }
 
   // Rarer events (per connection or per failure): labelled counters. Any thread.
   void count_close(uint16_t code);
@@ -87,7 +88,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& grpc_calls_;
   prometheus::Family<prometheus::Counter>& presence_transitions_;
   prometheus::Family<prometheus::Gauge>& build_info_;
-  std::array<ShardedHistogram, 3> pool_waits_;  // by PoolKind
+  std::array<ShardedHistogram, 3> pool_waits_;            // by PoolKind
+  std::array<ShardedHistogram, kDeliveryStages> stages_;  // by DeliveryStage
   std::mutex collectors_mutex_;
   std::list<MetricsCollector> collectors_;
 };

@@ -12,6 +12,14 @@ namespace roomcast {
 
 enum class PoolKind { kMysql, kRedis, kBlocking };
 
+// Where a message waits on its way to the sockets, roomcast_delivery_stage_seconds{stage}:
+// kQueued: in the in-process queue, from produce to its batch's handler (the batch window
+// included); kJob: Job handling the batch (persist, hand to the comets); kInbox: in an I/O loop's
+// inbox, from the push to the drain that takes it; kWrite: that drain, from its start until
+// every session it fed has written (the kernel took it all, or Asio holds the rest).
+enum class DeliveryStage { kQueued, kJob, kInbox, kWrite };
+inline constexpr std::size_t kDeliveryStages = 4;
+
 namespace metrics {
 
 void messages_accepted(std::size_t n);
@@ -32,6 +40,8 @@ class DeliveryClock {
 };
 int64_t delivery_micros();
 void pool_wait(PoolKind pool, std::chrono::steady_clock::duration waited);
+// `count` messages spent `micros` each in `stage`.
+void delivery_stage(DeliveryStage stage, int64_t micros, uint64_t count = 1);
 void close_code(uint16_t code);
 void rate_limited(std::string_view what);
 void kafka_error(std::string_view operation);                    // "produce" | "consume"

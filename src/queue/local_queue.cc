@@ -5,6 +5,8 @@
 #include <chrono>
 #include <optional>
 
+#include "common/metrics_events.h"
+
 namespace roomcast {
 
 LocalQueue::LocalQueue(int partitions, int batch_window_ms, int batch_max, Bounds bounds)
@@ -39,6 +41,8 @@ void LocalQueue::produce(std::vector<QueueRecord> records) {
 }
 
 void LocalQueue::append(Partition& p, std::vector<QueueRecord>& records) {
+  auto now = metrics::wall_micros();
+  for (auto& r : records) r.queued_us = now;
   {
     std::unique_lock lock(p.mutex);
     // A call is taken whole or not at all; one larger than the bound fits an empty partition.
@@ -64,10 +68,13 @@ void LocalQueue::drain(Partition& p) {
   for (;;) {
     {
       std::unique_lock lock(p.mutex);
+      bool was_idle = p.records.empty();
       p.ready.wait(lock, [&] { return p.stopping || !p.records.empty(); });
       if (p.records.empty()) return;  // stopping and drained
-      // Linger briefly so a burst is merged into one batch (one persist, one push per room).
-      if (batch_window_ms_ > 0 && p.records.size() < batch_max_ && !p.stopping) {
+      // Linger briefly so a burst into an idle partition is merged into one batch (one persist,
+      // one push per room). On a busy path what arrived during the last batch goes at once: it
+      // has waited already, and it is the batch.
+      if (was_idle && batch_window_ms_ > 0 && p.records.size() < batch_max_ && !p.stopping) {
         p.ready.wait_for(lock, std::chrono::milliseconds(batch_window_ms_),
                          [&] { return p.stopping || p.records.size() >= batch_max_; });
       }
@@ -75,8 +82,11 @@ void LocalQueue::drain(Partition& p) {
       batch.assign(std::make_move_iterator(p.records.begin()),
                    std::make_move_iterator(p.records.begin() + static_cast<long>(n)));
     }
+    auto started = metrics::wall_micros();
+    for (auto& r : batch) metrics::delivery_stage(DeliveryStage::kQueued, started - r.queued_us);
     // At-least-once: the records leave the partition only after the handler succeeded.
     bool handled = handle(p, batch);
+    metrics::delivery_stage(DeliveryStage::kJob, metrics::wall_micros() - started, batch.size());
     {
       std::lock_guard lock(p.mutex);
       if (handled) {

@@ -48,6 +48,7 @@ struct QueueRecord {
   int64_t exclude_user = 0;
   std::vector<User> joined;
   std::vector<User> left;
+  int64_t queued_us = 0;  // in-process only: when LocalQueue took it (wall µs), for metrics
 };
 
 // The queue cannot take more records now (back-pressure); the sender may retry shortly.

@@ -72,6 +72,9 @@ test('/metrics counts messages, deliveries, closes and limits, and promtool acce
   assert.ok(sample(text, 'roomcast_deliveries_total') >= delivered0 + 2, 'both members got it');
   assert.ok(sample(text, 'roomcast_delivery_latency_seconds_count') >= 2);
   assert.ok(sample(text, 'roomcast_delivery_latency_seconds_bucket', 'le="+Inf"') >= 2);
+  // Where a message waited on its way: every stage saw the message (one histogram each).
+  for (const stage of ['queued', 'job', 'inbox', 'write'])
+    assert.ok(sample(text, 'roomcast_delivery_stage_seconds_count', `stage="${stage}"`) >= 1, stage);
   assert.equal(sample(text, 'roomcast_connections'), 1);
   assert.ok(sample(text, 'roomcast_closes_total', 'code="1000"') >= 1);
   assert.ok(sample(text, 'roomcast_rate_limited_total', 'what="messages"') >= 1);
