@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <optional>
+#include <sstream>
 
 #include "logic/rest_limits.h"
 #include "net/api_guard.h"
@@ -118,7 +119,7 @@ asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
                                                 const Limits& limits) {
   parser.header_limit(static_cast<std::uint32_t>(limits.http_head_max_bytes));
   parser.body_limit(limits.http_body_max_bytes);
-  if (buffer.size() == 0) {
+  if (buffer.size() == 0 && !parser.got_some()) {
     stream.expires_after(std::chrono::milliseconds(limits.http_idle_timeout_ms));
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple_awaitable);
     if (ec) co_return ec;
@@ -127,6 +128,60 @@ asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
   stream.expires_after(std::chrono::milliseconds(limits.http_head_timeout_ms));
   auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
   co_return ec;
+}
+
+// Parses a (pipelined) request that is already whole in `buffer` right here, under the same
+// limits, without a trip through the loop: a publisher's burst of pushes is handled in one go.
+// True when the request is complete or failed (`ec`); false when more must be read.
+bool parse_buffered(beast::flat_buffer& buffer, Parser& parser, const Limits& limits,
+                    beast::error_code& ec) {
+  parser.header_limit(static_cast<std::uint32_t>(limits.http_head_max_bytes));
+  parser.body_limit(limits.http_body_max_bytes);
+  parser.eager(true);
+  while (buffer.size() > 0 && !parser.is_done()) {
+    auto used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+    if (used == 0) return false;
+  }
+  return parser.is_done();
+}
+
+// The answers to pipelined requests are collected and written together (one write per burst).
+constexpr std::size_t kMaxPendingResponses = 64 * 1024;  // bytes
+
+void append_response(std::string& pending, Response& res) {
+  res.prepare_payload();
+  std::ostringstream os;
+  os << res;
+  pending += os.str();
+}
+
+asio::awaitable<bool> flush_responses(beast::tcp_stream& stream, std::string& pending,
+                                      const Limits& limits) {
+  if (pending.empty()) co_return false;
+  stream.expires_after(std::chrono::milliseconds(limits.http_head_timeout_ms));
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(pending), as_tuple_awaitable);
+  pending.clear();
+  co_return static_cast<bool>(ec);
+}
+
+// The next request: at once when it is already whole in the buffer (pipelined), else after
+// writing the answers collected so far.
+asio::awaitable<beast::error_code> next_request(beast::tcp_stream& stream,
+                                                beast::flat_buffer& buffer, Parser& parser,
+                                                std::string& pending, const Limits& limits) {
+  beast::error_code ec;
+  bool whole = buffer.size() > 0 && parse_buffered(buffer, parser, limits, ec);
+  if (whole && !ec) co_return ec;
+  if (co_await flush_responses(stream, pending, limits))
+    co_return beast::error_code(asio::error::connection_reset);
+  if (whole) co_return ec;
+  co_return co_await read_request(stream, buffer, parser, limits);
 }
 
 // The answer to a request that could not be read, or nullopt to just close (timeouts, resets).
@@ -217,6 +272,22 @@ asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Res
   co_return ec;
 }
 
+// Writes the answer, or keeps it with the others while pipelined requests wait in the buffer.
+// True when the connection is done (a failed write, or no keep-alive).
+asio::awaitable<bool> answer(beast::tcp_stream& stream, std::string& pending, Response& res,
+                             bool head_only, bool more_buffered, const Limits& limits) {
+  if (!head_only && (more_buffered || !pending.empty())) {
+    append_response(pending, res);
+    if (res.keep_alive() && more_buffered && pending.size() < kMaxPendingResponses) co_return false;
+    // (No co_await inside || or ?: : GCC 12 miscompiles it.)
+    bool failed = co_await flush_responses(stream, pending, limits);
+    co_return failed || !res.keep_alive();
+  }
+  if (co_await flush_responses(stream, pending, limits)) co_return true;
+  auto ec = co_await write_response(stream, res, head_only);
+  co_return ec || !res.keep_alive();
+}
+
 }  // namespace
 
 asio::awaitable<HttpResponse> HttpServer::finish_hash_step(std::function<HttpResponse()>& step) {
@@ -278,9 +349,10 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  std::string pending;  // answers to pipelined requests, not written yet
   for (;;) {
     Parser parser;
-    if (auto ec = co_await read_request(stream, buffer, parser, config_.limits)) {
+    if (auto ec = co_await next_request(stream, buffer, parser, pending, config_.limits)) {
       if (auto res = read_error_response(ec)) {
         res->keep_alive(false);
         co_await write_response(stream, *res, false);
@@ -298,6 +370,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
       if (per_address && proxied)
         slot = connections_.acquire(proxies_.client_of(peer, req["X-Forwarded-For"]));
       if (!per_address || slot) {
+        if (co_await flush_responses(stream, pending, config_.limits)) break;
         stream.expires_never();
         std::string leftover = beast::buffers_to_string(buffer.data());
         comet_->accept(loop, stream.release_socket(), std::move(req), std::move(leftover),
@@ -335,7 +408,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, asio::io_context& lo
     }
     res.keep_alive(res.keep_alive() && req.keep_alive());
     bool head_only = req.method() == http::verb::head && !path.starts_with("/api/");
-    if (co_await write_response(stream, res, head_only) || !res.keep_alive()) break;
+    if (co_await answer(stream, pending, res, head_only, buffer.size() > 0, config_.limits)) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -188,3 +188,19 @@ test('extension-less paths serve <path>.html when it exists, else the app shell'
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('content-length'), String('<p>chat page</p>'.length));
 });
+
+test('pipelined requests on one connection are answered in order, up to a bad one', async () => {
+  const port = new URL(server.url).port;
+  const get = (p, extra = '') => `GET ${p} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+  const login = '{"email":"not-an-email","password":"long enough password"}';
+  const bad = `POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${login.length}\r\n\r\n${login}`;
+  // All in one write: the server finds the later requests already buffered.
+  let r = await raw(port, get('/js/app.js') + bad + get('/chat', 'Connection: close\r\n'));
+  assert.ok(r.closed);
+  assert.deepEqual([...r.data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]), ['200', '400', '200']);
+  assert.ok(r.data.indexOf('console.log(1);') < r.data.indexOf('<p>chat page</p>'));
+  // A malformed request after good ones: the good ones are answered, then 400 and close.
+  r = await raw(port, get('/js/app.js') + get('/chat') + 'NOT HTTP\r\n\r\n');
+  assert.ok(r.closed);
+  assert.deepEqual([...r.data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]), ['200', '200', '400']);
+});
