@@ -8,6 +8,7 @@
 namespace roomcast {
 namespace {
 const std::string kComets = redis_keys::presence_comets();
+const char* const kAliveField = "~";  // room ids and user ids never contain '~'
 std::string rooms_key(const std::string& comet) {
   return redis_keys::presence_rooms(comet);
 }
@@ -107,6 +108,10 @@ void ClusterPresence::report() {
     cmds.push_back(n >= 0
                        ? RedisClient::Args{"HSET", users, std::to_string(user), std::to_string(n)}
                        : RedisClient::Args{"HDEL", users, std::to_string(user)});
+  // A marker field (never a room or user id) keeps both hashes in existence while this comet
+  // reports, even with no users: so "gone" above means lost, not merely empty.
+  cmds.push_back({"HSET", rooms, kAliveField, "1"});
+  cmds.push_back({"HSET", users, kAliveField, "1"});
   cmds.push_back({"PEXPIRE", rooms, ttl});
   cmds.push_back({"PEXPIRE", users, ttl});
   cmds.push_back({"ZADD", kComets, std::to_string(now_ms()), comet_id_});
@@ -114,9 +119,8 @@ void ClusterPresence::report() {
       {"ZREMRANGEBYSCORE", kComets, "-inf",
        "(" + std::to_string(now_ms() - int64_t{kForgetAfter / std::chrono::milliseconds(1)})});
   for (auto& r : redis_.pipeline(cmds)) r.check();
-  if (lost && !full_ && announced_)
+  if (lost && !full_)
     spdlog::warn("presence: {} found its reports gone and re-announced its users", comet_id_);
-  announced_ = !delta.rooms.empty() || !delta.users.empty() || (announced_ && !lost);
   full_ = false;
 }
 

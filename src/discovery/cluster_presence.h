@@ -56,8 +56,7 @@ class ClusterPresence {
   PresenceTracker& tracker_;
   std::chrono::milliseconds ttl_;
   std::chrono::milliseconds grace_;
-  bool full_ = true;        // the next report re-announces everything (task thread only)
-  bool announced_ = false;  // our hashes should exist (task thread only)
+  bool full_ = true;  // the next report re-announces everything (task thread only)
   HoldingsOutbox* outbox_ = nullptr;
   bool outbox_failing_ = false;  // the last flush failed (outbox thread only)
   std::chrono::steady_clock::time_point outbox_from_{};  // no batch before (set by start())

@@ -56,8 +56,9 @@ std::string user_connections(int64_t user_id, std::string_view prefix = kPrefix)
 std::string evictions(std::string_view comet_id, std::string_view prefix = kPrefix);
 
 // Presence (each comet reports its own users; readers sum). Hash room -> members online on the
-// comet; hash user -> that comet's connections (0: in grace); both PX = registry TTL. Sorted
-// set of reporting comets scored with their last report (ms). ClusterPresence.
+// comet; hash user -> that comet's connections (0: in grace); both PX = registry TTL plus the
+// grace, and both hold a marker field "~" while the comet reports (gone: lost). Sorted set of
+// reporting comets scored with their last report (ms). ClusterPresence.
 std::string presence_rooms(std::string_view comet_id);
 std::string presence_users(std::string_view comet_id);
 std::string presence_comets(std::string_view prefix = kPrefix);
