@@ -156,10 +156,11 @@ for (const r of connect) {
 md += `\nroomcast accounts are created first (\`POST /api/create-account\`, cost=min; its own columns), then the WebSockets connect with the cookie and join a room; `;
 md += `nchan connects are one WebSocket upgrade; Socket.IO connects are an upgrade, the namespace connect and a "join" event.\n`;
 md += `\n![p99 latency and CPU per delivery vs publish rate](results.svg)\n`;
-// bench/scale.sh's section comes from its own run (bench/scale-report.mjs): keep it.
+// bench/scale.sh's section (bench/scale-report.mjs) and the hand-written sections after it come
+// from other runs: everything from the first line starting with "<!-- " on is kept.
 const previous = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
-const scaleSection = previous.match(/<!-- scale-100k -->[\s\S]*?<!-- \/scale-100k -->\n?/);
-if (scaleSection) md += `\n${scaleSection[0]}`;
+const kept = previous.search(/^<!-- /m);
+if (kept >= 0) md += `\n${previous.slice(kept)}`;
 writeFileSync(mdFile, md);
 console.log(`wrote ${mdFile}`);
 
