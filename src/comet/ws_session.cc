@@ -266,14 +266,10 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
   std::exception_ptr failed;
   try {
     pages = co_await run_blocking(comet_.blocking(), [&] {
-      if (auto* routes = comet_.routes()) {
-        std::vector<std::string> ids;
-        for (auto& r : rooms) ids.push_back(r.id);
-        routes->rooms_subscribed(ids);
-      }
-      std::vector<RoomPage> out;
-      for (auto& r : rooms)
-        out.push_back(comet_.logic().room_page(user_.id, r.id, 0, kNoSeq, page_size));
+      std::vector<std::string> ids;
+      for (auto& r : rooms) ids.push_back(r.id);
+      if (auto* routes = comet_.routes()) routes->rooms_subscribed(ids);
+      auto out = comet_.logic().latest_pages(user_.id, ids, page_size);
       add_read_state(out);
       return out;
     });

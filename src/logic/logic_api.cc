@@ -5,6 +5,14 @@
 
 namespace roomcast {
 
+std::vector<RoomPage> LogicApi::latest_pages(int64_t user_id,
+                                             const std::vector<std::string>& room_ids, int limit) {
+  std::vector<RoomPage> pages;
+  pages.reserve(room_ids.size());
+  for (auto& id : room_ids) pages.push_back(room_page(user_id, id, 0, kNoSeq, limit));
+  return pages;
+}
+
 void LogicApi::post_messages_async(const User& user, const std::string& room_id,
                                    const std::vector<ClientMessage>& messages, TraceId trace,
                                    boost::asio::thread_pool& blocking, PostDone done) {

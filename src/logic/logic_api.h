@@ -48,6 +48,10 @@ class LogicApi {
   // whether older ones remain in that range. Checks membership.
   virtual RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
                              uint64_t before_seq, int limit) = 0;
+  // The latest page (at most `limit`) of each room, in order: hello and joins. Throws when one
+  // fails. This default asks room_page per room; the distributed comet makes one call of it.
+  virtual std::vector<RoomPage> latest_pages(int64_t user_id,
+                                             const std::vector<std::string>& room_ids, int limit);
   // Validates and accepts messages (returns once the queue holds them). `trace` names the event
   // in every layer's logs (common/trace_id.h).
   virtual void post_messages(const User& user, const std::string& room_id,

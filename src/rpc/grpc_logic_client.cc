@@ -27,6 +27,15 @@ StoredMessage from_pb(const pb::Message& m) {
   return s;
 }
 
+RoomPage page_of(const pb::HistoryReply& reply) {
+  RoomPage page;
+  page.room = {reply.room().id(), reply.room().name()};
+  page.has_more = reply.has_more();
+  page.messages.reserve(static_cast<std::size_t>(reply.messages_size()));
+  for (auto& m : reply.messages()) page.messages.push_back(from_pb(m));
+  return page;
+}
+
 void set_user(pb::User* out, const User& u) {
   out->set_id(u.id);
   out->set_username(u.username);
@@ -163,12 +172,31 @@ RoomPage GrpcLogicClient::room_page(int64_t user_id, const std::string& room_id,
   call("History", true, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
     return stub.History(&ctx, req, &reply);
   });
-  RoomPage page;
-  page.room = {reply.room().id(), reply.room().name()};
-  page.has_more = reply.has_more();
-  page.messages.reserve(static_cast<std::size_t>(reply.messages_size()));
-  for (auto& m : reply.messages()) page.messages.push_back(from_pb(m));
-  return page;
+  return page_of(reply);
+}
+
+std::vector<RoomPage> GrpcLogicClient::latest_pages(int64_t user_id,
+                                                    const std::vector<std::string>& room_ids,
+                                                    int limit) {
+  pb::HistoryBatchRequest req;
+  for (auto& id : room_ids) {
+    auto* page = req.add_pages();
+    page->set_user_id(user_id);
+    page->set_room_id(id);
+    page->set_after_seq(0);
+    page->set_before_seq(kNoSeq);
+    page->set_limit(limit);
+  }
+  pb::HistoryBatchReply reply;
+  call("HistoryBatch", true, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
+    return stub.HistoryBatch(&ctx, req, &reply);
+  });
+  if (reply.pages_size() != req.pages_size())
+    throw std::runtime_error("HistoryBatch answered a different number of pages");
+  std::vector<RoomPage> pages;
+  pages.reserve(room_ids.size());
+  for (auto& p : reply.pages()) pages.push_back(page_of(p));
+  return pages;
 }
 
 void GrpcLogicClient::post_messages(const User& user, const std::string& room_id,

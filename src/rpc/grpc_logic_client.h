@@ -45,6 +45,9 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   std::vector<RoomInfo> user_rooms(int64_t user_id) override;
   RoomPage room_page(int64_t user_id, const std::string& room_id, uint64_t after_seq,
                      uint64_t before_seq, int limit) override;
+  // One HistoryBatch call for all the rooms.
+  std::vector<RoomPage> latest_pages(int64_t user_id, const std::vector<std::string>& room_ids,
+                                     int limit) override;
   void post_messages(const User& user, const std::string& room_id,
                      const std::vector<ClientMessage>& messages, TraceId trace) override;
   // Any thread, never blocks: the event joins the comet's next ReceiveBatch call (`blocking` is

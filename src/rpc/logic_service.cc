@@ -118,23 +118,35 @@ grpc::Status LogicService::Receive(grpc::ServerContext*, const pb::ReceiveReques
   });
 }
 
+namespace {
+// One page of a History or HistoryBatch request.
+void fill_page(Logic& logic, const pb::HistoryRequest& req, pb::HistoryReply* reply) {
+  auto page =
+      logic.room_page(req.user_id(), req.room_id(), req.after_seq(), req.before_seq(), req.limit());
+  set_room(reply->mutable_room(), page.room);
+  reply->set_has_more(page.has_more);
+  for (auto& m : page.messages) {
+    auto* out = reply->add_messages();
+    out->set_room_id(m.room_id);
+    out->set_seq(m.seq);
+    out->set_user_id(m.user_id);
+    out->set_username(m.username);
+    out->set_content(m.content);
+    out->set_timestamp_ms(m.timestamp_ms);
+    out->set_client_id(m.client_id);
+  }
+}
+}  // namespace
+
 grpc::Status LogicService::History(grpc::ServerContext*, const pb::HistoryRequest* req,
                                    pb::HistoryReply* reply) {
-  return guarded("History", [&] {
-    auto page = logic_.room_page(req->user_id(), req->room_id(), req->after_seq(),
-                                 req->before_seq(), req->limit());
-    set_room(reply->mutable_room(), page.room);
-    reply->set_has_more(page.has_more);
-    for (auto& m : page.messages) {
-      auto* out = reply->add_messages();
-      out->set_room_id(m.room_id);
-      out->set_seq(m.seq);
-      out->set_user_id(m.user_id);
-      out->set_username(m.username);
-      out->set_content(m.content);
-      out->set_timestamp_ms(m.timestamp_ms);
-      out->set_client_id(m.client_id);
-    }
+  return guarded("History", [&] { fill_page(logic_, *req, reply); });
+}
+
+grpc::Status LogicService::HistoryBatch(grpc::ServerContext*, const pb::HistoryBatchRequest* req,
+                                        pb::HistoryBatchReply* reply) {
+  return guarded("HistoryBatch", [&] {
+    for (auto& page : req->pages()) fill_page(logic_, page, reply->add_pages());
   });
 }
 

@@ -25,6 +25,8 @@ class LogicService final : public logic::Logic::Service {
                        logic::ReceiveReply* reply) override;
   grpc::Status History(grpc::ServerContext*, const logic::HistoryRequest* req,
                        logic::HistoryReply* reply) override;
+  grpc::Status HistoryBatch(grpc::ServerContext*, const logic::HistoryBatchRequest* req,
+                            logic::HistoryBatchReply* reply) override;
   grpc::Status Rooms(grpc::ServerContext*, const logic::RoomsRequest* req,
                      logic::RoomsReply* reply) override;
   grpc::Status Rest(grpc::ServerContext*, const logic::RestRequest* req,

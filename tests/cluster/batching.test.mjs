@@ -108,3 +108,25 @@ test('an event refused in the middle of a batch gets its serverError; the others
   }
   await Promise.all(conns.map((c) => c.close()));
 });
+
+// Calls of one Logic method served, summed over the Logics.
+async function callsOf(method) {
+  const token = cluster.secret('metrics_token');
+  let calls = 0;
+  for (const node of (await cluster.status()).filter((n) => n.role === 'logic')) {
+    const text = (await get(`http://${node.address}`, '/metrics', token)).text;
+    calls += sample(text, 'roomcast_grpc_calls_total', `code="OK",method="/roomcast.logic.Logic/${method}"`) ?? 0;
+  }
+  return calls;
+}
+
+test('hello reads the first page of every room in one HistoryBatch call', async () => {
+  const user = await createUser(cluster.url, 'hb');
+  const before = { batch: await callsOf('HistoryBatch'), single: await callsOf('History') };
+  const c = await open(await cluster.cometWs('comet-1'), user);
+  assert.ok(c.hello.rooms.length >= 2, `${c.hello.rooms.length} rooms in hello`);
+  const after = { batch: await callsOf('HistoryBatch'), single: await callsOf('History') };
+  assert.equal(after.batch - before.batch, 1, 'one HistoryBatch call');
+  assert.equal(after.single - before.single, 0, 'no page read room by room');
+  await c.close();
+});
