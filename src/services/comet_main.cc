@@ -39,6 +39,18 @@ void stop_serving(int sig, const std::string& id, const Config& config, NodeOps&
                config.drain_window_ms);
   comet.drain_connections(std::chrono::milliseconds(config.drain_window_ms));
 }
+
+GrpcLogicClient::BatchOptions batch_options(const Config& config) {
+  return {static_cast<std::size_t>(config.comet_post_batch_max),
+          static_cast<std::size_t>(config.comet_post_calls)};
+}
+
+// Member lists show users online on any comet: the other comets' reports in Redis.
+void set_cluster_online(Comet& comet, RedisClient& redis, const Config& config) {
+  comet.set_cluster_online(
+      [&redis, ttl = std::chrono::milliseconds(config.registry_ttl_ms)](
+          const std::vector<int64_t>& ids) { return cluster_users_online(redis, ttl, ids); });
+}
 }  // namespace
 
 int run_comet(const Config& config) {
@@ -49,9 +61,7 @@ int run_comet(const Config& config) {
   Resolver logics(redis, "logic");
   logics.start();
   ChannelPool channels(load_internal_tls(config));
-  GrpcLogicClient logic(logics, channels, id,
-                        {static_cast<std::size_t>(config.comet_post_batch_max),
-                         static_cast<std::size_t>(config.comet_post_calls)});
+  GrpcLogicClient logic(logics, channels, id, batch_options(config));
 
   IoPool loops(config.io_threads);
   // Here the "blocking" work is waiting on Logic over gRPC: 8 threads capped a comet near
@@ -61,9 +71,7 @@ int run_comet(const Config& config) {
   comet.set_presence_api(&logic);    // read positions and member lists are stored by Logic
   GrpcNoticeRelay relay(logic, id);  // typing, read state and presence for the other comets
   comet.set_notice_relay(&relay);
-  comet.set_cluster_online(
-      [&redis, ttl = std::chrono::milliseconds(config.registry_ttl_ms)](
-          const std::vector<int64_t>& ids) { return cluster_users_online(redis, ttl, ids); });
+  set_cluster_online(comet, redis, config);
   RouteRegistry routes(redis, id, comet);
   comet.set_route_listener(&routes);
   // The presence topic: this comet's users go to Logic once per report period.
