@@ -29,7 +29,7 @@ CORE=(src/comet/client_events.cc src/common/ids.cc src/common/validation.cc src/
       src/common/events.cc src/common/log.cc src/logic/rest_limits.cc
       src/logic/window_counters.cc src/common/metrics.cc src/common/sharded_metrics.cc
       src/common/keyed_limiter.cc src/common/trace_id.cc src/common/log_ids.cc
-      src/common/json_log.cc "$OUT/gen/queue.pb.cc")
+      src/common/json_log.cc src/logic/logic_api.cc "$OUT/gen/queue.pb.cc")
 
 mkdir -p "$OUT/gen" "$OUT/obj"
 protoc -Iproto --cpp_out="$OUT/gen" proto/queue.proto
