@@ -22,32 +22,9 @@ class KafkaEventProducer::Reports : public RdKafka::DeliveryReportCb {
   std::string topic_;
 };
 
-namespace {
-void set(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
-  std::string err;
-  if (conf.set(key, value, err) != RdKafka::Conf::CONF_OK)
-    throw QueueError("kafka: " + key + "=" + value + ": " + err);
-}
-}  // namespace
-
 KafkaEventProducer::KafkaEventProducer(KafkaOptions options)
     : options_(std::move(options)), reports_(std::make_unique<Reports>(options_.topic)) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  set(*conf, "bootstrap.servers", options_.brokers);
-  set(*conf, "client.id", "roomcast");
-  set(*conf, "log_level", "4");
-  for (auto& [k, v] : options_.extra) set(*conf, k, v);
-  // Ordered retries without duplicates: one user's records stay in order in its partition.
-  set(*conf, "enable.idempotence", "true");
-  set(*conf, "acks", "all");
-  set(*conf, "message.timeout.ms", std::to_string(options_.message_timeout_ms));
-  set(*conf, "linger.ms", std::to_string(options_.linger_ms));
-  set(*conf, "partitioner", "murmur2_random");  // Java-compatible hashing of the keys
-  std::string err;
-  if (conf->set("dr_cb", reports_.get(), err) != RdKafka::Conf::CONF_OK) throw QueueError(err);
-  if (options_.create_topic) ensure_kafka_topic(options_);
-  producer_.reset(RdKafka::Producer::create(conf.get(), err));
-  if (!producer_) throw QueueError("kafka: cannot create producer: " + err);
+  producer_ = make_kafka_producer(options_, reports_.get());
   poller_ = std::thread([this] {
     while (!stopping_) producer_->poll(100);
   });

@@ -162,22 +162,28 @@ class KafkaProducer::Reports : public RdKafka::DeliveryReportCb {
 KafkaProducer::KafkaProducer(const Config& config)
     : KafkaProducer(KafkaOptions::from_config(config)) {}
 
-KafkaProducer::KafkaProducer(KafkaOptions options)
-    : options_(std::move(options)), reports_(std::make_unique<Reports>()) {
-  auto conf = base_conf(options_);
+std::unique_ptr<RdKafka::Producer> make_kafka_producer(const KafkaOptions& options,
+                                                       RdKafka::DeliveryReportCb* reports) {
+  auto conf = base_conf(options);
   set(*conf, "enable.idempotence", "true");  // implies acks=all, ordered retries, no duplicates
   set(*conf, "acks", "all");
-  set(*conf, "message.timeout.ms", std::to_string(options_.message_timeout_ms));
-  // Logic hands over a whole batch of client events at once (produce_groups), so a longer linger
+  set(*conf, "message.timeout.ms", std::to_string(options.message_timeout_ms));
+  // Logic hands over whole batches (produce_groups, presence batches), so a longer linger
   // would only add latency; the operator's ROOMCAST_KAFKA_PROPS may still set it.
-  conf_set_default(*conf, "linger.ms", std::to_string(options_.linger_ms), options_.extra);
+  conf_set_default(*conf, "linger.ms", std::to_string(options.linger_ms), options.extra);
   // Java-compatible key hashing (keyed records), random partitions for records without a key.
   set(*conf, "partitioner", "murmur2_random");
   std::string err;
-  if (conf->set("dr_cb", reports_.get(), err) != RdKafka::Conf::CONF_OK) throw QueueError(err);
-  if (options_.create_topic) ensure_kafka_topic(options_);
-  producer_.reset(RdKafka::Producer::create(conf.get(), err));
-  if (!producer_) throw QueueError("kafka: cannot create producer: " + err);
+  if (conf->set("dr_cb", reports, err) != RdKafka::Conf::CONF_OK) throw QueueError(err);
+  if (options.create_topic) ensure_kafka_topic(options);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  if (!producer) throw QueueError("kafka: cannot create producer: " + err);
+  return producer;
+}
+
+KafkaProducer::KafkaProducer(KafkaOptions options)
+    : options_(std::move(options)), reports_(std::make_unique<Reports>()) {
+  producer_ = make_kafka_producer(options_, reports_.get());
   poller_ = std::thread([this] {
     while (!stopping_) producer_->poll(100);
   });

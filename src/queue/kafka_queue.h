@@ -33,6 +33,7 @@
 namespace RdKafka {
 class Producer;
 class KafkaConsumer;
+class DeliveryReportCb;
 }  // namespace RdKafka
 
 namespace roomcast {
@@ -133,5 +134,12 @@ class KafkaConsumer final : public QueueConsumer {
 
 // Creates the topic if it does not exist (used by both; exposed for tools and tests).
 void ensure_kafka_topic(const KafkaOptions& options);
+
+// A producer with roomcast's settings, for the chat topic and the presence topic alike:
+// idempotent with acks=all (ordered retries, no duplicates), the options' message timeout and
+// linger (unless the operator's extra properties set it), Java-compatible key hashing, delivery
+// reports to `reports`. Creates the topic first when the options ask for it.
+std::unique_ptr<RdKafka::Producer> make_kafka_producer(const KafkaOptions& options,
+                                                       RdKafka::DeliveryReportCb* reports);
 
 }  // namespace roomcast
