@@ -23,10 +23,10 @@ StoredMessage msg(const std::string& room, uint64_t seq, const std::string& key,
           "c" + key, key};
 }
 
-// The same semantic cases for both implementations.
-void store_semantics(Store& s) {
+// Accounts: case-insensitive uniqueness, lookups. `id` gets the new user's id.
+void user_semantics(Store& s, int64_t& id) {
   auto u1 = unique("User"), u2 = unique("user");
-  int64_t id = 0, id2 = 0;
+  int64_t id2 = 0;
   ASSERT_EQ(s.create_user(u1, u1 + "@Example.com", "hash1", id), CreateUserResult::kOk);
   EXPECT_GT(id, 0);
   // Case-insensitive uniqueness; when both are taken SQLite reports the email.
@@ -44,9 +44,12 @@ void store_semantics(Store& s) {
   EXPECT_EQ(s.find_user(id)->username, u1);
   EXPECT_FALSE(s.find_user(id + 1000000));
   EXPECT_FALSE(s.find_user_by_email("nobody@nowhere.org"));
+}
 
-  // Rooms.
-  auto r1 = unique("r"), r2 = unique("r");
+// Rooms and memberships of user `id`; `r1` and `r2` get the rooms' ids.
+void room_semantics(Store& s, int64_t id, std::string& r1, std::string& r2) {
+  r1 = unique("r");
+  r2 = unique("r");
   s.ensure_room({r1, "One"});
   s.ensure_room({r1, "One renamed"});
   EXPECT_EQ(s.find_room(r1)->name, "One renamed");
@@ -70,8 +73,11 @@ void store_semantics(Store& s) {
   EXPECT_EQ(ms[1].room_id, r1);
   EXPECT_TRUE(ms[1].joined);
   EXPECT_TRUE(s.memberships(id + 1000000).empty());
+}
 
-  // Messages: paging newest first, bounds exclusive.
+// Messages in r1 (r2 stays empty): paging newest first, bounds exclusive, dedup keys, and
+// all-or-nothing batches.
+void message_semantics(Store& s, const std::string& r1, const std::string& r2) {
   EXPECT_EQ(s.last_seq(r1), 0u);
   std::vector<StoredMessage> batch;
   for (uint64_t i = 1; i <= 70; ++i) batch.push_back(msg(r1, i, r1 + ":k" + std::to_string(i)));
@@ -130,6 +136,17 @@ void store_semantics(Store& s) {
   EXPECT_THROW(s.append_messages(bad), StoreError);
   EXPECT_EQ(s.last_seq(r1), 70u);
   s.append_messages({});
+}
+
+// The same semantic cases for both implementations.
+void store_semantics(Store& s) {
+  int64_t id = 0;
+  user_semantics(s, id);
+  if (::testing::Test::HasFatalFailure()) return;
+  std::string r1, r2;
+  room_semantics(s, id, r1, r2);
+  if (::testing::Test::HasFatalFailure()) return;
+  message_semantics(s, r1, r2);
 }
 
 TEST(SqliteStoreReference, Semantics) {
