@@ -97,15 +97,20 @@ Resolver::~Resolver() {
 }
 
 void Resolver::refresh() {
+  // The epoch is read after the entries, in the same pipeline: a flush between two reads
+  // (pipelines are not atomic) then always shows as a changed epoch, never as nodes that
+  // silently vanished under an unchanged one.
   auto head =
-      redis_.pipeline({{"GET", redis_keys::registry_epoch()}, {"SMEMBERS", index_key(role_)}});
-  auto epoch = head.at(0).check().string().value_or("");
-  auto& ids = head.at(1).check();
+      redis_.pipeline({{"SMEMBERS", index_key(role_)}, {"GET", redis_keys::registry_epoch()}});
+  auto& ids = head.at(0).check();
+  auto epoch = head.at(1).check().string().value_or("");
   std::vector<NodeInfo> live;
   if (!ids.elements.empty()) {
     RedisClient::Args mget{"MGET"};
     for (auto& id : ids.elements) mget.push_back(node_key(role_, id.str));
-    auto values = redis_.command(mget).check();
+    auto tail = redis_.pipeline({mget, {"GET", redis_keys::registry_epoch()}});
+    auto& values = tail.at(0).check();
+    epoch = tail.at(1).check().string().value_or("");
     RedisClient::Args dead{"SREM", index_key(role_)};
     for (std::size_t i = 0; i < ids.elements.size() && i < values.elements.size(); ++i) {
       auto v = values.elements[i].string();
