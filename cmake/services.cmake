@@ -6,7 +6,9 @@ if(NOT TARGET roomcast_infra)
 endif()
 
 add_library(roomcast_services STATIC
+  src/discovery/known_nodes.cc
   src/discovery/registry.cc
+  src/discovery/route_epoch.cc
   src/discovery/routing.cc
   src/discovery/cluster_presence.cc
   src/discovery/holdings_outbox.cc

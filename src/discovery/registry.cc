@@ -18,16 +18,6 @@ std::string index_key(const std::string& role) {
   return redis_keys::nodes(role);
 }
 
-std::vector<std::string> split_tabs(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    auto tab = s.find('\t', start);
-    out.push_back(s.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) return out;
-    start = tab + 1;
-  }
-}
 }  // namespace
 
 Registry::Registry(RedisClient& redis, NodeInfo self, int ttl_ms, LoadFn load)
@@ -88,7 +78,7 @@ Resolver::Resolver(RedisClient& redis, std::string role, int refresh_ms, int gra
     : redis_(redis),
       role_(std::move(role)),
       refresh_ms_(std::max(refresh_ms, 50)),
-      grace_(std::max(grace_ms, 0)),
+      known_(std::chrono::milliseconds(std::max(grace_ms, 0))),
       refresher_("resolver " + role_ + ": refresh failed", std::chrono::milliseconds(refresh_ms_),
                  [this] { refresh(); }) {}
 
@@ -118,38 +108,17 @@ void Resolver::refresh() {
         dead.push_back(ids.elements[i].str);
         continue;
       }
-      auto parts = split_tabs(*v);
-      parts.resize(3);
-      NodeInfo n{role_, ids.elements[i].str, parts[0], parts[1], 0};
-      try {
-        n.load = std::stoll(parts[2]);
-      } catch (...) {
-      }
-      live.push_back(std::move(n));
+      live.push_back(parse_node_entry(role_, ids.elements[i].str, *v));
     }
     // Prune expired members so the index does not grow with every restart.
     if (dead.size() > 2) redis_.command(dead);
   }
   std::lock_guard lock(mutex_);
-  auto now = std::chrono::steady_clock::now();
-  // From one token to another or to none: the registry was flushed. (None to a token is
-  // the first node starting.)
-  if (epoch_ && !epoch_->empty() && *epoch_ != epoch) {
+  if (known_.update(std::move(live), epoch, std::chrono::steady_clock::now()))
     spdlog::warn(
         "resolver {}: the registry was lost in Redis; keeping known nodes while they "
         "re-register",
         role_);
-    lost_at_ = now;
-  }
-  epoch_ = epoch;
-  if (now - lost_at_ < grace_) {
-    // Re-registration in progress: known nodes stay until they are back or the grace ends.
-    for (auto& known : nodes_)
-      if (std::none_of(live.begin(), live.end(), [&](auto& n) { return n.id == known.id; }))
-        live.push_back(known);
-  }
-  std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
-  nodes_ = std::move(live);
 }
 
 void Resolver::start() {
@@ -167,7 +136,7 @@ void Resolver::stop() {
 
 std::vector<NodeInfo> Resolver::nodes() const {
   std::lock_guard lock(mutex_);
-  return nodes_;
+  return known_.nodes();
 }
 
 }  // namespace roomcast

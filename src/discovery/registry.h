@@ -18,17 +18,11 @@
 #include <vector>
 
 #include "common/periodic_task.h"
+#include "discovery/known_nodes.h"
+#include "discovery/node_directory.h"
 #include "store/redis_client.h"
 
 namespace roomcast {
-
-struct NodeInfo {
-  std::string role;  // comet | logic | job
-  std::string id;
-  std::string address;         // internal gRPC host:port ("" for nodes that serve none)
-  std::string public_address;  // comet: WebSocket listener; logic: REST listener
-  int64_t load = 0;            // comet: connections
-};
 
 // Keeps this node's entry alive until stop() (which removes it, so peers stop at once).
 class Registry {
@@ -59,29 +53,24 @@ class Registry {
 // The live nodes of one role, refreshed in the background (every `refresh_ms`). Readers get a
 // snapshot without touching Redis. When Redis is unreachable the last list is kept: peers that
 // were alive probably still are, and gRPC failures mark them bad anyway. When Redis lost its
-// data, nodes re-register one by one over a heartbeat; for `grace_ms` after that the nodes
-// known before stay listed, so a Job does not drop the pushes of a comet that has not
-// re-registered yet. A node that deregisters (or whose key expires) outside that window drops
-// out at the next refresh.
-class Resolver {
+// data the nodes known before stay listed for `grace_ms` (KnownNodes). A node that deregisters
+// (or whose key expires) outside that window drops out at the next refresh.
+class Resolver final : public NodeDirectory {
  public:
   Resolver(RedisClient& redis, std::string role, int refresh_ms = 1000, int grace_ms = 5000);
-  ~Resolver();
-  void start();  // refreshes once synchronously, then in the background
+  ~Resolver() override;
+  // The owner's thread: refreshes once synchronously, then in the background until stop().
+  void start();
   void stop();
-  std::vector<NodeInfo> nodes() const;
-  // Reads the registry now (e.g. when no peer is known yet).
-  void refresh();
+  std::vector<NodeInfo> nodes() const override;
+  void refresh() override;
 
  private:
   RedisClient& redis_;
   std::string role_;
   int refresh_ms_;
-  std::chrono::milliseconds grace_;
-  mutable std::mutex mutex_;  // guards nodes_, epoch_ and lost_at_
-  std::vector<NodeInfo> nodes_;
-  std::optional<std::string> epoch_;  // the registry epoch last read ("" when it was missing)
-  std::chrono::steady_clock::time_point lost_at_{};  // when Redis was last seen losing data
+  mutable std::mutex mutex_;  // guards known_
+  KnownNodes known_;
   PeriodicTask refresher_;
 };
 

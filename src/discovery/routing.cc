@@ -111,19 +111,17 @@ void RouteRegistry::stop() {
   }
 }
 
+// Longer than a comet needs to notice the loss (its mark check, 1 s) and re-announce.
+RouteTable::RouteTable(RedisClient& redis) : redis_(redis), epoch_(std::chrono::seconds(5)) {}
+
 bool RouteTable::complete() {
-  // Longer than a comet needs to notice the loss (its mark check, 1 s) and re-announce.
-  constexpr auto kRebuildTime = std::chrono::seconds(5);
   auto replies = redis_.pipeline({{"SET", redis_keys::route_epoch(), random_hex(8), "NX"},
                                   {"GET", redis_keys::route_epoch()}});
-  auto now = std::chrono::steady_clock::now();
-  auto epoch = replies.at(1).check().string().value_or("");
-  if (epoch != epoch_) {
-    if (!epoch_.empty()) spdlog::warn("routing: routes were lost in Redis, sending to every comet");
-    epoch_ = epoch;
-    suspect_until_ = now + kRebuildTime;
-  }
-  return now >= suspect_until_;
+  replies.at(0).check();
+  bool complete = epoch_.complete(replies.at(1).check().string().value_or(""),
+                                  std::chrono::steady_clock::now());
+  if (epoch_.lost()) spdlog::warn("routing: routes were lost in Redis, sending to every comet");
+  return complete;
 }
 
 std::vector<std::vector<std::string>> RouteTable::read(const std::vector<std::string>& keys) {

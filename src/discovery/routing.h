@@ -15,6 +15,8 @@
 
 #include "comet/comet.h"
 #include "common/periodic_task.h"
+#include "discovery/route_epoch.h"
+#include "discovery/route_lookup.h"
 #include "store/redis_client.h"
 
 namespace roomcast {
@@ -50,23 +52,19 @@ class RouteRegistry final : public RouteListener {
 
 // The Job side: reads routes (never cached: a room announced before a page read must receive
 // every message persisted after that read).
-class RouteTable {
+class RouteTable final : public RouteLookup {
  public:
-  explicit RouteTable(RedisClient& redis) : redis_(redis) {}
-  // False while the routes may be incomplete: Redis lost its data (FLUSHALL, restart without
-  // persistence) less than kRebuildTime ago, so comets are still re-announcing. Detected by an
-  // epoch key that whoever finds it missing recreates with a new value. Callers then send to
-  // every live comet instead (comets drop what no local connection wants).
-  bool complete();
-  // For each room / user, the comet ids with a live entry. One round trip.
-  std::vector<std::vector<std::string>> rooms(const std::vector<std::string>& room_ids);
-  std::vector<std::vector<std::string>> users(const std::vector<int64_t>& user_ids);
+  explicit RouteTable(RedisClient& redis);
+  // False for kRebuildTime after the route epoch changed (RouteEpochWatch): Redis lost the
+  // routes and the comets are still re-announcing them.
+  bool complete() override;
+  std::vector<std::vector<std::string>> rooms(const std::vector<std::string>& room_ids) override;
+  std::vector<std::vector<std::string>> users(const std::vector<int64_t>& user_ids) override;
 
  private:
   std::vector<std::vector<std::string>> read(const std::vector<std::string>& keys);
   RedisClient& redis_;
-  std::string epoch_;  // the epoch of the routes last seen
-  std::chrono::steady_clock::time_point suspect_until_{};
+  RouteEpochWatch epoch_;
 };
 
 std::string room_route_key(const std::string& room_id);

@@ -12,6 +12,7 @@
 #include "comet/room_batches.h"
 #include "common/events.h"
 #include "common/log_ids.h"
+#include "discovery/registry.h"
 
 namespace roomcast {
 
@@ -117,9 +118,9 @@ bool names_unknown_comet(const std::vector<NodeInfo>& nodes,
 
 }  // namespace
 
-GrpcCometGateway::GrpcCometGateway(RedisClient& redis, Resolver& comets, ChannelPool& channels,
-                                   int window_ms)
-    : redis_(redis), comets_(comets), channels_(channels), routes_(redis), window_ms_(window_ms) {}
+GrpcCometGateway::GrpcCometGateway(RedisClient& redis, NodeDirectory& comets, RouteLookup& routes,
+                                   ChannelPool& channels, int window_ms)
+    : redis_(redis), comets_(comets), channels_(channels), routes_(routes), window_ms_(window_ms) {}
 
 GrpcCometGateway::~GrpcCometGateway() {
   stop();

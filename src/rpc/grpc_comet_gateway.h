@@ -18,15 +18,18 @@
 #include <vector>
 
 #include "comet/comet_gateway.h"
-#include "discovery/registry.h"
-#include "discovery/routing.h"
+#include "discovery/node_directory.h"
+#include "discovery/route_lookup.h"
 #include "rpc/channel_pool.h"
+#include "store/redis_client.h"
 
 namespace roomcast {
 
 class GrpcCometGateway final : public CometGateway {
  public:
-  GrpcCometGateway(RedisClient& redis, Resolver& comets, ChannelPool& channels, int window_ms);
+  // `comets` and `routes` are used by the flusher thread only.
+  GrpcCometGateway(RedisClient& redis, NodeDirectory& comets, RouteLookup& routes,
+                   ChannelPool& channels, int window_ms);
   ~GrpcCometGateway() override;
 
   void start();
@@ -73,9 +76,9 @@ class GrpcCometGateway final : public CometGateway {
   void give_up(const std::string& comet_id);
 
   RedisClient& redis_;
-  Resolver& comets_;
+  NodeDirectory& comets_;
   ChannelPool& channels_;
-  RouteTable routes_;
+  RouteLookup& routes_;
   int window_ms_;
   std::chrono::steady_clock::time_point forced_refresh_at_{};  // flusher thread only
 

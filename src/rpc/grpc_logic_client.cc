@@ -43,7 +43,7 @@ void set_user(pb::User* out, const User& u) {
 
 }  // namespace
 
-GrpcLogicClient::GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id,
+GrpcLogicClient::GrpcLogicClient(NodeDirectory& logics, ChannelPool& channels, std::string comet_id,
                                  BatchOptions batching)
     : logics_(logics), channels_(channels), comet_id_(std::move(comet_id)) {
   batcher_ = std::make_unique<LogicBatcher>(

@@ -17,7 +17,7 @@
 #include <grpcpp/support/status.h>
 
 #include "common/log_ids.h"
-#include "discovery/registry.h"
+#include "discovery/node_directory.h"
 #include "logic.grpc.pb.h"
 #include "logic/logic_api.h"
 #include "logic/presence_api.h"
@@ -36,7 +36,7 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
     std::size_t max_events = 128;   // clientMessages events per ReceiveBatch call
     std::size_t max_in_flight = 2;  // ReceiveBatch calls at once (then events pile up)
   };
-  GrpcLogicClient(Resolver& logics, ChannelPool& channels, std::string comet_id,
+  GrpcLogicClient(NodeDirectory& logics, ChannelPool& channels, std::string comet_id,
                   BatchOptions batching);
   // Waits for the ReceiveBatch calls in flight (their deadline bounds it).
   ~GrpcLogicClient() override;
@@ -94,7 +94,7 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   // The batcher's Send: starts a ReceiveBatch call with these events (never blocks).
   void start_batch(std::vector<BatchedEvent> events);
 
-  Resolver& logics_;
+  NodeDirectory& logics_;
   ChannelPool& channels_;
   std::string comet_id_;
   std::atomic<uint64_t> next_{0};

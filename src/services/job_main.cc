@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "discovery/registry.h"
+#include "discovery/routing.h"
 #include "job/job.h"
 #include "job/read_on_post.h"
 #include "logic/rest_api.h"
@@ -33,7 +34,8 @@ int run_job(const Config& config) {
   Resolver comets(redis, "comet");
   comets.start();
   ChannelPool channels(load_internal_tls(config));
-  GrpcCometGateway gateway(redis, comets, channels, config.job_batch_window_ms);
+  RouteTable routes(redis);
+  GrpcCometGateway gateway(redis, comets, routes, channels, config.job_batch_window_ms);
   gateway.start();
   // Each sender's read position moves to its messages before they are pushed.
   MysqlPresenceStore presence_store(pool);
