@@ -11,6 +11,7 @@
 #include "common/log_ids.h"
 #include "common/metrics_events.h"
 #include "common/origin.h"
+#include "domain/close_codes.h"
 
 namespace roomcast {
 
@@ -95,7 +96,7 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
   // The user's oldest connection gives way (4008: the client must not reconnect by itself).
   for (auto& old :
        user_connections_.add(user_id, {s->connection_id(), &shard, s->weak_from_this()}, max))
-    close_entry(old, 4008, kTooManyConnections);
+    close_entry(old, close_code::kTooManyConnections, close_reason::kTooManyConnections);
 }
 
 void Comet::close_connection(uint64_t conn_id, uint16_t code, const char* reason) {
@@ -367,7 +368,7 @@ void Comet::shutdown() {
     asio::post(shard->ctx, [p, &shard = *shard] {
       shard.sweep.cancel();
       shard.tail_recheck.cancel();
-      for (auto* s : shard.all) s->close(1001, "server shutting down");
+      for (auto* s : shard.all) s->close(close_code::kGoingAway, close_reason::kShuttingDown);
       p->set_value();
     });
   }

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include "common/validation.h"
+#include "domain/close_codes.h"
 
 namespace roomcast {
 
@@ -58,7 +59,7 @@ bool valid_close_code(uint16_t code) {
 
 const char* check_close_payload(std::string_view payload, uint16_t& code) {
   if (payload.empty()) {
-    code = 1005;  // "no status received": answered with 1000
+    code = close_code::kNoStatus;  // answered with kNormal
     return nullptr;
   }
   if (payload.size() == 1) return "close payload of one byte";
@@ -91,24 +92,27 @@ std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out)
       for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<uint8_t>(data[pos + 2 + i]);
       header = 10;
     }
-    if (b0 & 0x70) return fail(1002, "reserved bits set"), data.size();
-    if (!(b1 & 0x80)) return fail(1002, "client frames must be masked"), data.size();
+    if (b0 & 0x70) return fail(close_code::kProtocolError, "reserved bits set"), data.size();
+    if (!(b1 & 0x80))
+      return fail(close_code::kProtocolError, "client frames must be masked"), data.size();
     bool control = opcode & 0x8;
     if (control) {
       if (opcode != kWsClose && opcode != kWsPing && opcode != kWsPong)
-        return fail(1002, "unknown opcode"), data.size();
-      if (!fin || len > 125) return fail(1002, "bad control frame"), data.size();
+        return fail(close_code::kProtocolError, "unknown opcode"), data.size();
+      if (!fin || len > 125)
+        return fail(close_code::kProtocolError, "bad control frame"), data.size();
     } else {
       if (opcode != kWsContinuation && opcode != kWsText && opcode != kWsBinary)
-        return fail(1002, "unknown opcode"), data.size();
-      if (opcode == kWsBinary) return fail(1003, "binary frames are not supported"), data.size();
+        return fail(close_code::kProtocolError, "unknown opcode"), data.size();
+      if (opcode == kWsBinary)
+        return fail(close_code::kUnsupportedData, "binary frames are not supported"), data.size();
       if (opcode == kWsContinuation && !in_message_)
-        return fail(1002, "continuation without a message"), data.size();
+        return fail(close_code::kProtocolError, "continuation without a message"), data.size();
       if (opcode == kWsText && in_message_)
-        return fail(1002, "new message inside a fragmented one"), data.size();
+        return fail(close_code::kProtocolError, "new message inside a fragmented one"), data.size();
       // Checked on the header: an oversize message is refused before its bytes arrive.
       if (len > max_message_ || message_.size() + len > max_message_)
-        return fail(1009, "message too big"), data.size();
+        return fail(close_code::kMessageTooBig, "message too big"), data.size();
     }
     if (avail < header + 4 + len) break;  // wait for the rest of the frame
     const char* mask = data.data() + pos + header;
@@ -122,7 +126,7 @@ std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out)
       if (opcode == kWsClose) {
         if (const char* why = check_close_payload(ev.payload, ev.close_code)) {
           peer_closed_ = true;
-          return fail(1002, why), data.size();
+          return fail(close_code::kProtocolError, why), data.size();
         }
       }
       out.push_back(std::move(ev));
@@ -134,7 +138,8 @@ std::size_t WsFrameParser::parse(std::string_view data, std::vector<Event>& out)
       message_ += payload;
     in_message_ = !fin;
     if (fin) {
-      if (!utf8_length(message_)) return fail(1007, "invalid UTF-8"), data.size();
+      if (!utf8_length(message_))
+        return fail(close_code::kInvalidPayload, "invalid UTF-8"), data.size();
       out.push_back({kWsText, std::move(message_)});
       message_.clear();
       message_.shrink_to_fit();

@@ -12,6 +12,7 @@
 #include "discovery/redis_user_connections.h"
 #include "discovery/registry.h"
 #include "discovery/routing.h"
+#include "domain/close_codes.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "ops/node_ops.h"
@@ -84,8 +85,10 @@ int run_comet(const Config& config) {
                                    std::chrono::milliseconds(config.presence.grace_ms));
   cluster_presence.set_outbox(&holdings);
   RedisUserConnections user_connections(
-      redis, id, config.limits.connections_per_user_max,
-      [&comet](uint64_t conn) { comet.close_connection(conn, 4008, kTooManyConnections); });
+      redis, id, config.limits.connections_per_user_max, [&comet](uint64_t conn) {
+        comet.close_connection(conn, close_code::kTooManyConnections,
+                               close_reason::kTooManyConnections);
+      });
   comet.set_cluster_connections(&user_connections);
   HttpServer http(
       loops, blocking, comet, [&logic](const HttpRequest& r) { return logic.rest(r); },
