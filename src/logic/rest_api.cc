@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "common/json_write.h"
+#include "common/room_id.h"
 #include "common/validation.h"
 
 namespace roomcast {
@@ -208,7 +209,9 @@ HttpResponse RestApi::push(const HttpRequest& r, std::string_view target) {
     logic_.push_users(user_ids, *op, payload);
   } else if (target == "room") {
     auto* room = string_field(*body, "roomId");
-    if (!room || room->empty()) return bad_request("roomId must be a string");
+    // The room id rule of the Limits table: a malformed id never reaches the queue.
+    if (!room || !valid_room_id(*room))
+      return bad_request("roomId must be 1-64 characters of [A-Za-z0-9_.-]");
     logic_.push_room(std::string(*room), *op, payload);
   } else {
     logic_.push_broadcast(*op, payload);

@@ -336,6 +336,17 @@ test('server push API: token required; users, room and broadcast pushes arrive',
   for (const c of [d1, d2, other]) await c.close();
 });
 
+test('server push API: a malformed roomId is 400 BAD_REQUEST, never queued', async (t) => {
+  if (server.external && !process.env.ROOMCAST_ADMIN_TOKEN) return t.skip('no admin token for the external server');
+  for (const roomId of ['', 'bad id!', 'x'.repeat(65), 'caf\u00e9', 5]) {
+    const r = await api(server.url, '/api/push/room', { token: TOKEN, body: { roomId, op: 1, body: {} } });
+    assert.equal(r.status, 400, JSON.stringify(roomId));
+    assert.equal(r.json.id, 'BAD_REQUEST');
+  }
+  const r = await api(server.url, '/api/push/room', { token: TOKEN, body: { roomId: 'no-such.room_1', op: 1, body: {} } });
+  assert.equal(r.status, 200, 'a well-formed id of a room nobody is in is still a success');
+});
+
 test('a hot room: pushes and chat arriving while the gateway fans out reach every member once, in order', async () => {
   // Pushes that arrive while a gateway loop is busy are delivered together; this checks that
   // batching keeps each member's view complete, duplicate-free and in publication order.
