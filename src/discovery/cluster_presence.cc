@@ -23,7 +23,7 @@ std::vector<std::string> reporting_comets(RedisClient& redis, std::chrono::milli
   std::vector<std::string> out;
   // (The reply is kept in a variable: a range-for over a member of a temporary would dangle.)
   auto reply = redis.command({"ZRANGEBYSCORE", kComets, "(" + since, "+inf"});
-  for (auto& e : reply.check().elements)
+  for (auto& e : reply.elements)
     if (auto s = e.string()) out.push_back(*s);
   return out;
 }
@@ -118,7 +118,7 @@ void ClusterPresence::report() {
   cmds.push_back(
       {"ZREMRANGEBYSCORE", kComets, "-inf",
        "(" + std::to_string(now_ms() - int64_t{kForgetAfter / std::chrono::milliseconds(1)})});
-  for (auto& r : redis_.pipeline(cmds)) r.check();
+  redis_.pipeline(cmds);
   if (lost && !full_)
     spdlog::warn("presence: {} found its reports gone and re-announced its users", comet_id_);
   full_ = false;
@@ -141,7 +141,7 @@ void ClusterPresence::read_remote() {
     for (std::size_t i = 0; i < comets.size(); ++i) {
       auto& remote = remotes_[comets[i]];
       remote.rooms.clear();
-      auto& values = replies[i].check().elements;
+      auto& values = replies[i].elements;
       for (std::size_t k = 0; k < rooms.size() && k < values.size(); ++k)
         if (int64_t n = to_int(values[k])) remote.rooms[rooms[k]] = n;
     }
@@ -198,7 +198,7 @@ std::vector<bool> cluster_users_online(RedisClient& redis, std::chrono::millisec
   }
   if (cmds.empty()) return out;
   for (auto& r : redis.pipeline(cmds)) {
-    auto& found = r.check().elements;
+    auto& found = r.elements;
     for (std::size_t i = 0; i < found.size() && i < out.size(); ++i)
       if (!found[i].is_nil()) out[i] = true;
   }

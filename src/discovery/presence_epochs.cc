@@ -78,7 +78,7 @@ int64_t integer_of(const RedisReply& r) {
 
 // The scripts' answer: {1, now, user, online, epoch, ...}, or {0} when refused.
 std::optional<std::vector<PresenceTransition>> transitions_of(const RedisReply& reply) {
-  auto& e = reply.check().elements;
+  auto& e = reply.elements;
   if (e.empty() || integer_of(e[0]) == 0) return std::nullopt;
   std::vector<PresenceTransition> out;
   int64_t at = e.size() > 1 ? integer_of(e[1]) : now_ms();
@@ -119,7 +119,7 @@ std::vector<PresenceTransition> PresenceEpochs::sweep(std::chrono::milliseconds 
   auto cutoff = now_ms() - silence.count();
   auto holders = redis_.command({"SMEMBERS", redis_keys::presence_holders(prefix_)});
   std::vector<std::string> comets;
-  for (auto& e : holders.check().elements)
+  for (auto& e : holders.elements)
     if (auto s = e.string()) comets.push_back(*s);
   if (comets.empty()) return {};
   std::vector<RedisClient::Args> scores;
@@ -127,7 +127,7 @@ std::vector<PresenceTransition> PresenceEpochs::sweep(std::chrono::milliseconds 
   auto seen = redis_.pipeline(scores);
   std::vector<PresenceTransition> out;
   for (std::size_t i = 0; i < comets.size() && i < seen.size(); ++i) {
-    auto score = seen[i].check().string();
+    auto score = seen[i].string();
     if (score && std::stod(*score) > static_cast<double>(cutoff)) continue;
     auto swept = sweep_comet(comets[i], cutoff);
     out.insert(out.end(), swept.begin(), swept.end());

@@ -68,7 +68,6 @@ std::vector<uint64_t> RedisUserConnections::opened(int64_t user_id, uint64_t con
   try {
     auto reply = redis_.command_once({"EVAL", kOpenScript, "1", user_key(user_id), member(conn_id),
                                       std::to_string(max_), std::to_string(kUserSetTtlMs)});
-    reply.check();
     for (auto& m : reply.elements) {
       auto sep = m.str.rfind('|');
       if (sep == std::string::npos) continue;
@@ -91,7 +90,7 @@ std::vector<uint64_t> RedisUserConnections::opened(int64_t user_id, uint64_t con
 
 void RedisUserConnections::closed(int64_t user_id, uint64_t conn_id) {
   try {
-    redis_.command({"ZREM", user_key(user_id), member(conn_id)}).check();
+    redis_.command({"ZREM", user_key(user_id), member(conn_id)});
   } catch (const std::exception& e) {
     spdlog::warn("user connections: closing {} of user {}: {}", conn_id, user_id, e.what());
   }
@@ -99,7 +98,6 @@ void RedisUserConnections::closed(int64_t user_id, uint64_t conn_id) {
 
 void RedisUserConnections::poll_evictions() {
   auto reply = redis_.command_once({"EVAL", kTakeScript, "1", evict_key(comet_id_)});
-  reply.check();
   for (auto& e : reply.elements)
     if (uint64_t conn = parse_conn(e.str)) close_local_(conn);
 }

@@ -38,13 +38,12 @@ void Registry::beat() {
   std::string value = self_.address + "\t" + self_.public_address + "\t" + std::to_string(load);
   auto now = std::chrono::steady_clock::now();
   // SET (not PEXPIRE): recreates the entry after a Redis restart or FLUSHALL. GET tells
-  // whether the entry was still there.
+  // whether the entry was still there. An error reply throws: a failed heartbeat.
   auto replies = redis_.pipeline(
       {{"SET", node_key(self_.role, self_.id), value, "PX", std::to_string(ttl_ms_), "GET"},
        {"SADD", index_key(self_.role), self_.id},
        // A fresh token each time: after a flush the epoch always differs.
        {"SET", redis_keys::registry_epoch(), random_hex(8), "NX"}});
-  for (auto& reply : replies) reply.check();  // an error reply is a failed heartbeat
   bool was_listed = replies.at(0).string().has_value();
   bool late = last_beat_ && now - *last_beat_ > std::chrono::milliseconds(ttl_ms_);
   bool lost = last_beat_ && (!was_listed || late);
@@ -92,16 +91,16 @@ void Resolver::refresh() {
   // silently vanished under an unchanged one.
   auto head =
       redis_.pipeline({{"SMEMBERS", index_key(role_)}, {"GET", redis_keys::registry_epoch()}});
-  auto& ids = head.at(0).check();
-  auto epoch = head.at(1).check().string().value_or("");
+  auto& ids = head.at(0);
+  auto epoch = head.at(1).string().value_or("");
   std::vector<NodeInfo> live;
+  RedisClient::Args dead{"SREM", index_key(role_)};
   if (!ids.elements.empty()) {
     RedisClient::Args mget{"MGET"};
     for (auto& id : ids.elements) mget.push_back(node_key(role_, id.str));
     auto tail = redis_.pipeline({mget, {"GET", redis_keys::registry_epoch()}});
-    auto& values = tail.at(0).check();
-    epoch = tail.at(1).check().string().value_or("");
-    RedisClient::Args dead{"SREM", index_key(role_)};
+    auto& values = tail.at(0);
+    epoch = tail.at(1).string().value_or("");
     for (std::size_t i = 0; i < ids.elements.size() && i < values.elements.size(); ++i) {
       auto v = values.elements[i].string();
       if (!v) {
@@ -110,15 +109,18 @@ void Resolver::refresh() {
       }
       live.push_back(parse_node_entry(role_, ids.elements[i].str, *v));
     }
-    // Prune expired members so the index does not grow with every restart.
-    if (dead.size() > 2) redis_.command(dead);
   }
-  std::lock_guard lock(mutex_);
-  if (known_.update(std::move(live), epoch, std::chrono::steady_clock::now()))
-    spdlog::warn(
-        "resolver {}: the registry was lost in Redis; keeping known nodes while they "
-        "re-register",
-        role_);
+  {
+    std::lock_guard lock(mutex_);
+    if (known_.update(std::move(live), epoch, std::chrono::steady_clock::now()))
+      spdlog::warn(
+          "resolver {}: the registry was lost in Redis; keeping known nodes while they "
+          "re-register",
+          role_);
+  }
+  // Prune expired members so the index does not grow with every restart (after publishing:
+  // a failed prune does not hold back the list).
+  if (dead.size() > 2) redis_.command(dead);
 }
 
 void Resolver::start() {

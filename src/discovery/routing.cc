@@ -54,7 +54,7 @@ void RouteRegistry::announce(const std::vector<std::string>& keys) {
     // The key itself outlives its newest entry, so abandoned rooms leave nothing behind.
     cmds.push_back({"PEXPIRE", k, key_ttl});
   }
-  for (auto& r : redis_.pipeline(cmds)) r.check();
+  redis_.pipeline(cmds);
 }
 
 void RouteRegistry::rooms_subscribed(const std::vector<std::string>& room_ids) {
@@ -82,7 +82,7 @@ void RouteRegistry::reconcile() {
   for (auto& k : keys) cleanup.push_back({"ZREMRANGEBYSCORE", k, "-inf", "(" + now});
   if (!cleanup.empty()) redis_.pipeline(cleanup);
   announce(keys);
-  redis_.command({"SET", mark_key(comet_id_), "1", "PX", std::to_string(ttl_ms_)}).check();
+  redis_.command({"SET", mark_key(comet_id_), "1", "PX", std::to_string(ttl_ms_)});
 }
 
 void RouteRegistry::check() {
@@ -117,9 +117,8 @@ RouteTable::RouteTable(RedisClient& redis) : redis_(redis), epoch_(std::chrono::
 bool RouteTable::complete() {
   auto replies = redis_.pipeline({{"SET", redis_keys::route_epoch(), random_hex(8), "NX"},
                                   {"GET", redis_keys::route_epoch()}});
-  replies.at(0).check();
-  bool complete = epoch_.complete(replies.at(1).check().string().value_or(""),
-                                  std::chrono::steady_clock::now());
+  bool complete =
+      epoch_.complete(replies.at(1).string().value_or(""), std::chrono::steady_clock::now());
   if (epoch_.lost()) spdlog::warn("routing: routes were lost in Redis, sending to every comet");
   return complete;
 }
@@ -133,7 +132,6 @@ std::vector<std::vector<std::string>> RouteTable::read(const std::vector<std::st
   for (auto& k : keys) cmds.push_back({"ZRANGEBYSCORE", k, now, "+inf"});
   auto replies = redis_.pipeline(cmds);
   for (std::size_t i = 0; i < replies.size() && i < keys.size(); ++i) {
-    replies[i].check();
     for (auto& e : replies[i].elements) out[i].push_back(e.str);
   }
   return out;

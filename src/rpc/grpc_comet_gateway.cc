@@ -492,7 +492,7 @@ void GrpcCometGateway::give_up(const std::string& comet_id) {
   // longer than the TTL, does the same). Later pushes to the room reveal the hole anyway.
   spdlog::error("job: gave up pushing to comet {}; removing it from the registry", comet_id);
   try {
-    redis_.command({"DEL", node_key("comet", comet_id)}).check();
+    redis_.command({"DEL", node_key("comet", comet_id)});
   } catch (const std::exception& e) {
     spdlog::error("job: could not remove comet {} from the registry: {}", comet_id, e.what());
   }

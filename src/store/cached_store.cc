@@ -139,10 +139,8 @@ CachedStore::Lookup CachedStore::read_cached(const std::string& room_id, uint64_
   out.clear();
   // Scores are doubles: exact up to 2^53, far beyond any real sequence.
   std::string max = before_seq >= (uint64_t{1} << 53) ? "+inf" : "(" + std::to_string(before_seq);
-  auto r = redis_
-               .command({"EVAL", kReadScript, "2", history_key(room_id), meta_key(room_id), max,
-                         std::to_string(after_seq), std::to_string(limit)})
-               .check();
+  auto r = redis_.command({"EVAL", kReadScript, "2", history_key(room_id), meta_key(room_id), max,
+                           std::to_string(after_seq), std::to_string(limit)});
   if (r.elements.empty() || r.elements[0].integer == 0) return Lookup::kAbsent;
   auto floor = static_cast<uint64_t>(r.elements[1].integer);
   for (auto& item : r.elements[2].elements) {
@@ -204,7 +202,7 @@ bool CachedStore::fill(const std::string& room_id) {
     args.push_back(std::to_string(m.seq));
     args.push_back(encode_cached_message(m));
   }
-  auto r = redis_.command(args).check();
+  auto r = redis_.command(args);
   if (r.integer == 1) ++fills_;
   return r.integer == 1 || r.integer == 0;  // installed, or another fill was installed first
 }
@@ -251,7 +249,7 @@ void CachedStore::write_through(const std::string& room_id,
     args.push_back(encode_cached_message(*m));
   }
   try {
-    redis_.command(args).check();  // the script is idempotent: a retry re-adds the same members
+    redis_.command(args);  // the script is idempotent: a retry re-adds the same members
   } catch (const RedisError& e) {
     spdlog::warn("history cache write of {} failed: {}; dropping the room's cache", room_id,
                  e.what());
@@ -295,7 +293,7 @@ bool CachedStore::create_room(const RoomInfo& room, int64_t creator) {
 
 std::optional<RoomInfo> CachedStore::find_room(const std::string& id) {
   try {
-    auto v = redis_.command({"GET", room_key(id)}).check().string();
+    auto v = redis_.command({"GET", room_key(id)}).string();
     if (v && !v->empty()) {
       ++room_hits_;
       if ((*v)[0] == '0') return std::nullopt;
@@ -318,7 +316,7 @@ std::vector<RoomInfo> CachedStore::find_rooms(const std::vector<std::string>& id
   try {
     RedisClient::Args mget{"MGET"};
     for (auto& id : ids) mget.push_back(room_key(id));
-    auto r = redis_.command(mget).check();
+    auto r = redis_.command(mget);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       auto v = i < r.elements.size() ? r.elements[i].string() : std::nullopt;
       if (v && !v->empty()) {
@@ -356,7 +354,7 @@ std::vector<RoomInfo> CachedStore::find_rooms(const std::vector<std::string>& id
 std::vector<Store::Membership> CachedStore::memberships(int64_t user_id) {
   std::string generation = "0";  // no generation key yet: nothing changed since it was lost
   try {
-    auto r = redis_.command({"MGET", membership_key(user_id), membership_gen_key(user_id)}).check();
+    auto r = redis_.command({"MGET", membership_key(user_id), membership_gen_key(user_id)});
     if (r.elements.size() == 2) {
       if (auto g = r.elements[1].string()) generation = *g;
       if (auto v = r.elements[0].string()) {
@@ -400,7 +398,7 @@ std::vector<std::vector<Store::Membership>> CachedStore::memberships_of(
   }
   RedisReply r;
   try {
-    if (!users.empty()) r = redis_.command(args).check();
+    if (!users.empty()) r = redis_.command(args);
   } catch (const RedisError& e) {
     spdlog::warn("membership cache unavailable: {}", e.what());
     for (std::size_t i = 0; i < users.size(); ++i) out[i] = inner_.memberships(users[i]);

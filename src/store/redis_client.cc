@@ -193,33 +193,45 @@ std::vector<RedisReply> RedisClient::run(const std::vector<Argv>& commands, bool
 RedisReply RedisClient::command(std::initializer_list<std::string_view> args) {
   Argv a;
   fill_argv(args, a.ptrs, a.lens);
-  return std::move(run({std::move(a)}, true).front());
+  auto reply = std::move(run({std::move(a)}, true).front());
+  reply.check();
+  return reply;
 }
 
 RedisReply RedisClient::command(const Args& args) {
   Argv a;
   fill_argv(args, a.ptrs, a.lens);
-  return std::move(run({std::move(a)}, true).front());
+  auto reply = std::move(run({std::move(a)}, true).front());
+  reply.check();
+  return reply;
 }
 
 RedisReply RedisClient::command_once(std::initializer_list<std::string_view> args) {
   Argv a;
   fill_argv(args, a.ptrs, a.lens);
-  return std::move(run({std::move(a)}, false).front());
+  auto reply = std::move(run({std::move(a)}, false).front());
+  reply.check();
+  return reply;
 }
 
 RedisReply RedisClient::command_once(const Args& args) {
   Argv a;
   fill_argv(args, a.ptrs, a.lens);
-  return std::move(run({std::move(a)}, false).front());
+  auto reply = std::move(run({std::move(a)}, false).front());
+  reply.check();
+  return reply;
 }
 
-std::vector<RedisReply> RedisClient::pipeline(const std::vector<Args>& commands, bool retry) {
+std::vector<RedisReply> RedisClient::pipeline(const std::vector<Args>& commands, bool retry,
+                                              RedisErrorReplies errors) {
   if (commands.empty()) return {};
   std::vector<Argv> argv(commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i)
     fill_argv(commands[i], argv[i].ptrs, argv[i].lens);
-  return run(argv, retry);
+  auto replies = run(argv, retry);
+  if (errors == RedisErrorReplies::kThrow)
+    for (auto& r : replies) r.check();
+  return replies;
 }
 
 bool RedisClient::ping() {

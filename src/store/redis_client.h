@@ -18,11 +18,17 @@ struct redisContext;
 
 namespace roomcast {
 
-// Connection-level failures (cannot connect, timeout, connection lost twice, pool exhausted).
-// Redis error replies (WRONGTYPE, ...) are not thrown: they come back as RedisReply::kError.
+// Every failure of a Redis call: connection-level ones (cannot connect, timeout, connection lost
+// twice, pool exhausted) and error replies (WRONGTYPE, a failing script, ...), which are thrown
+// too unless the caller asks for them (RedisErrorReplies::kReturn).
 struct RedisError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// What a call does with error replies: throw the first as RedisError (the default, so none is
+// ignored by mistake), or return them as RedisReply::kError for a caller that handles each
+// command's failure on its own (then it calls RedisReply::check() on the replies it needs).
+enum class RedisErrorReplies { kThrow, kReturn };
 
 // A reply copied out of hiredis, so it can outlive the connection that produced it.
 struct RedisReply {
@@ -39,7 +45,8 @@ struct RedisReply {
     if (type == Type::kString || type == Type::kStatus) return str;
     return std::nullopt;
   }
-  // Throws RedisError when the reply is an error reply; returns *this otherwise.
+  // Throws RedisError when the reply is an error reply; returns *this otherwise. Only needed
+  // on the replies of a call made with RedisErrorReplies::kReturn.
   const RedisReply& check() const;
 };
 
@@ -69,7 +76,8 @@ class RedisClient {
 
   // Runs one command, e.g. command({"SET", key, value, "PX", "1000"}). A connection that fails
   // is closed and the command is sent once more on a fresh connection: use it for idempotent
-  // commands; for the others (INCR, RPUSH, ...) use command_once.
+  // commands; for the others (INCR, RPUSH, ...) use command_once. An error reply throws.
+  // Any thread (the pool is thread-safe).
   RedisReply command(std::initializer_list<std::string_view> args);
   RedisReply command(const Args& args);
   RedisReply command_once(std::initializer_list<std::string_view> args);
@@ -77,8 +85,10 @@ class RedisClient {
 
   // Sends all commands in one round trip and returns their replies in order. Not atomic unless
   // wrapped in MULTI ... EXEC (whose replies are then "QUEUED" and the EXEC array). Retried once
-  // on a fresh connection when `retry` (only for idempotent batches).
-  std::vector<RedisReply> pipeline(const std::vector<Args>& commands, bool retry = true);
+  // on a fresh connection when `retry` (only for idempotent batches). All commands run; then the
+  // first error reply throws, unless `errors` is kReturn. Any thread.
+  std::vector<RedisReply> pipeline(const std::vector<Args>& commands, bool retry = true,
+                                   RedisErrorReplies errors = RedisErrorReplies::kThrow);
 
   // PING; false when Redis cannot be reached.
   bool ping();

@@ -20,8 +20,8 @@ std::optional<std::chrono::milliseconds> RedisFailedLogins::blocked(const std::s
   try {
     auto k = redis_key(key);
     auto replies = redis_.pipeline({{"GET", k}, {"PTTL", k}});
-    auto count = replies.at(0).check().string();
-    long long ttl = replies.at(1).check().integer;
+    auto count = replies.at(0).string();
+    long long ttl = replies.at(1).integer;
     if (!count || std::stoll(*count) < limit_ || ttl <= 0) return std::nullopt;
     return std::chrono::milliseconds(ttl);
   } catch (const std::exception& e) {
@@ -35,8 +35,7 @@ void RedisFailedLogins::record_failure(const std::string& key) {
     auto k = redis_key(key);
     // The window opens at the first failure (NX); INCR keeps the key's expiry.
     auto window = std::to_string(window_.count());
-    auto replies = redis_.pipeline({{"SET", k, "0", "PX", window, "NX"}, {"INCR", k}}, false);
-    for (auto& r : replies) r.check();
+    redis_.pipeline({{"SET", k, "0", "PX", window, "NX"}, {"INCR", k}}, false);
   } catch (const std::exception& e) {
     spdlog::warn("logic: failed login not counted ({})", e.what());
   }

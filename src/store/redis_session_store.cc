@@ -22,12 +22,11 @@ void RedisSessionStore::create_session(const std::string& sid, int64_t user_id,
   int64_t ttl = expires_at_ms - wall_ms();
   if (ttl <= 0) return;  // already expired: nothing to keep
   auto value = std::to_string(user_id) + ":" + std::to_string(expires_at_ms);
-  redis_.command({"SET", redis_keys::session(sid, prefix_), value, "PX", std::to_string(ttl)})
-      .check();
+  redis_.command({"SET", redis_keys::session(sid, prefix_), value, "PX", std::to_string(ttl)});
 }
 
 std::optional<int64_t> RedisSessionStore::session_user(const std::string& sid, int64_t now_ms) {
-  auto value = redis_.command({"GET", redis_keys::session(sid, prefix_)}).check().string();
+  auto value = redis_.command({"GET", redis_keys::session(sid, prefix_)}).string();
   if (!value) return std::nullopt;
   auto colon = value->find(':');
   int64_t user = 0, expires = 0;
@@ -40,7 +39,7 @@ std::optional<int64_t> RedisSessionStore::session_user(const std::string& sid, i
 }
 
 void RedisSessionStore::revoke_session(const std::string& sid) {
-  redis_.command({"DEL", redis_keys::session(sid, prefix_)}).check();
+  redis_.command({"DEL", redis_keys::session(sid, prefix_)});
 }
 
 }  // namespace roomcast

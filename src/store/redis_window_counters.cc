@@ -22,7 +22,6 @@ WindowCounters::Count RedisWindowCounters::add(const std::string& key, int64_t w
     // Not idempotent (INCR): sent once.
     auto reply = redis_.command_once(
         {"EVAL", kAddScript, "1", redis_keys::window(key, prefix_), std::to_string(window_ms)});
-    reply.check();
     if (reply.type == RedisReply::Type::kArray && reply.elements.size() == 2)
       return {reply.elements[0].integer, reply.elements[1].integer};
     spdlog::warn("redis counters: unexpected reply for {}", key);

@@ -28,11 +28,27 @@ TEST(RedisClient, BinarySafeCommandsAndPipeline) {
   redis.command({"SET", key, value}).check();
   EXPECT_EQ(redis.command({"GET", key}).string(), value);
   EXPECT_TRUE(redis.command({"GET", key + ":missing"}).is_nil());
-  auto replies = redis.pipeline({{"DEL", key}, {"INCR", key}, {"INCR", key}, {"LPUSH", key, "x"}});
+  auto replies = redis.pipeline({{"DEL", key}, {"INCR", key}, {"INCR", key}, {"LPUSH", key, "x"}},
+                                true, RedisErrorReplies::kReturn);
   ASSERT_EQ(replies.size(), 4u);
   EXPECT_EQ(replies[2].integer, 2);
-  EXPECT_TRUE(replies[3].is_error());  // WRONGTYPE comes back as a reply, not an exception
+  EXPECT_TRUE(replies[3].is_error());  // WRONGTYPE comes back as a reply when asked for
   EXPECT_THROW(replies[3].check(), RedisError);
+}
+
+TEST(RedisClient, ErrorRepliesThrowUnlessAskedFor) {
+  REQUIRE_SERVERS();
+  RedisClient redis(test::redis_options());
+  std::string key = unique("t:err:");
+  redis.command({"SET", key, "text"});
+  EXPECT_THROW(redis.command({"LPUSH", key, "x"}), RedisError);
+  EXPECT_THROW(redis.command_once({"INCR", key}), RedisError);
+  // A pipeline runs every command, then throws the first error.
+  EXPECT_THROW(redis.pipeline({{"LPUSH", key, "x"}, {"SET", key + ":after", "1"}}), RedisError);
+  EXPECT_EQ(redis.command({"GET", key + ":after"}).string(), "1");
+  // The connection stays usable after an error reply.
+  EXPECT_EQ(redis.command({"GET", key}).string(), "text");
+  redis.command({"DEL", key, key + ":after"});
 }
 
 TEST(RedisClient, PoolIsBoundedAndThreadSafe) {
