@@ -72,6 +72,8 @@ asio::awaitable<void> WsSession::mark_read(ClientEvent& ev) {
   auto state = co_await run_blocking(comet_.blocking(), [&api, user = user_.id, &ev, seq] {
     return api.mark_read(user, ev.room_id, *seq);
   });
+  // A position already past the mark: an older id changes nothing, so nobody is told.
+  if (state.last_read_seq > *seq) co_return;
   comet_.read_states().publish(user_.id, ev.room_id, state, id_);
 }
 

@@ -273,6 +273,26 @@ test('read positions: forward only, clamped, own messages read, others told', as
   for (const x of [a, a2, b, b2, b3]) await x.close();
 });
 
+test('an older read mark changes nothing: the other connections get no serverReadState', async () => {
+  const [ua, ub] = await users(2, 'older');
+  const a = await connect(server, ua);
+  const room = await newRoom(a);
+  const b = await connect(server, ub);
+  await join(b, room);
+  await post(a, room, 4);
+  const b2 = await connect(server, ub);
+  b.send('clientMarkRead', { roomId: room, lastMessageId: '3-0' });
+  assert.deepEqual(await b2.next('serverReadState'), { roomId: room, lastReadId: '3-0', unread: 1 });
+  b.send('clientMarkRead', { roomId: room, lastMessageId: '2-0' });  // older: changes nothing
+  b.send('requestRoomHistory', { roomId: room });  // answered after the mark was handled
+  await b.next('serverRoomHistory');
+  await sleep(400);  // past the serverReadState coalescing window
+  assert.equal(b2.events.filter((e) => e.type === 'serverReadState').length, 1, 'only the move is told');
+  const b3 = await connect(server, ub);
+  assert.equal(roomOf(b3, room).lastReadId, '3-0');
+  for (const x of [a, b, b2, b3]) await x.close();
+});
+
 test('unread is exact up to 999, then 999', async () => {
   const [ua, ub] = await users(2, 'unread');
   const a = await connect(server, ua);
