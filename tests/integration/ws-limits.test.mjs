@@ -183,6 +183,20 @@ test('other requests: 40 in a burst, then RATE_LIMITED with retryAfterMs; messag
   await a.close();
 });
 
+test('typing and read marks stay outside the other-requests bucket; member pages count in it', async () => {
+  const a = await connect(server, await createUser(server.url));
+  for (let i = 0; i < 60; i++) {
+    a.send('clientTyping', { roomId: 'beast' });
+    a.send('clientMarkRead', { roomId: 'beast', lastMessageId: '0-0' });
+  }
+  // Still the whole burst of 40 for the counted requests, and no error for the 120 above.
+  const { answers, limited } = await burst(a, 45, 'requestRoomMembers', { roomId: 'beast' }, 'serverRoomMembers');
+  assert.ok(answers >= 40 && answers <= 42, `${answers} answered`);
+  assert.ok(limited.length >= 3 && limited.every((e) => e.requestType === 'requestRoomMembers'));
+  assert.ok(!a.events.some((e) => e.type === 'serverError' && e.payload.requestType !== 'requestRoomMembers'));
+  await a.close();
+});
+
 test('messages: 100 per event at most, 100 in a burst, RATE_LIMITED carries retryAfterMs', async () => {
   const a = await connect(server, await createUser(server.url));
   a.send('clientCreateRoom', { roomName: `rate ${unique()}` });
