@@ -22,7 +22,7 @@ Comet::Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const 
       config_(config),
       typing_(std::chrono::milliseconds(config.presence.typing_interval_ms)) {
   for (std::size_t i = 0; i < loops.size(); ++i) {
-    shards_.push_back(std::make_unique<CometShard>(loops.at(i)));
+    shards_.push_back(std::make_unique<CometShard>(loops.at(i), config.limits));
     schedule_sweep(*shards_.back());
   }
   tracker_ = std::make_unique<PresenceTracker>(
@@ -95,7 +95,7 @@ void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
   auto max = static_cast<std::size_t>(std::max(0, config_.limits.connections_per_user_max));
   // The user's oldest connection gives way (4008: the client must not reconnect by itself).
   for (auto& old :
-       user_connections_.add(user_id, {s->connection_id(), &shard, s->weak_from_this()}, max))
+       user_connections_.add(user_id, {s->connection_id(), &shard, s->weak_self()}, max))
     close_entry(old, close_code::kTooManyConnections, close_reason::kTooManyConnections);
 }
 

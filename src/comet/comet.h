@@ -26,6 +26,7 @@
 #include "comet/shard_push.h"
 #include "comet/typing_throttle.h"
 #include "comet/user_connections.h"
+#include "comet/ws_loop_context.h"
 #include "common/config.h"
 #include "logic/logic_api.h"
 #include "logic/presence_api.h"
@@ -49,15 +50,15 @@ class RouteListener {
 
 // The connections of one I/O loop. Only touched from that loop.
 struct CometShard {
-  explicit CometShard(asio::io_context& c)
-      : ctx(c), sweep(c), tail_recheck(c), scratch(64 * 1024) {}
+  CometShard(asio::io_context& c, const Limits& limits)
+      : ctx(c), sweep(c), tail_recheck(c), ws(limits) {}
   asio::io_context& ctx;
   asio::steady_timer sweep;         // pings and silence timeouts
   asio::steady_timer tail_recheck;  // the second pass of Comet::check_tails()
   std::unordered_map<std::string, std::vector<WsSession*>> rooms;
   std::unordered_map<int64_t, std::vector<WsSession*>> users;
   std::vector<WsSession*> all;
-  std::vector<char> scratch;       // every read on this loop goes through it (sessions keep none)
+  WsLoopContext ws;                // the limits and the read buffer of this loop's connections
   PushInbox inbox;                 // pushes from other threads, delivered by drain()
   std::vector<WsSession*> corked;  // sessions holding writes until the drain ends
 };

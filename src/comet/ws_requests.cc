@@ -14,8 +14,8 @@
 
 namespace roomcast {
 
-asio::awaitable<void> WsSession::serve(const std::string& frame) {
-  auto parsed = parse_client_event(frame);
+asio::awaitable<void> WsSession::on_text(const std::string& message) {
+  auto parsed = parse_client_event(message);
   if (parsed.error) {
     send_error(parsed.error->code, parsed.error->message, parsed.error->request_type);
     co_return;

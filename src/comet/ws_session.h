@@ -1,17 +1,16 @@
-// One WebSocket connection: authenticates, sends `hello`, then serves client events in order
-// (one at a time, so a connection's messages keep their send order) while pushes are queued
-// for writing. Lives on one I/O loop; every member is touched only from that loop.
+// The chat protocol of one WebSocket connection (docs/protocol.md): authenticates, sends
+// `hello`, then serves client events in order (one at a time, so a connection's messages keep
+// their send order), follows the user's membership changes and delivers pushes, each room's
+// stream kept gap-free and without repeats by its RoomDelivery. It speaks through its
+// transport, a WsConnection it owns as a member (one allocation per connection), and is that
+// connection's WsHandler.
 //
-// The transport is roomcast's own (ws_codec.h) on the raw socket: an idle connection holds no
-// read buffer (reads go through the loop's scratch buffer), and every frame queued while a
-// write is in flight goes out in the next single gathered write.
+// Lives on one I/O loop: every method is called on that loop only (asserted where it is not
+// on the delivery path).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/container/small_vector.hpp>
 
 #include <chrono>
 #include <memory>
@@ -24,65 +23,73 @@
 #include "comet/room_delivery.h"
 #include "comet/token_bucket.h"
 #include "comet/ws_codec.h"
+#include "comet/ws_connection.h"
+#include "comet/ws_handler.h"
 #include "common/flat_map.h"
 #include "common/trace_id.h"
 
 namespace roomcast {
 
-class WsSession : public std::enable_shared_from_this<WsSession> {
+class WsSession final : public WsHandler {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = WsConnection::Clock;
   // `leftover`: bytes the HTTP reader had already read past the upgrade request.
   WsSession(Comet& comet, CometShard& shard, asio::ip::tcp::socket socket, std::string leftover);
 
-  void start(boost::beast::http::request<boost::beast::http::string_body> request);
+  // Answers the upgrade and serves the connection. Once; the session must be owned by a
+  // shared_ptr (make_shared).
+  void start(Request request) { conn_.start(std::move(request)); }
   // Keeps `token` (the client address's connection slot) until this session is destroyed.
-  // Call before start(), on the session's loop.
-  void hold(std::shared_ptr<const void> token) { held_ = std::move(token); }
+  // Call before start().
+  void hold(std::shared_ptr<const void> token) { conn_.hold(std::move(token)); }
+  std::weak_ptr<WsSession> weak_self() { return self(); }
 
-  // Pushes, called on this session's loop. Frames are complete and shared.
+  // Pushes. Frames are complete and shared. The delivery path: no virtual call, no lock.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
   // The comet may have missed pushes: every room reads what follows its last id from the
-  // store (or the connection closes with 4010). Called on the loop.
+  // store (or the connection closes with 4010).
   void check_tails();
-  void send(Frame frame);
-  // Queues all, then writes them together (one gathered write when the socket allows).
-  void send_many(const std::vector<Frame>& frames);
-  // While corked, queued frames wait; uncork() writes them in one gathered write. cork()
-  // returns false when the session was corked already.
-  bool cork() { return !std::exchange(corked_, true); }
-  void uncork();
+  void send(Frame frame) { conn_.send(std::move(frame)); }
+  void send_many(const std::vector<Frame>& frames) { conn_.send_many(frames); }
+  // See WsConnection::cork(): the comet's drain corks every session it delivers to.
+  bool cork() { return conn_.cork(); }
+  void uncork() { conn_.uncork(); }
   // Starts the closing handshake with `code` unless already closing; queued output is dropped.
   void close(uint16_t code, const char* reason);
-  bool closing() const { return closing_; }
+  bool closing() const { return !conn_.open(); }
   // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.
-  void tick(Clock::time_point now);
+  void tick(Clock::time_point now) { conn_.tick(now); }
   // This user joined or left a room through another connection: this one follows
-  // (serverJoinedRoom with the room's page, or serverLeftRoom). Called on the loop.
+  // (serverJoinedRoom with the room's page, or serverLeftRoom).
   void follow_membership(const MembershipChange& change);
   // A presence, typing or read-state event about a room: sent only once this connection has
-  // shown the room (its page is out), so it never comes before hello. Called on the loop.
+  // shown the room (its page is out), so it never comes before hello.
   void deliver_notice(const std::string& room_id, const Frame& frame);
   const User& user() const { return user_; }
   uint64_t connection_id() const { return id_; }
 
  private:
-  boost::asio::awaitable<void> run(
-      boost::beast::http::request<boost::beast::http::string_body> request);
-  boost::asio::awaitable<bool> handshake(
-      const boost::beast::http::request<boost::beast::http::string_body>& request);
-  boost::asio::awaitable<void> authenticate_and_greet(
-      const boost::beast::http::request<boost::beast::http::string_body>& request);
-  // Reads what the socket has and parses it; false when the connection is over.
-  bool read_available(std::vector<WsFrameParser::Event>& events);
-  // The idle path: a handler (not a coroutine) waits for data; events are served by a
-  // coroutine that lives only while it serves them.
-  void wait_readable();
-  void on_readable(boost::system::error_code ec);
-  boost::asio::awaitable<void> serve_all(std::vector<WsFrameParser::Event>& events);
-  void finish();  // the connection is over: close and unregister
-  bool consume(std::string_view data, std::vector<WsFrameParser::Event>& events);
-  boost::asio::awaitable<void> serve(const std::string& frame);
+  // Where the session is in the protocol; the transport has its own state.
+  enum class Phase : uint8_t {
+    kAuthenticating,  // the upgrade request is being checked
+    kGreeting,        // registered with the comet; hello is not out yet
+    kReady,           // hello is out: events are served, membership changes followed
+    kGone,            // unregistered (the connection is over)
+  };
+  std::shared_ptr<WsSession> self() {
+    return std::static_pointer_cast<WsSession>(shared_from_this());
+  }
+  bool registered() const { return phase_ == Phase::kGreeting || phase_ == Phase::kReady; }
+  // Serves events and pushes: registered and not closing.
+  bool serving() const { return conn_.open() && registered(); }
+
+  // WsHandler.
+  boost::asio::awaitable<bool> on_open(const Request& request) override;
+  boost::asio::awaitable<void> on_text(const std::string& message) override;
+  void on_closing(uint16_t code, const char* reason, bool by_peer) override;
+  void on_closed() override;
+
+  boost::asio::awaitable<void> authenticate_and_greet(const Request& request);
   // `trace`: the trace id of a clientMessages event (common/trace_id.h); zero for the others.
   boost::asio::awaitable<void> handle(ClientEvent& ev, TraceId trace);
   boost::asio::awaitable<void> post_messages(ClientEvent& ev, TraceId trace);
@@ -114,48 +121,21 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type,
                   int64_t retry_after_ms = 0);
-  void send_control(Frame frame);
-  // Whether `events` frames of `bytes` may join the outbound queue (the slow-consumer limits).
-  bool fits_outbound(std::size_t events, std::size_t bytes) const;
-  void send_pong(std::string_view payload);
-  void write_next();
-  void on_written(boost::system::error_code ec);
-  void release_written(std::size_t frames);
-  void close_socket();
-  void drop_unsent();
   void charge(const ClientEvent& ev);
   void unregister();
 
   Comet& comet_;
   CometShard& shard_;
   const uint64_t id_;  // names this connection to Logic, so its own changes are not echoed
-  asio::ip::tcp::socket socket_;
-  std::string in_;  // bytes of a partial frame (usually empty)
-  WsFrameParser parser_;
   User user_;
-  bool registered_ = false;
-  bool greeted_ = false;  // hello is out; membership changes before it wait in `early_`
-  std::vector<MembershipChange> early_;
+  std::vector<MembershipChange> early_;  // membership changes that came before hello
   FlatMap<std::string, RoomDelivery> rooms_;
-
-  // Queued frames; [out_head_, out_head_ + in_flight_) are being written asynchronously.
-  std::vector<Frame> out_;
-  std::size_t out_head_ = 0;
-  std::size_t in_flight_ = 0;
-  std::size_t out_bytes_ = 0;
-  boost::container::small_vector<asio::const_buffer, 2> write_buffers_;
-  bool writing_ = false;
-  bool corked_ = false;
-  bool closing_ = false;            // our close frame is queued or sent (or the peer's answered)
-  bool close_after_write_ = false;  // the peer closed: drop TCP once our answer is out
-  Frame pending_pong_;              // the queued, unsent pong (at most one)
-
-  Clock::time_point last_heard_;
-  Clock::time_point last_ping_;
-  Clock::time_point close_started_;
-  TokenBucket message_bucket_;        // messages (counted in messages)
-  TokenBucket request_bucket_;        // every other request
-  std::shared_ptr<const void> held_;  // released when the session ends
+  TokenBucket message_bucket_;  // messages (counted in messages)
+  TokenBucket request_bucket_;  // every other request
+  // The transport, then the phase: [[no_unique_address]] lets the phase take a byte of the
+  // connection's tail padding instead of a word of its own (memory per idle connection).
+  [[no_unique_address]] WsConnection conn_;
+  Phase phase_ = Phase::kAuthenticating;
 };
 
 }  // namespace roomcast

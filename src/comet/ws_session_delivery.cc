@@ -39,13 +39,13 @@ std::vector<StoredMessage> read_gap(LogicApi& logic, int64_t user_id, const std:
 
 void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch,
                                       const Frame& frame) {
-  if (closing_) return;
+  if (!conn_.open()) return;
   auto it = rooms_.find(batch->room_id);
   if (it == rooms_.end()) return;
   auto step = it->second.offer(batch, frame);
   if (step.kind == RoomDelivery::Step::Kind::kSendFrame) {
     send(frame);  // the common case: the batch's frame, shared with every recipient
-    if (!closing_) metrics::count_deliveries(batch->messages.begin(), batch->messages.end());
+    if (conn_.open()) metrics::count_deliveries(batch->messages.begin(), batch->messages.end());
     return;
   }
   perform(batch->room_id, step);
@@ -59,12 +59,12 @@ void WsSession::perform(const std::string& room_id, const RoomDelivery::Step& st
       return;
     case Kind::kSendTail:
       send_text(server_messages_event(room_id, step.tail));
-      if (!closing_) metrics::count_deliveries(step.tail.begin(), step.tail.end());
+      if (conn_.open()) metrics::count_deliveries(step.tail.begin(), step.tail.end());
       return;
     case Kind::kFill:
       asio::co_spawn(
-          socket_.get_executor(),
-          [self = shared_from_this(), room_id, step]() mutable {
+          shard_.ctx,
+          [self = self(), room_id, step]() mutable {
             return self->fill_gap(std::move(room_id), step);
           },
           asio::detached);
@@ -86,12 +86,12 @@ void WsSession::mark_ready(const std::string& room_id, const RoomPage& page) {
 void WsSession::replay(const std::string& room_id, std::vector<RoomDelivery::Held> held) {
   for (auto& h : held) deliver_room_messages(h.batch, h.frame);
   auto it = rooms_.find(room_id);
-  if (closing_ || it == rooms_.end()) return;
+  if (!conn_.open() || it == rooms_.end()) return;
   perform(room_id, it->second.pending_tail_check());
 }
 
 void WsSession::check_tails() {
-  if (closing_ || !registered_) return;
+  if (!serving()) return;
   std::vector<std::pair<std::string, RoomDelivery::Step>> steps;
   for (auto& [room_id, room] : rooms_) steps.emplace_back(room_id, room.check_tail());
   for (auto& [room_id, step] : steps) perform(room_id, step);
@@ -108,7 +108,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
   } catch (const std::exception& e) {
     // Left meanwhile (typically NOT_MEMBER), maybe joined again: this fill is moot.
     auto it = rooms_.find(room_id);
-    if (closing_ || it == rooms_.end() || !it->second.awaits(step.fill_id)) co_return;
+    if (!conn_.open() || it == rooms_.end() || !it->second.awaits(step.fill_id)) co_return;
     log_ids(spdlog::level::warn, LogIds().user(user_.id).room(room_id),
             "comet: filling the gap after {} failed ({}); closing with 4010",
             message_id(step.fill_after), e.what());
@@ -116,7 +116,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
     co_return;
   }
   auto it = rooms_.find(room_id);
-  if (closing_ || it == rooms_.end()) co_return;
+  if (!conn_.open() || it == rooms_.end()) co_return;
   switch (it->second.fill_done(step.fill_id, messages)) {
     case RoomDelivery::FillResult::kStale:
       co_return;
@@ -134,7 +134,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
   for (std::size_t i = 0; i < messages.size(); i += chunk)
     send_text(server_messages_event(room_id, std::span<const StoredMessage>(messages).subspan(
                                                  i, std::min(chunk, messages.size() - i))));
-  if (!closing_) metrics::count_deliveries(messages.begin(), messages.end());
+  if (conn_.open()) metrics::count_deliveries(messages.begin(), messages.end());
   replay(room_id, it->second.take_held());
 }
 
