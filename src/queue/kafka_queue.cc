@@ -297,13 +297,25 @@ class KafkaConsumer::Rebalance : public RdKafka::RebalanceCb {
   KafkaConsumer& owner_;
 };
 
+// Asynchronous commits report here (inside consume(), on the consumer thread).
+class KafkaConsumer::CommitReports : public RdKafka::OffsetCommitCb {
+ public:
+  void offset_commit_cb(RdKafka::ErrorCode err,
+                        std::vector<RdKafka::TopicPartition*>& offsets) override {
+    if (err == RdKafka::ERR_NO_ERROR || err == RdKafka::ERR__NO_OFFSET) return;
+    spdlog::warn("kafka: commit of {} partitions failed: {} (they are redelivered)", offsets.size(),
+                 RdKafka::err2str(err));
+  }
+};
+
 KafkaConsumer::KafkaConsumer(const Config& config, std::function<void()> on_assign)
     : KafkaConsumer(KafkaOptions::from_config(config), std::move(on_assign)) {}
 
 KafkaConsumer::KafkaConsumer(KafkaOptions options, std::function<void()> on_assign)
     : options_(std::move(options)),
       on_assign_(std::move(on_assign)),
-      rebalance_(std::make_unique<Rebalance>(*this)) {
+      rebalance_(std::make_unique<Rebalance>(*this)),
+      commit_reports_(std::make_unique<CommitReports>()) {
   auto conf = base_conf(options_);
   set(*conf, "group.id", options_.group);
   set(*conf, "enable.auto.commit", "false");
@@ -316,7 +328,8 @@ KafkaConsumer::KafkaConsumer(KafkaOptions options, std::function<void()> on_assi
   // 10 ms). Set before the extra properties, so ROOMCAST_KAFKA_PROPS can still change it.
   conf_set_default(*conf, "fetch.wait.max.ms", "10", options_.extra);
   std::string err;
-  if (conf->set("rebalance_cb", rebalance_.get(), err) != RdKafka::Conf::CONF_OK)
+  if (conf->set("rebalance_cb", rebalance_.get(), err) != RdKafka::Conf::CONF_OK ||
+      conf->set("offset_commit_cb", commit_reports_.get(), err) != RdKafka::Conf::CONF_OK)
     throw QueueError(err);
   if (options_.create_topic) ensure_kafka_topic(options_);
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
@@ -346,25 +359,29 @@ void KafkaConsumer::stop() {
 
 void KafkaConsumer::run() {
   int failures = 0;
+  bool busy = false;
   while (running_) {
     std::vector<GatheredPartition> parts;  // in first-seen order; one entry per partition
-    gather_round(parts);
+    // Linger for a burst only after an idle round: on a busy path what arrived during the last
+    // round has waited already, and it is the next round.
+    busy = gather_round(parts, busy ? 0 : options_.batch_window_ms) > 0;
     handle_round(parts, failures);
   }
 }
 
-std::size_t KafkaConsumer::gather_round(std::vector<GatheredPartition>& parts) {
+std::size_t KafkaConsumer::gather_round(std::vector<GatheredPartition>& parts, int window_ms) {
   std::size_t count = 0;
   uint64_t generation = generation_;
   auto deadline = std::chrono::steady_clock::time_point::max();
   while (running_ && count < static_cast<std::size_t>(options_.batch_max)) {
+    // Past the deadline consume(0) still takes what is fetched already, and nothing more.
     auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) break;
     int timeout =
         deadline == std::chrono::steady_clock::time_point::max()
             ? 100
-            : static_cast<int>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
+            : static_cast<int>(std::max<int64_t>(
+                  0,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()));
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(timeout));
     if (generation != generation_) {
       // A rebalance ran inside consume(): revoked partitions may belong to another Job now,
@@ -387,8 +404,8 @@ std::size_t KafkaConsumer::gather_round(std::vector<GatheredPartition>& parts) {
       continue;
     }
     if (count == 0)
-      deadline = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(std::max(0, options_.batch_window_ms));
+      deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, window_ms));
     GatheredPartition* p = nullptr;
     for (auto& q : parts)
       if (q.partition == m->partition()) p = &q;
@@ -400,6 +417,10 @@ std::size_t KafkaConsumer::gather_round(std::vector<GatheredPartition>& parts) {
     ++count;
     try {
       p->records.push_back(decode_record({static_cast<const char*>(m->payload()), m->len()}));
+      // For the `queued` stage: the producer's create time (Logic's clock, same host or NTP).
+      auto ts = m->timestamp();
+      if (ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME && ts.timestamp > 0)
+        p->records.back().queued_us = ts.timestamp * 1000;
     } catch (const RecordCodecError& e) {
       // Skipping is the only way forward for bytes no version of roomcast wrote.
       spdlog::error("kafka: partition {} offset {}: {}; skipped", m->partition(), m->offset(),
@@ -410,24 +431,30 @@ std::size_t KafkaConsumer::gather_round(std::vector<GatheredPartition>& parts) {
 }
 
 void KafkaConsumer::handle_round(std::vector<GatheredPartition>& parts, int& failures) {
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    auto& p = parts[i];
-    try {
-      if (!p.records.empty()) handler_(p.records);
-    } catch (const std::exception& e) {
-      // Not done: this partition and the ones not handled yet start over from their batch.
-      ++failures;
-      metrics::kafka_error("consume");
-      spdlog::error("kafka: batch of partition {} failed (attempt {}): {}", p.partition, failures,
-                    e.what());
-      rewind(parts, i);
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
-      return;
-    }
-    failures = 0;
-    commit(p);
+  if (parts.empty()) return;
+  // The whole round in one handler call: one persist, one push round and one commit for all
+  // its partitions, instead of one after the other (each partition's records stay in order).
+  std::vector<QueueRecord> round;
+  for (auto& p : parts) std::move(p.records.begin(), p.records.end(), std::back_inserter(round));
+  auto started = metrics::wall_micros();
+  for (auto& r : round)
+    if (r.queued_us > 0) metrics::delivery_stage(DeliveryStage::kQueued, started - r.queued_us);
+  try {
+    if (!round.empty()) handler_(round);
+  } catch (const std::exception& e) {
+    // Not done: every partition of the round starts over from its batch.
+    ++failures;
+    metrics::kafka_error("consume");
+    spdlog::error("kafka: a round of {} records from {} partitions failed (attempt {}): {}",
+                  round.size(), parts.size(), failures, e.what());
+    rewind(parts, 0);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::min(1000, 50 << std::min(failures, 5))));
+    return;
   }
+  metrics::delivery_stage(DeliveryStage::kJob, metrics::wall_micros() - started, round.size());
+  failures = 0;
+  commit(parts, !running_);  // the last round before stop() is committed before leaving
 }
 
 void KafkaConsumer::rewind(const std::vector<GatheredPartition>& parts, std::size_t from) {
@@ -440,16 +467,18 @@ void KafkaConsumer::rewind(const std::vector<GatheredPartition>& parts, std::siz
   }
 }
 
-void KafkaConsumer::commit(const GatheredPartition& p) {
-  std::vector<RdKafka::TopicPartition*> offsets{
-      RdKafka::TopicPartition::create(options_.topic, p.partition, p.last_offset + 1)};
-  auto code = consumer_->commitSync(offsets);
-  delete offsets[0];
-  // A failed commit (e.g. the partition moved during the batch) only means redelivery to the
-  // next owner; Job's idempotency keys make that harmless.
+void KafkaConsumer::commit(const std::vector<GatheredPartition>& parts, bool wait) {
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (auto& p : parts)
+    offsets.push_back(
+        RdKafka::TopicPartition::create(options_.topic, p.partition, p.last_offset + 1));
+  // Asynchronous: the next round need not wait for the broker. A commit that fails or is lost
+  // (the partition moved meanwhile, this Job died) only means redelivery to the next owner,
+  // which Job's idempotency keys make harmless; failures are logged by the commit callback.
+  auto code = wait ? consumer_->commitSync(offsets) : consumer_->commitAsync(offsets);
+  RdKafka::TopicPartition::destroy(offsets);
   if (code != RdKafka::ERR_NO_ERROR)
-    spdlog::warn("kafka: commit partition {} offset {}: {}", p.partition, p.last_offset + 1,
-                 RdKafka::err2str(code));
+    spdlog::warn("kafka: commit of {} partitions: {}", parts.size(), RdKafka::err2str(code));
 }
 
 }  // namespace roomcast

@@ -6,9 +6,10 @@
 // nor duplicate. produce() returns only once every record of the call is acknowledged, or throws
 // QueueError after message.timeout.ms.
 // KafkaConsumer: consumer group, manual commits. One thread polls, gathers up to batch_max
-// records or batch_window_ms, and calls the handler once per partition, in offset order; the
-// partition's offsets are committed (commitSync) only after the handler returned. When it
-// throws, the partition is sought back to the batch's first offset and the batch is delivered
+// records or batch_window_ms, and calls the handler once per round with the records of all its
+// partitions (each partition's in offset order); the round's offsets are committed (commitAsync;
+// commitSync for the last round before stop) only after the handler returned. When it throws,
+// every partition of the round is sought back to its first offset and the round is delivered
 // again (with backoff). on_assign is called whenever partitions are (re)assigned, so Job can
 // drop sequence state of rooms another Job may have written meanwhile.
 //
@@ -107,20 +108,24 @@ class KafkaConsumer final : public QueueConsumer {
 
  private:
   class Rebalance;
-  // The consumer thread: gather a round, hand each partition's records over, commit, repeat.
+  class CommitReports;
+  // The consumer thread: gather a round, hand its records over, commit, repeat.
   void run();
-  // Blocks briefly for the first record, then takes what arrives within the batch window, up
-  // to batch_max; drops what a rebalance inside consume() took away. Returns the record count.
-  std::size_t gather_round(std::vector<GatheredPartition>& parts);
-  // Hands each partition's records to the handler and commits after each; on a failure the
-  // rest are rewound to their batch and `failures` grows (the back-off).
+  // Blocks briefly for the first record, then takes what arrives within `window_ms` (0: what
+  // is fetched already), up to batch_max; drops what a rebalance inside consume() took away.
+  // Returns the record count.
+  std::size_t gather_round(std::vector<GatheredPartition>& parts, int window_ms);
+  // Hands the round's records to the handler in one call and commits them; on a failure every
+  // partition is rewound to its batch and `failures` grows (the back-off).
   void handle_round(std::vector<GatheredPartition>& parts, int& failures);
   void rewind(const std::vector<GatheredPartition>& parts, std::size_t from);
-  void commit(const GatheredPartition& p);
+  // `wait`: commitSync (the last round before leaving the group), else commitAsync.
+  void commit(const std::vector<GatheredPartition>& parts, bool wait);
 
   KafkaOptions options_;
   std::function<void()> on_assign_;
   std::unique_ptr<Rebalance> rebalance_;
+  std::unique_ptr<CommitReports> commit_reports_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   Handler handler_;
   std::atomic<bool> running_{false};

@@ -83,9 +83,9 @@ class QueueProducer {
 
 class QueueConsumer {
  public:
-  // Called with a batch of records from one partition, in order. When the handler returns the
-  // batch is done (persisted and pushed) and its position is committed; if it throws, the batch
-  // is delivered again.
+  // Called with a batch of records of one or more partitions, each partition's in order. When
+  // the handler returns the batch is done (persisted and pushed) and its positions are
+  // committed; if it throws, the batch is delivered again.
   using Handler = std::function<void(std::span<const QueueRecord>)>;
   virtual ~QueueConsumer() = default;
   virtual void start(Handler handler) = 0;
