@@ -1,7 +1,7 @@
 #include "logic/presence_service.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <map>
 
 namespace roomcast {
 
@@ -37,10 +37,17 @@ int64_t PresenceService::member_count(const std::string& room_id) {
 }
 
 void PresenceService::messages_persisted(std::span<const StoredMessage> messages) {
-  std::unordered_map<int64_t, uint64_t> newest;  // sender -> its newest seq here
-  for (auto& m : messages) newest[m.user_id] = std::max(newest[m.user_id], m.seq);
-  if (messages.empty()) return;
-  for (auto& [user, seq] : newest) presence_.advance_read(user, messages.front().room_id, seq);
+  // Each sender's newest seq per room, in key order (two Jobs never share a room's rows, and
+  // one order keeps concurrent statements of one Job's threads from deadlocking).
+  std::map<std::pair<int64_t, std::string_view>, uint64_t> newest;
+  for (auto& m : messages) {
+    auto& seq = newest[{m.user_id, m.room_id}];
+    seq = std::max(seq, m.seq);
+  }
+  std::vector<ReadAdvance> moves;
+  moves.reserve(newest.size());
+  for (auto& [key, seq] : newest) moves.push_back({key.first, std::string(key.second), seq});
+  presence_.advance_reads(moves);
 }
 
 }  // namespace roomcast

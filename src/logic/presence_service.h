@@ -22,8 +22,8 @@ class PresenceService final : public PresenceApi {
                                  int limit) override;
   int64_t member_count(const std::string& room_id) override;
 
-  // Persisted messages of one room (ascending seq): each sender has read up to its newest one,
-  // so one's own messages are never unread.
+  // Persisted messages (of any rooms): each sender has read up to its newest one in each room,
+  // so one's own messages are never unread. One store call for all of them.
   void messages_persisted(std::span<const StoredMessage> messages);
 
  private:

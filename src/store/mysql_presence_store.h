@@ -16,6 +16,8 @@ class MysqlPresenceStore final : public PresenceStore {
 
   std::vector<std::pair<std::string, uint64_t>> read_positions(int64_t user_id) override;
   uint64_t advance_read(int64_t user_id, const std::string& room_id, uint64_t seq) override;
+  // One multi-row statement per 32 positions, in one transaction (not one per position).
+  void advance_reads(const std::vector<ReadAdvance>& moves) override;
   std::vector<User> room_members(const std::string& room_id, bool default_room, int64_t after_user,
                                  int limit) override;
   int64_t count_room_members(const std::string& room_id, bool default_room) override;

@@ -11,6 +11,13 @@
 
 namespace roomcast {
 
+// One read position to move forward (advance_reads).
+struct ReadAdvance {
+  int64_t user_id = 0;
+  std::string room_id;
+  uint64_t seq = 0;
+};
+
 class PresenceStore {
  public:
   virtual ~PresenceStore() = default;
@@ -18,6 +25,11 @@ class PresenceStore {
   virtual std::vector<std::pair<std::string, uint64_t>> read_positions(int64_t user_id) = 0;
   // Stores max(stored, seq) and returns it: positions only ever move forward.
   virtual uint64_t advance_read(int64_t user_id, const std::string& room_id, uint64_t seq) = 0;
+  // Moves several positions forward at once (Job: the senders of a whole batch), as
+  // advance_read does. This default moves them one by one.
+  virtual void advance_reads(const std::vector<ReadAdvance>& moves) {
+    for (auto& m : moves) advance_read(m.user_id, m.room_id, m.seq);
+  }
   // Members (users of a default room who did not leave it, or who joined another room) with an
   // id above `after_user`, ordered by id.
   virtual std::vector<User> room_members(const std::string& room_id, bool default_room,

@@ -42,6 +42,27 @@ void presence_semantics(Store& s, PresenceStore& p) {
   EXPECT_EQ(positions, expected);
   EXPECT_TRUE(p.read_positions(u[1]).empty());
 
+  // Many at once (Job's senders of a batch): forward only, 40 positions (a chunk of 32 and one
+  // of 8), the same key twice keeps its highest.
+  std::vector<ReadAdvance> moves{{u[0], room, 4}, {u[0], lobby, 7}, {u[1], room, 3}};
+  std::vector<std::string> many;
+  for (int i = 0; i < 37; ++i) {
+    many.push_back(unique("many"));
+    moves.push_back({u[2], many.back(), static_cast<uint64_t>(i + 1)});
+  }
+  moves.push_back({u[1], room, 6});
+  p.advance_reads(moves);
+  p.advance_reads({});
+  EXPECT_EQ(p.advance_read(u[0], room, 0), 9u);   // 4 < 9: unchanged
+  EXPECT_EQ(p.advance_read(u[0], lobby, 0), 7u);  // moved from 2
+  EXPECT_EQ(p.advance_read(u[1], room, 0), 6u);
+  EXPECT_EQ(p.read_positions(u[2]).size(), many.size());
+  EXPECT_EQ(p.advance_read(u[2], many.back(), 0), 37u);
+  p.advance_reads({{u[0], lobby, 2}});
+  EXPECT_EQ(p.advance_read(u[0], lobby, 0), 7u);
+  p.advance_reads({{u[0], lobby, 2}, {u[0], lobby, 2}});
+  EXPECT_EQ(p.advance_read(u[0], lobby, 0), 7u);
+
   // A created room: those who joined and did not leave, by id, paged by `after`.
   for (auto id : u) s.set_membership(id, room, true);
   s.set_membership(u[1], room, false);
