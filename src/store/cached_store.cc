@@ -227,8 +227,8 @@ std::vector<StoredMessage> CachedStore::messages_between(const std::string& room
   return inner_.messages_between(room_id, after_seq, before_seq, limit);
 }
 
-void CachedStore::write_through(const std::string& room_id,
-                                const std::vector<const StoredMessage*>& rows) {
+RedisClient::Args CachedStore::write_through_args(const std::string& room_id,
+                                                  const std::vector<const StoredMessage*>& rows) {
   uint64_t first = rows.front()->seq, newest = rows.front()->seq;
   for (auto* m : rows) {
     first = std::min(first, m->seq);
@@ -248,16 +248,41 @@ void CachedStore::write_through(const std::string& room_id,
     args.push_back(std::to_string(m->seq));
     args.push_back(encode_cached_message(*m));
   }
+  return args;
+}
+
+void CachedStore::write_through(
+    const std::map<std::string, std::vector<const StoredMessage*>>& by_room) {
+  // Every room's script in one round trip (not one per room). The script is idempotent: a
+  // retry re-adds the same members.
+  std::vector<RedisClient::Args> writes;
+  for (auto& [room, rows] : by_room) writes.push_back(write_through_args(room, rows));
+  std::vector<std::string> failed;  // rooms whose cache must go
   try {
-    redis_.command(args);  // the script is idempotent: a retry re-adds the same members
-  } catch (const RedisError& e) {
-    spdlog::warn("history cache write of {} failed: {}; dropping the room's cache", room_id,
-                 e.what());
-    try {
-      redis_.command({"DEL", history_key(room_id), meta_key(room_id)});
-    } catch (const RedisError&) {
-      // Redis is down: it cannot serve the stale entry either; the entry expires.
+    // Each room's reply on its own: one failed script drops only that room's cache.
+    auto replies = redis_.pipeline(writes, true, RedisErrorReplies::kReturn);
+    std::size_t i = 0;
+    for (auto& [room, rows] : by_room) {
+      try {
+        replies.at(i++).check();
+      } catch (const RedisError& e) {
+        spdlog::warn("history cache write of {} failed: {}; dropping the room's cache", room,
+                     e.what());
+        failed.push_back(room);
+      }
     }
+  } catch (const std::exception& e) {
+    spdlog::warn("history cache write of {} rooms failed: {}; dropping their caches",
+                 by_room.size(), e.what());
+    for (auto& [room, rows] : by_room) failed.push_back(room);
+  }
+  if (failed.empty()) return;
+  std::vector<RedisClient::Args> drops;
+  for (auto& room : failed) drops.push_back({"DEL", history_key(room), meta_key(room)});
+  try {
+    redis_.pipeline(drops);
+  } catch (const RedisError&) {
+    // Redis is down: it cannot serve the stale entries either; they expire.
   }
 }
 
@@ -265,7 +290,7 @@ void CachedStore::append_messages(const std::vector<StoredMessage>& messages) {
   inner_.append_messages(messages);  // the database first: the cache only holds committed rows
   std::map<std::string, std::vector<const StoredMessage*>> by_room;
   for (auto& m : messages) by_room[m.room_id].push_back(&m);
-  for (auto& [room, rows] : by_room) write_through(room, rows);
+  if (!by_room.empty()) write_through(by_room);
 }
 
 // ---- rooms ----

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "store/redis_client.h"
@@ -93,7 +94,9 @@ class CachedStore final : public Store {
   bool fill(const std::string& room_id);
   // A membership miss: the database's rows, cached under the generation read before.
   std::vector<Membership> load_memberships(int64_t user_id, const std::string& generation);
-  void write_through(const std::string& room_id, const std::vector<const StoredMessage*>& rows);
+  RedisClient::Args write_through_args(const std::string& room_id,
+                                       const std::vector<const StoredMessage*>& rows);
+  void write_through(const std::map<std::string, std::vector<const StoredMessage*>>& by_room);
   void cache_room(const std::string& id, const std::optional<RoomInfo>& room);
   std::string ttl(std::chrono::milliseconds base);
   std::string history_key(const std::string& room) const;
