@@ -179,7 +179,10 @@ void GrpcCometGateway::relay_notice(std::shared_ptr<const RelayedNotice> notice)
 void GrpcCometGateway::flush() {
   std::unique_lock lock(mutex_);
   uint64_t target = enqueued_;
+  ++flushing_;  // the flusher stops lingering: this batch is complete
+  wake_.notify_all();
   done_.wait(lock, [&] { return delivered_ >= target || !running_; });
+  --flushing_;
 }
 
 void GrpcCometGateway::run() {
@@ -187,11 +190,11 @@ void GrpcCometGateway::run() {
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) break;  // stopping and drained
-    if (!stopping_ && window_ms_ > 0) {
-      // Linger so that what other partitions produce meanwhile shares the RPCs.
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(window_ms_));
-      lock.lock();
+    if (!stopping_ && window_ms_ > 0 && flushing_ == 0) {
+      // Linger so that the rest of a batch being pushed shares the RPCs, until Job's flush()
+      // says the batch is complete (at once on the busy path: Job flushes every batch).
+      wake_.wait_for(lock, std::chrono::milliseconds(window_ms_),
+                     [this] { return stopping_ || flushing_ > 0; });
     }
     std::vector<Item> items(std::make_move_iterator(queue_.begin()),
                             std::make_move_iterator(queue_.end()));

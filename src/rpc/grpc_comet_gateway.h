@@ -1,7 +1,8 @@
 // Job's CometGateway in the distributed mode: pushes go over gRPC to exactly the comets that
 // hold the target users or room members (routes in Redis, live comets from the registry).
-// Pushes are queued and sent by one flusher thread every job_batch_window_ms: everything bound
-// for one comet in a window travels in one RPC, consecutive batches of a room are merged, and
+// Pushes are queued and sent by one flusher thread, which lingers at most job_batch_window_ms and
+// only until a flush() says Job's batch is complete: everything bound for one comet in a round
+// travels in one RPC, consecutive batches of a room are merged, and
 // flush() (called by Job before its offsets are committed) waits until they are delivered, so
 // a Job that dies mid-way leaves nothing undelivered that the queue would not redeliver.
 #pragma once
@@ -88,6 +89,7 @@ class GrpcCometGateway final : public CometGateway {
   std::deque<Item> queue_;
   uint64_t enqueued_ = 0;   // items ever queued
   uint64_t delivered_ = 0;  // items whose round finished (delivered or given up)
+  int flushing_ = 0;        // flush() calls waiting: the flusher does not linger
   bool stopping_ = false;
   bool running_ = false;  // the flusher runs (flush() must not wait on a stopped one)
   std::thread thread_;
