@@ -116,8 +116,21 @@ wait_port() {  # port timeout_s
   return 1
 }
 CLUSTER_RUNNING=""
+# Each comet's, logic's and job's /metrics before the cluster goes down (the delivery stage
+# histograms tell where a message waited): <cluster dir>/../metrics-<node>.txt.
+save_cluster_metrics() {  # cluster_dir
+  local token role id pid addr
+  token=$(cat "$1/secrets/metrics_token" 2>/dev/null) || return 0
+  CLUSTER_DIR="$1" bash "$ROOT/deploy/local-cluster.sh" status 2>/dev/null |
+    while read -r role id pid addr; do
+      case "$role" in comet|logic|job) ;; *) continue ;; esac
+      curl -s -m 3 -H "Authorization: Bearer $token" "http://$addr/metrics" \
+        > "$1/../metrics-$id.txt" 2>/dev/null || true
+    done
+}
 stop_server() {
   if [ -n "$CLUSTER_RUNNING" ]; then
+    save_cluster_metrics "$CLUSTER_RUNNING"
     CLUSTER_DIR="$CLUSTER_RUNNING" bash "$ROOT/deploy/local-cluster.sh" down >/dev/null 2>&1 || true
     CLUSTER_RUNNING=""; SERVER_PID=""; SERVER_PIDS=""
     return 0
