@@ -9,10 +9,10 @@
 #include <unordered_set>
 
 #include "comet.grpc.pb.h"
-#include "comet/room_batches.h"
 #include "common/events.h"
 #include "common/log_ids.h"
 #include "discovery/registry.h"
+#include "rpc/grpc_comet_gateway_merge.h"
 
 namespace roomcast {
 
@@ -254,37 +254,6 @@ struct GrpcCometGateway::Plan {
   }
 };
 
-// Chat batches per room, in order; consecutive runs of a room become one batch unless that
-// would join two events of one sender. Joined batches get their event framed again.
-void GrpcCometGateway::merge_batches(const std::vector<std::shared_ptr<const RoomMessages>>& in,
-                                     Plan& plan) {
-  std::unordered_map<std::string, std::size_t> last_batch_of;
-  std::vector<bool> merged;
-  for (auto& b : in) {
-    auto prev = last_batch_of.find(b->room_id);
-    if (prev != last_batch_of.end() && can_join(*plan.batches[prev->second], *b)) {
-      auto joined = std::make_shared<RoomMessages>(*plan.batches[prev->second]);
-      joined->messages.insert(joined->messages.end(), b->messages.begin(), b->messages.end());
-      joined->event_ids.resize(joined->messages.size() - b->messages.size());
-      joined->event_ids.insert(joined->event_ids.end(), b->event_ids.begin(), b->event_ids.end());
-      joined->trace_ids.resize(joined->messages.size() - b->messages.size());
-      joined->trace_ids.insert(joined->trace_ids.end(), b->trace_ids.begin(), b->trace_ids.end());
-      plan.batches[prev->second] = std::move(joined);
-      merged[prev->second] = true;
-      continue;
-    }
-    last_batch_of[b->room_id] = plan.batches.size();
-    plan.batches.push_back(b);
-    merged.push_back(false);
-  }
-  for (std::size_t i = 0; i < plan.batches.size(); ++i) {
-    if (!merged[i]) continue;
-    auto fixed = std::make_shared<RoomMessages>(*plan.batches[i]);
-    fixed->event = server_messages_event(fixed->room_id, fixed->messages);
-    plan.batches[i] = std::move(fixed);
-  }
-}
-
 void GrpcCometGateway::add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
                                        const std::shared_ptr<const std::string>& event,
                                        const std::optional<MembershipChange>& membership) {
@@ -326,7 +295,7 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
       plan.note_users(it.notice->user_ids);
     }
   }
-  merge_batches(chat, plan);
+  plan.batches = merge_room_batches(chat);
   if (!read_routes(plan, items.size())) return;
   resolve_comets(plan);
   add_calls(plan, items);

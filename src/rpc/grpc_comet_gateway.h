@@ -67,7 +67,6 @@ class GrpcCometGateway final : public CometGateway {
   void resolve_comets(Plan& plan);
   void add_calls(Plan& plan, const std::vector<Item>& items);
   void send_with_retries(Plan& plan);
-  static void merge_batches(const std::vector<std::shared_ptr<const RoomMessages>>& in, Plan& plan);
   static void add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
                               const std::shared_ptr<const std::string>& event,
                               const std::optional<MembershipChange>& membership);
