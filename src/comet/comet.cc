@@ -7,7 +7,7 @@
 #include <future>
 #include <utility>
 
-#include "comet/ws_session.h"
+#include "comet/chat_session.h"
 #include "common/log_ids.h"
 #include "common/metrics_events.h"
 #include "common/origin.h"
@@ -67,7 +67,7 @@ void Comet::schedule_sweep(CometShard& shard) {
   shard.sweep.expires_after(interval);
   shard.sweep.async_wait([this, &shard](boost::system::error_code ec) {
     if (ec) return;
-    auto now = WsSession::Clock::now();
+    auto now = ChatSession::Clock::now();
     for (auto* s : shard.all) s->tick(now);
     schedule_sweep(shard);
   });
@@ -77,12 +77,12 @@ void Comet::accept(asio::io_context& loop, asio::ip::tcp::socket socket,
                    boost::beast::http::request<boost::beast::http::string_body> request,
                    std::string leftover, std::shared_ptr<const void> address_slot) {
   auto session =
-      std::make_shared<WsSession>(*this, shard_of(loop), std::move(socket), std::move(leftover));
+      std::make_shared<ChatSession>(*this, shard_of(loop), std::move(socket), std::move(leftover));
   session->hold(std::move(address_slot));
   session->start(std::move(request));
 }
 
-void Comet::add(CometShard& shard, WsSession* s, int64_t user_id) {
+void Comet::add(CometShard& shard, ChatSession* s, int64_t user_id) {
   assert_in_loop(shard.ctx, "Comet::add");
   shard.all.push_back(s);
   shard.users[user_id].push_back(s);
@@ -124,7 +124,7 @@ std::vector<int64_t> Comet::local_users() const {
 }
 
 namespace {
-void erase_from(std::vector<WsSession*>& v, WsSession* s) {
+void erase_from(std::vector<ChatSession*>& v, ChatSession* s) {
   auto it = std::find(v.begin(), v.end(), s);
   if (it == v.end()) return;
   *it = v.back();
@@ -144,7 +144,7 @@ void log_pushed(const RoomMessages& batch) {
 }
 }  // namespace
 
-void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
+void Comet::remove(CometShard& shard, ChatSession* s, int64_t user_id) {
   assert_in_loop(shard.ctx, "Comet::remove");
   user_connections_.remove(user_id, s->connection_id());
   erase_from(shard.all, s);
@@ -160,7 +160,7 @@ void Comet::remove(CometShard& shard, WsSession* s, int64_t user_id) {
     user_counts_.erase(c);
 }
 
-void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) {
+void Comet::subscribe(CometShard& shard, ChatSession* s, const std::string& room) {
   assert_in_loop(shard.ctx, "Comet::subscribe");
   auto& members = shard.rooms[room];
   if (std::find(members.begin(), members.end(), s) != members.end()) return;
@@ -170,7 +170,7 @@ void Comet::subscribe(CometShard& shard, WsSession* s, const std::string& room) 
   ++room_counts_[room];
 }
 
-void Comet::unsubscribe(CometShard& shard, WsSession* s, const std::string& room, bool closing) {
+void Comet::unsubscribe(CometShard& shard, ChatSession* s, const std::string& room, bool closing) {
   assert_in_loop(shard.ctx, "Comet::unsubscribe");
   auto it = shard.rooms.find(room);
   if (it == shard.rooms.end()) return;
@@ -280,7 +280,7 @@ void Comet::drain(CometShard& shard) {
   auto started = metrics::delivery_micros();
   for (auto& p : pushes) metrics::delivery_stage(DeliveryStage::kInbox, started - p.pushed_us);
   // Sessions queue what they get here and write it all in one go below.
-  auto cork = [&shard](WsSession* s) {
+  auto cork = [&shard](ChatSession* s) {
     if (s->cork()) shard.corked.push_back(s);
     return s;
   };
@@ -329,9 +329,9 @@ void Comet::drain(CometShard& shard) {
 }
 
 void Comet::deliver_notice(CometShard& shard, const ShardPush& p,
-                           const std::function<WsSession*(WsSession*)>& cork) {
+                           const std::function<ChatSession*(ChatSession*)>& cork) {
   bool to_room = p.kind == ShardPush::Kind::kRoomNotice;
-  const std::vector<WsSession*>* sessions = nullptr;
+  const std::vector<ChatSession*>* sessions = nullptr;
   if (to_room) {
     if (auto it = shard.rooms.find(p.room_id); it != shard.rooms.end()) sessions = &it->second;
   } else if (auto it = shard.users.find(p.user_ids->front()); it != shard.users.end()) {

@@ -34,7 +34,7 @@
 
 namespace roomcast {
 
-class WsSession;
+class ChatSession;
 
 inline constexpr const char* kTooManyConnections = "too many connections of this user";
 
@@ -55,12 +55,12 @@ struct CometShard {
   asio::io_context& ctx;
   asio::steady_timer sweep;         // pings and silence timeouts
   asio::steady_timer tail_recheck;  // the second pass of Comet::check_tails()
-  std::unordered_map<std::string, std::vector<WsSession*>> rooms;
-  std::unordered_map<int64_t, std::vector<WsSession*>> users;
-  std::vector<WsSession*> all;
-  WsLoopContext ws;                // the limits and the read buffer of this loop's connections
-  PushInbox inbox;                 // pushes from other threads, delivered by drain()
-  std::vector<WsSession*> corked;  // sessions holding writes until the drain ends
+  std::unordered_map<std::string, std::vector<ChatSession*>> rooms;
+  std::unordered_map<int64_t, std::vector<ChatSession*>> users;
+  std::vector<ChatSession*> all;
+  WsLoopContext ws;                  // the limits and the read buffer of this loop's connections
+  PushInbox inbox;                   // pushes from other threads, delivered by drain()
+  std::vector<ChatSession*> corked;  // sessions holding writes until the drain ends
 };
 
 class Comet final : public CometGateway {
@@ -105,11 +105,12 @@ class Comet final : public CometGateway {
   // Shard bookkeeping, called by sessions on their own loop (asserted: a call from another
   // thread stops the process, as muduo's assertInLoopThread does).
   CometShard& shard_of(asio::io_context& ctx) { return *shards_[loops_.index_of(ctx)]; }
-  void add(CometShard& shard, WsSession* s, int64_t user_id);
-  void remove(CometShard& shard, WsSession* s, int64_t user_id);
-  void subscribe(CometShard& shard, WsSession* s, const std::string& room);
+  void add(CometShard& shard, ChatSession* s, int64_t user_id);
+  void remove(CometShard& shard, ChatSession* s, int64_t user_id);
+  void subscribe(CometShard& shard, ChatSession* s, const std::string& room);
   // `closing`: the connection is closing (presence keeps the user for the grace).
-  void unsubscribe(CometShard& shard, WsSession* s, const std::string& room, bool closing = false);
+  void unsubscribe(CometShard& shard, ChatSession* s, const std::string& room,
+                   bool closing = false);
 
   // Presence, typing and read-state events, framed once; any thread. To the room's connections
   // (except all of `except_user`'s), or to one user's connections except `except_conn`.
@@ -160,7 +161,7 @@ class Comet final : public CometGateway {
   // Delivers every push in the shard's inbox in order, each connection writing once at the end.
   void drain(CometShard& shard);
   void deliver_notice(CometShard& shard, const ShardPush& push,
-                      const std::function<WsSession*(WsSession*)>& cork);
+                      const std::function<ChatSession*(ChatSession*)>& cork);
 
   IoPool& loops_;
   asio::thread_pool& blocking_;

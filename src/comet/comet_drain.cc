@@ -8,9 +8,9 @@
 #include <random>
 #include <thread>
 
+#include "comet/chat_session.h"
 #include "comet/comet.h"
 #include "comet/drain_schedule.h"
-#include "comet/ws_session.h"
 #include "domain/close_codes.h"
 
 namespace roomcast {

@@ -14,7 +14,7 @@
 
 namespace roomcast {
 
-class WsSession;
+class ChatSession;
 struct CometShard;
 
 class UserConnections {
@@ -22,7 +22,7 @@ class UserConnections {
   struct Entry {
     uint64_t conn_id = 0;
     CometShard* shard = nullptr;  // the loop the session lives on
-    std::weak_ptr<WsSession> session;
+    std::weak_ptr<ChatSession> session;
   };
 
   // Records a new connection of `user_id` and returns the ones it displaces (oldest first)

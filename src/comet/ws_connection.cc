@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/metrics_events.h"
+#include "domain/close_codes.h"
 
 namespace roomcast {
 
@@ -171,8 +172,10 @@ bool WsConnection::answer_control(std::vector<WsFrameParser::Event>& events, std
       // The peer closes: echo its code, then drop the connection once that is written.
       metrics::close_code(ev.close_code);
       handler_.on_closing(ev.close_code, "", true);
-      begin_close(State::kDraining,
-                  make_close_frame(ev.close_code == 1005 ? 1000 : ev.close_code, ""));
+      begin_close(
+          State::kDraining,
+          make_close_frame(
+              ev.close_code == close_code::kNoStatus ? close_code::kNormal : ev.close_code, ""));
     }
   }
   events.resize(keep);
@@ -212,7 +215,7 @@ void WsConnection::tick(Clock::time_point now) {
   }
   if (state_ != State::kOpen) return;
   if (now - last_heard_ > std::chrono::milliseconds(loop_.limits.idle_timeout_ms)) {
-    close(1001, "silence timeout");
+    close(close_code::kGoingAway, close_reason::kSilence);
     return;
   }
   if (now - last_ping_or_close_ >= std::chrono::milliseconds(loop_.limits.ping_interval_ms)) {

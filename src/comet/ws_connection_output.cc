@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include "comet/ws_connection.h"
+#include "domain/close_codes.h"
 
 namespace roomcast {
 
@@ -14,7 +15,7 @@ constexpr std::size_t kMaxGatherBytes = 256 * 1024;  // bytes per write
 void WsConnection::send(Frame frame) {
   if (!open()) return;
   if (!fits_outbound(1, frame->size())) {
-    close(1013, "outbound queue full; resume later");
+    close(close_code::kTryAgainLater, close_reason::kOutboundFull);
     return;
   }
   send_control(std::move(frame));
@@ -25,7 +26,7 @@ void WsConnection::send_many(const std::vector<Frame>& frames) {
   std::size_t bytes = 0;
   for (auto& f : frames) bytes += f->size();
   if (!fits_outbound(frames.size(), bytes)) {
-    close(1013, "outbound queue full; resume later");
+    close(close_code::kTryAgainLater, close_reason::kOutboundFull);
     return;
   }
   out_bytes_ += bytes;

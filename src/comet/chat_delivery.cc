@@ -1,4 +1,4 @@
-// WsSession's live delivery: each room's RoomDelivery decides, this file acts — sends, fills a
+// ChatSession's live delivery: each room's RoomDelivery decides, this file acts — sends, fills a
 // gap from the store on the blocking pool, or closes with 4010 ("insufficient state") when the
 // gap cannot be filled, so the client resumes instead of silently missing messages.
 #include <spdlog/spdlog.h>
@@ -7,11 +7,12 @@
 
 #include <algorithm>
 
-#include "comet/ws_session.h"
+#include "comet/chat_session.h"
 #include "common/events.h"
 #include "common/ids.h"
 #include "common/log_ids.h"
 #include "common/metrics_events.h"
+#include "domain/close_codes.h"
 
 namespace roomcast {
 
@@ -37,8 +38,8 @@ std::vector<StoredMessage> read_gap(LogicApi& logic, int64_t user_id, const std:
 }
 }  // namespace
 
-void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch,
-                                      const Frame& frame) {
+void ChatSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch,
+                                        const Frame& frame) {
   if (!conn_.open()) return;
   auto it = rooms_.find(batch->room_id);
   if (it == rooms_.end()) return;
@@ -51,7 +52,7 @@ void WsSession::deliver_room_messages(const std::shared_ptr<const RoomMessages>&
   perform(batch->room_id, step);
 }
 
-void WsSession::perform(const std::string& room_id, const RoomDelivery::Step& step) {
+void ChatSession::perform(const std::string& room_id, const RoomDelivery::Step& step) {
   using Kind = RoomDelivery::Step::Kind;
   switch (step.kind) {
     case Kind::kNothing:
@@ -70,12 +71,12 @@ void WsSession::perform(const std::string& room_id, const RoomDelivery::Step& st
           asio::detached);
       return;
     case Kind::kGiveUp:
-      close(4010, "insufficient state; resume");
+      close(close_code::kInsufficientState, close_reason::kInsufficientState);
       return;
   }
 }
 
-void WsSession::mark_ready(const std::string& room_id, const RoomPage& page) {
+void ChatSession::mark_ready(const std::string& room_id, const RoomPage& page) {
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return;
   replay(room_id, it->second.page_sent(page));
@@ -83,21 +84,22 @@ void WsSession::mark_ready(const std::string& room_id, const RoomPage& page) {
 
 // Offers held batches again, in order (a new gap holds the rest), then runs a tail check that
 // waited for them.
-void WsSession::replay(const std::string& room_id, std::vector<RoomDelivery::Held> held) {
+void ChatSession::replay(const std::string& room_id, std::vector<RoomDelivery::Held> held) {
   for (auto& h : held) deliver_room_messages(h.batch, h.frame);
   auto it = rooms_.find(room_id);
   if (!conn_.open() || it == rooms_.end()) return;
   perform(room_id, it->second.pending_tail_check());
 }
 
-void WsSession::check_tails() {
+void ChatSession::check_tails() {
+  assert_in_loop(shard_.ctx, "ChatSession::check_tails");
   if (!serving()) return;
   std::vector<std::pair<std::string, RoomDelivery::Step>> steps;
   for (auto& [room_id, room] : rooms_) steps.emplace_back(room_id, room.check_tail());
   for (auto& [room_id, step] : steps) perform(room_id, step);
 }
 
-asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Step step) {
+asio::awaitable<void> ChatSession::fill_gap(std::string room_id, RoomDelivery::Step step) {
   std::vector<StoredMessage> messages;
   try {
     auto& logic = comet_.logic();
@@ -112,7 +114,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
     log_ids(spdlog::level::warn, LogIds().user(user_.id).room(room_id),
             "comet: filling the gap after {} failed ({}); closing with 4010",
             message_id(step.fill_after), e.what());
-    close(4010, "insufficient state; resume");
+    close(close_code::kInsufficientState, close_reason::kInsufficientState);
     co_return;
   }
   auto it = rooms_.find(room_id);
@@ -124,7 +126,7 @@ asio::awaitable<void> WsSession::fill_gap(std::string room_id, RoomDelivery::Ste
       log_ids(spdlog::level::warn, LogIds().user(user_.id).room(room_id),
               "comet: the store lacks part of the gap after {}; closing with 4010",
               message_id(step.fill_after));
-      close(4010, "insufficient state; resume");
+      close(close_code::kInsufficientState, close_reason::kInsufficientState);
       co_return;
     case RoomDelivery::FillResult::kDone:
       break;

@@ -1,8 +1,8 @@
-// WsSession's presence requests (docs/protocol.md "Presence, typing and read state"): typing,
+// ChatSession's presence requests (docs/protocol.md "Presence, typing and read state"): typing,
 // read positions and member lists, and the presence fields of the rooms it sends.
 #include <charconv>
 
-#include "comet/ws_session.h"
+#include "comet/chat_session.h"
 #include "common/ids.h"
 #include "common/presence_events.h"
 
@@ -25,13 +25,13 @@ int64_t parse_after(const std::optional<std::string>& after) {
 }
 }  // namespace
 
-void WsSession::deliver_notice(const std::string& room_id, const Frame& frame) {
+void ChatSession::deliver_notice(const std::string& room_id, const Frame& frame) {
   auto it = rooms_.find(room_id);
   if (it == rooms_.end() || !it->second.ready()) return;
   send(frame);
 }
 
-void WsSession::add_read_state(std::vector<RoomPage>& pages) const {
+void ChatSession::add_read_state(std::vector<RoomPage>& pages) const {
   auto* api = comet_.presence_api();
   if (!api) {
     // No read positions here (a comet without a PresenceApi): say "all read" rather than
@@ -51,11 +51,11 @@ void WsSession::add_read_state(std::vector<RoomPage>& pages) const {
   }
 }
 
-void WsSession::add_online_counts(std::vector<RoomPage>& pages) const {
+void ChatSession::add_online_counts(std::vector<RoomPage>& pages) const {
   for (auto& p : pages) p.online = comet_.presence_tracker().room_online(p.room.id);
 }
 
-asio::awaitable<void> WsSession::typing(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::typing(ClientEvent& ev) {
   if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
   if (!comet_.typing_throttle().allow(user_.id, ev.room_id)) co_return;  // dropped silently
   auto event = typing_event(ev.room_id, user_);
@@ -63,7 +63,7 @@ asio::awaitable<void> WsSession::typing(ClientEvent& ev) {
   if (auto* relay = comet_.notice_relay()) relay->room_notice(ev.room_id, event, user_.id);
 }
 
-asio::awaitable<void> WsSession::mark_read(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::mark_read(ClientEvent& ev) {
   auto seq = parse_message_id(ev.last_message_id);
   if (!seq) throw ClientError("BAD_REQUEST", "lastMessageId is malformed");
   if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
@@ -77,7 +77,7 @@ asio::awaitable<void> WsSession::mark_read(ClientEvent& ev) {
   comet_.read_states().publish(user_.id, ev.room_id, state, id_);
 }
 
-asio::awaitable<void> WsSession::room_members(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::room_members(ClientEvent& ev) {
   if (!rooms_.count(ev.room_id)) throw ClientError("NOT_MEMBER", "you are not in this room");
   int64_t after = parse_after(ev.after);
   auto& api = presence_api_of(comet_);

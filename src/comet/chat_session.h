@@ -6,7 +6,9 @@
 // connection's WsHandler.
 //
 // Lives on one I/O loop: every method is called on that loop only (asserted where it is not
-// on the delivery path).
+// on the delivery path), as each one states. The files: chat_session.cc (opening, membership,
+// closing), chat_requests.cc (client events), chat_presence.cc (typing, read state, members),
+// chat_delivery.cc (live delivery and gap fills).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -30,42 +32,49 @@
 
 namespace roomcast {
 
-class WsSession final : public WsHandler {
+class ChatSession final : public WsHandler {
  public:
   using Clock = WsConnection::Clock;
-  // `leftover`: bytes the HTTP reader had already read past the upgrade request.
-  WsSession(Comet& comet, CometShard& shard, asio::ip::tcp::socket socket, std::string leftover);
+  // `leftover`: bytes the HTTP reader had already read past the upgrade request. Constructed on
+  // `shard`'s loop, with make_shared (the connection keeps the session alive through it).
+  ChatSession(Comet& comet, CometShard& shard, asio::ip::tcp::socket socket, std::string leftover);
 
-  // Answers the upgrade and serves the connection. Once; the session must be owned by a
-  // shared_ptr (make_shared).
-  void start(Request request) { conn_.start(std::move(request)); }
-  // Keeps `token` (the client address's connection slot) until this session is destroyed.
-  // Call before start().
+  // Loop only. Answers the upgrade and serves the connection; once.
+  void start(Request request);
+  // Loop only, before start(). Keeps `token` (the client address's connection slot) until this
+  // session is destroyed.
   void hold(std::shared_ptr<const void> token) { conn_.hold(std::move(token)); }
-  std::weak_ptr<WsSession> weak_self() { return self(); }
+  // Any thread may use the result (to post a close to the loop): locking it is thread-safe.
+  std::weak_ptr<ChatSession> weak_self() { return self(); }
 
-  // Pushes. Frames are complete and shared. The delivery path: no virtual call, no lock.
+  // The delivery path (Comet::drain, which asserts its loop once per drain): loop only, and
+  // no per-call assertion, virtual call or lock. Frames are complete and shared.
   void deliver_room_messages(const std::shared_ptr<const RoomMessages>& batch, const Frame& frame);
-  // The comet may have missed pushes: every room reads what follows its last id from the
-  // store (or the connection closes with 4010).
-  void check_tails();
   void send(Frame frame) { conn_.send(std::move(frame)); }
   void send_many(const std::vector<Frame>& frames) { conn_.send_many(frames); }
   // See WsConnection::cork(): the comet's drain corks every session it delivers to.
   bool cork() { return conn_.cork(); }
   void uncork() { conn_.uncork(); }
-  // Starts the closing handshake with `code` unless already closing; queued output is dropped.
-  void close(uint16_t code, const char* reason);
-  bool closing() const { return !conn_.open(); }
-  // Called by the shard's sweep timer: pings, silence timeout, closing-handshake timeout.
-  void tick(Clock::time_point now) { conn_.tick(now); }
-  // This user joined or left a room through another connection: this one follows
-  // (serverJoinedRoom with the room's page, or serverLeftRoom).
-  void follow_membership(const MembershipChange& change);
   // A presence, typing or read-state event about a room: sent only once this connection has
   // shown the room (its page is out), so it never comes before hello.
   void deliver_notice(const std::string& room_id, const Frame& frame);
+  // Loop only (the shard's sweep timer): pings, silence timeout, closing-handshake timeout.
+  void tick(Clock::time_point now) { conn_.tick(now); }
+
+  // Loop only (asserted). The comet may have missed pushes: every room reads what follows its
+  // last id from the store (or the connection closes with 4010).
+  void check_tails();
+  // Loop only (asserted). Starts the closing handshake with `code` unless already closing;
+  // queued output is dropped. `reason` must outlive the call only.
+  void close(uint16_t code, const char* reason);
+  // Loop only. The connection no longer sends (closing or closed).
+  bool closing() const { return !conn_.open(); }
+  // Loop only (asserted). This user joined or left a room through another connection: this one
+  // follows (serverJoinedRoom with the room's page, or serverLeftRoom).
+  void follow_membership(const MembershipChange& change);
+  // Loop only; constant once the session is registered with the comet.
   const User& user() const { return user_; }
+  // Any thread: constant.
   uint64_t connection_id() const { return id_; }
 
  private:
@@ -76,8 +85,8 @@ class WsSession final : public WsHandler {
     kReady,           // hello is out: events are served, membership changes followed
     kGone,            // unregistered (the connection is over)
   };
-  std::shared_ptr<WsSession> self() {
-    return std::static_pointer_cast<WsSession>(shared_from_this());
+  std::shared_ptr<ChatSession> self() {
+    return std::static_pointer_cast<ChatSession>(shared_from_this());
   }
   bool registered() const { return phase_ == Phase::kGreeting || phase_ == Phase::kReady; }
   // Serves events and pushes: registered and not closing.
@@ -99,7 +108,7 @@ class WsSession final : public WsHandler {
   boost::asio::awaitable<void> leave_room(ClientEvent& ev);
   boost::asio::awaitable<void> resume(ClientEvent& ev);
   boost::asio::awaitable<void> resume_room(const ResumeRoom& entry);
-  // Presence requests (ws_presence.cc).
+  // Presence requests (chat_presence.cc).
   boost::asio::awaitable<void> typing(ClientEvent& ev);
   boost::asio::awaitable<void> mark_read(ClientEvent& ev);
   boost::asio::awaitable<void> room_members(ClientEvent& ev);
@@ -113,7 +122,7 @@ class WsSession final : public WsHandler {
   void follow_leave(const std::string& room_id);
   // Forgets a room and its subscription; false when this connection was not in it.
   bool drop_room(const std::string& room_id);
-  // Live delivery (ws_session_delivery.cc).
+  // Live delivery (chat_delivery.cc).
   void mark_ready(const std::string& room_id, const RoomPage& page);
   void perform(const std::string& room_id, const RoomDelivery::Step& step);
   void replay(const std::string& room_id, std::vector<RoomDelivery::Held> held);

@@ -1,4 +1,4 @@
-#include "comet/ws_session.h"
+#include "comet/chat_session.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +14,7 @@
 #include "common/ids.h"
 #include "common/log_ids.h"
 #include "common/metrics_events.h"
+#include "domain/close_codes.h"
 
 namespace roomcast {
 
@@ -32,7 +33,7 @@ uint64_t next_connection_id() {
 }
 }  // namespace
 
-WsSession::WsSession(Comet& comet, CometShard& shard, tcp::socket socket, std::string leftover)
+ChatSession::ChatSession(Comet& comet, CometShard& shard, tcp::socket socket, std::string leftover)
     : comet_(comet),
       shard_(shard),
       id_(next_connection_id()),
@@ -42,32 +43,38 @@ WsSession::WsSession(Comet& comet, CometShard& shard, tcp::socket socket, std::s
                       comet.config().limits.request_burst, Clock::now()),
       conn_(*this, std::move(socket), std::move(leftover), shard.ws) {}
 
-asio::awaitable<bool> WsSession::on_open(const Request& request) {
+void ChatSession::start(Request request) {
+  assert_in_loop(shard_.ctx, "ChatSession::start");
+  conn_.start(std::move(request));
+}
+
+asio::awaitable<bool> ChatSession::on_open(const Request& request) {
   co_await authenticate_and_greet(request);
   co_return registered();
 }
 
-void WsSession::on_closing(uint16_t code, const char* reason, bool by_peer) {
+void ChatSession::on_closing(uint16_t code, const char* reason, bool by_peer) {
   if (by_peer) {
     log_ids(spdlog::level::debug, LogIds().user(user_.id),
             "comet: connection {} closed by the client ({})", id_, code);
     return;
   }
   // 1011 is this server's failure; the others are the protocol at work (counted in /metrics).
-  log_ids(code == 1011 ? spdlog::level::warn : spdlog::level::debug, LogIds().user(user_.id),
-          "comet: closing connection {} with {} ({})", id_, code, reason);
+  log_ids(code == close_code::kInternalError ? spdlog::level::warn : spdlog::level::debug,
+          LogIds().user(user_.id), "comet: closing connection {} with {} ({})", id_, code, reason);
 }
 
-void WsSession::on_closed() {
+void ChatSession::on_closed() {
   unregister();
 }
 
-void WsSession::close(uint16_t code, const char* reason) {
-  assert_in_loop(shard_.ctx, "WsSession::close");
+void ChatSession::close(uint16_t code, const char* reason) {
+  assert_in_loop(shard_.ctx, "ChatSession::close");
   conn_.close(code, reason);
 }
 
-void WsSession::follow_membership(const MembershipChange& change) {
+void ChatSession::follow_membership(const MembershipChange& change) {
+  assert_in_loop(shard_.ctx, "ChatSession::follow_membership");
   if (!serving() || change.origin_conn == id_) return;
   if (phase_ != Phase::kReady) {
     // hello may or may not reflect it (the rooms were read concurrently): decide after it.
@@ -86,7 +93,7 @@ void WsSession::follow_membership(const MembershipChange& change) {
       asio::detached);
 }
 
-asio::awaitable<void> WsSession::follow_join(std::string room_id) {
+asio::awaitable<void> ChatSession::follow_join(std::string room_id) {
   if (!serving() || rooms_.count(room_id)) co_return;
   try {
     std::vector<RoomInfo> rooms;
@@ -99,17 +106,17 @@ asio::awaitable<void> WsSession::follow_join(std::string room_id) {
   }
 }
 
-void WsSession::follow_leave(const std::string& room_id) {
+void ChatSession::follow_leave(const std::string& room_id) {
   if (drop_room(room_id)) send_text(left_room_event(room_id));
 }
 
-bool WsSession::drop_room(const std::string& room_id) {
+bool ChatSession::drop_room(const std::string& room_id) {
   if (!rooms_.erase(room_id)) return false;
   comet_.unsubscribe(shard_, this, room_id);
   return true;
 }
 
-void WsSession::unregister() {
+void ChatSession::unregister() {
   if (!registered()) return;
   for (auto& [room, state] : rooms_) comet_.unsubscribe(shard_, this, room, true);
   rooms_.clear();
@@ -120,8 +127,8 @@ void WsSession::unregister() {
   phase_ = Phase::kGone;
 }
 
-asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool hello,
-                                            bool joined_event) {
+asio::awaitable<void> ChatSession::open_rooms(std::vector<RoomInfo> rooms, bool hello,
+                                              bool joined_event) {
   // Subscribe first, then read the pages: a message persisted after the read is pushed after
   // the subscription, so page and live stream leave no gap; overlaps are dropped by id.
   std::vector<std::string> added;
@@ -164,10 +171,10 @@ asio::awaitable<void> WsSession::open_rooms(std::vector<RoomInfo> rooms, bool he
   }
 }
 
-asio::awaitable<void> WsSession::authenticate_and_greet(const Request& req) {
+asio::awaitable<void> ChatSession::authenticate_and_greet(const Request& req) {
   // The handshake is complete; a refused client learns why from the close code (1008).
   if (!comet_.origin_allowed(req[http::field::origin], req[http::field::host])) {
-    close(1008, "origin not allowed");
+    close(close_code::kPolicyViolation, close_reason::kForeignOrigin);
     co_return;
   }
   std::optional<User> user;
@@ -181,11 +188,11 @@ asio::awaitable<void> WsSession::authenticate_and_greet(const Request& req) {
     });
   } catch (const std::exception& e) {
     spdlog::error("comet: authentication failed: {}", e.what());
-    close(1011, "internal error");
+    close(close_code::kInternalError, close_reason::kInternalError);
     co_return;
   }
   if (!user) {
-    close(1008, "invalid session");
+    close(close_code::kPolicyViolation, close_reason::kInvalidSession);
     co_return;
   }
   user_ = *user;
@@ -195,7 +202,9 @@ asio::awaitable<void> WsSession::authenticate_and_greet(const Request& req) {
     // Past the per-user limit across all comets: the oldest give way (4008).
     auto displaced =
         co_await run_blocking(comet_.blocking(), [&] { return cluster->opened(user_.id, id_); });
-    for (auto conn : displaced) comet_.close_connection(conn, 4008, kTooManyConnections);
+    for (auto conn : displaced)
+      comet_.close_connection(conn, close_code::kTooManyConnections,
+                              close_reason::kTooManyConnections);
   }
   try {
     auto rooms = co_await run_blocking(comet_.blocking(), [&logic = comet_.logic(), id = user_.id] {
@@ -204,7 +213,7 @@ asio::awaitable<void> WsSession::authenticate_and_greet(const Request& req) {
     co_await open_rooms(std::move(rooms), true, false);
   } catch (const std::exception& e) {
     log_ids(spdlog::level::err, LogIds().user(user_.id), "comet: hello failed: {}", e.what());
-    close(1011, "internal error");
+    close(close_code::kInternalError, close_reason::kInternalError);
     co_return;
   }
   phase_ = Phase::kReady;

@@ -1,4 +1,4 @@
-// WsSession's client requests (docs/protocol.md "Client → server"): each event is parsed, checked
+// ChatSession's client requests (docs/protocol.md "Client → server"): each event is parsed, checked
 // against the connection's limits and answered in order, one at a time.
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 #include <exception>
 #include <memory>
 
-#include "comet/ws_session.h"
+#include "comet/chat_session.h"
 #include "common/events.h"
 #include "common/ids.h"
 #include "common/log_ids.h"
@@ -14,7 +14,7 @@
 
 namespace roomcast {
 
-asio::awaitable<void> WsSession::on_text(const std::string& message) {
+asio::awaitable<void> ChatSession::on_text(const std::string& message) {
   auto parsed = parse_client_event(message);
   if (parsed.error) {
     send_error(parsed.error->code, parsed.error->message, parsed.error->request_type);
@@ -38,7 +38,7 @@ asio::awaitable<void> WsSession::on_text(const std::string& message) {
   }
 }
 
-asio::awaitable<void> WsSession::handle(ClientEvent& ev, TraceId trace) {
+asio::awaitable<void> ChatSession::handle(ClientEvent& ev, TraceId trace) {
   using Kind = ClientEvent::Kind;
   switch (ev.kind) {
     case Kind::kMessages:
@@ -64,7 +64,7 @@ asio::awaitable<void> WsSession::handle(ClientEvent& ev, TraceId trace) {
 }
 
 // Takes the event's tokens (an event is accepted or refused whole) or throws RATE_LIMITED.
-void WsSession::charge(const ClientEvent& ev) {
+void ChatSession::charge(const ClientEvent& ev) {
   auto now = Clock::now();
   switch (ev.kind) {
     case ClientEvent::Kind::kMessages: {
@@ -120,14 +120,14 @@ auto async_post(PostArgs args) {
 }  // namespace
 
 // The session awaits each post before its next event, so its events reach Logic in order.
-asio::awaitable<void> WsSession::post_messages(ClientEvent& ev, TraceId trace) {
+asio::awaitable<void> ChatSession::post_messages(ClientEvent& ev, TraceId trace) {
   log_ids(spdlog::level::debug, LogIds().user(user_.id).room(ev.room_id).trace(trace),
           "comet: clientMessages with {} messages on connection {}", ev.messages.size(), id_);
   co_await async_post(
       {&comet_.logic(), &user_, &ev.room_id, &ev.messages, trace, &comet_.blocking()});
 }
 
-asio::awaitable<void> WsSession::history(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::history(ClientEvent& ev) {
   const auto& limits = comet_.config().limits;
   uint64_t before = kNoSeq;
   if (ev.first_message_id) {
@@ -143,7 +143,7 @@ asio::awaitable<void> WsSession::history(ClientEvent& ev) {
   send_text(room_history_event(ev.room_id, page.messages, page.has_more, false));
 }
 
-asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::create_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   auto room = co_await run_blocking(comet_.blocking(),
                                     [&] { return logic.create_room(user_, ev.room_name, id_); });
@@ -161,7 +161,7 @@ asio::awaitable<void> WsSession::create_room(ClientEvent& ev) {
   }
 }
 
-asio::awaitable<void> WsSession::join_room(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::join_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   auto room = co_await run_blocking(comet_.blocking(),
                                     [&] { return logic.join_room(user_.id, ev.room_id, id_); });
@@ -170,7 +170,7 @@ asio::awaitable<void> WsSession::join_room(ClientEvent& ev) {
   co_await open_rooms(std::move(rooms), false, true);
 }
 
-asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::leave_room(ClientEvent& ev) {
   auto& logic = comet_.logic();
   co_await run_blocking(comet_.blocking(), [&] {
     logic.leave_room(user_.id, ev.room_id, id_);
@@ -180,7 +180,7 @@ asio::awaitable<void> WsSession::leave_room(ClientEvent& ev) {
   send_text(left_room_event(ev.room_id));
 }
 
-asio::awaitable<void> WsSession::resume(ClientEvent& ev) {
+asio::awaitable<void> ChatSession::resume(ClientEvent& ev) {
   // Entries are distinct rooms already (parse_client_event); there cannot be more of them
   // than rooms a user may be in.
   auto max = comet_.config().limits.rooms_per_user_max;
@@ -199,7 +199,7 @@ asio::awaitable<void> WsSession::resume(ClientEvent& ev) {
   }
 }
 
-asio::awaitable<void> WsSession::resume_room(const ResumeRoom& entry) {
+asio::awaitable<void> ChatSession::resume_room(const ResumeRoom& entry) {
   auto last = parse_message_id(entry.last_message_id);
   if (!last) throw ClientError("BAD_REQUEST", "lastMessageId is malformed");
   auto it = rooms_.find(entry.room_id);
@@ -220,8 +220,8 @@ asio::awaitable<void> WsSession::resume_room(const ResumeRoom& entry) {
   send_text(room_history_event(entry.room_id, page.messages, page.has_more, true));
 }
 
-void WsSession::send_error(const std::string& code, const std::string& message,
-                           const std::string& type, int64_t retry_after_ms) {
+void ChatSession::send_error(const std::string& code, const std::string& message,
+                             const std::string& type, int64_t retry_after_ms) {
   send_text(error_event(code, message, type, retry_after_ms));
 }
 
