@@ -45,11 +45,15 @@ void ChatSession::deliver_room_messages(const std::shared_ptr<const RoomMessages
   if (it == rooms_.end()) return;
   auto step = it->second.offer(batch, frame);
   if (step.kind == RoomDelivery::Step::Kind::kSendFrame) {
-    send(frame);  // the common case: the batch's frame, shared with every recipient
-    if (conn_.open()) metrics::count_deliveries(batch->messages.begin(), batch->messages.end());
+    send_batch(*batch, frame);  // the common case
     return;
   }
   perform(batch->room_id, step);
+}
+
+void ChatSession::send_batch(const RoomMessages& batch, const Frame& frame) {
+  send(frame);  // the batch's frame, shared with every recipient
+  if (conn_.open()) metrics::count_deliveries(batch.messages.begin(), batch.messages.end());
 }
 
 void ChatSession::perform(const std::string& room_id, const RoomDelivery::Step& step) {
@@ -82,13 +86,15 @@ void ChatSession::mark_ready(const std::string& room_id, const RoomPage& page) {
   replay(room_id, it->second.page_sent(page));
 }
 
-// Offers held batches again, in order (a new gap holds the rest), then runs a tail check that
-// waited for them.
-void ChatSession::replay(const std::string& room_id, std::vector<RoomDelivery::Held> held) {
-  for (auto& h : held) deliver_room_messages(h.batch, h.frame);
-  auto it = rooms_.find(room_id);
-  if (!conn_.open() || it == rooms_.end()) return;
-  perform(room_id, it->second.pending_tail_check());
+// Performs the steps of a replay in order, as long as the connection is open.
+void ChatSession::replay(const std::string& room_id, std::vector<RoomDelivery::Replay> steps) {
+  for (auto& r : steps) {
+    if (!conn_.open()) return;
+    if (r.step.kind == RoomDelivery::Step::Kind::kSendFrame)
+      send_batch(*r.held.batch, r.held.frame);
+    else
+      perform(room_id, r.step);
+  }
 }
 
 void ChatSession::check_tails() {
@@ -110,7 +116,9 @@ asio::awaitable<void> ChatSession::fill_gap(std::string room_id, RoomDelivery::S
   } catch (const std::exception& e) {
     // Left meanwhile (typically NOT_MEMBER), maybe joined again: this fill is moot.
     auto it = rooms_.find(room_id);
-    if (!conn_.open() || it == rooms_.end() || !it->second.awaits(step.fill_id)) co_return;
+    if (!conn_.open() || it == rooms_.end() ||
+        it->second.fill_failed(step.fill_id) == RoomDelivery::FillResult::kStale)
+      co_return;
     log_ids(spdlog::level::warn, LogIds().user(user_.id).room(room_id),
             "comet: filling the gap after {} failed ({}); closing with 4010",
             message_id(step.fill_after), e.what());
@@ -137,7 +145,7 @@ asio::awaitable<void> ChatSession::fill_gap(std::string room_id, RoomDelivery::S
     send_text(server_messages_event(room_id, std::span<const StoredMessage>(messages).subspan(
                                                  i, std::min(chunk, messages.size() - i))));
   if (conn_.open()) metrics::count_deliveries(messages.begin(), messages.end());
-  replay(room_id, it->second.take_held());
+  replay(room_id, it->second.replay_held());
 }
 
 }  // namespace roomcast

@@ -125,7 +125,8 @@ class ChatSession final : public WsHandler {
   // Live delivery (chat_delivery.cc).
   void mark_ready(const std::string& room_id, const RoomPage& page);
   void perform(const std::string& room_id, const RoomDelivery::Step& step);
-  void replay(const std::string& room_id, std::vector<RoomDelivery::Held> held);
+  void send_batch(const RoomMessages& batch, const Frame& frame);
+  void replay(const std::string& room_id, std::vector<RoomDelivery::Replay> steps);
   boost::asio::awaitable<void> fill_gap(std::string room_id, RoomDelivery::Step step);
   void send_text(std::string_view json) { send(make_text_frame(json)); }
   void send_error(const std::string& code, const std::string& message, const std::string& type,

@@ -60,12 +60,12 @@ RoomDelivery::Step RoomDelivery::offer(const Batch& batch, const Frame& frame) {
   return step;
 }
 
-std::vector<RoomDelivery::Held> RoomDelivery::page_sent(const RoomPage& page) {
+std::vector<RoomDelivery::Replay> RoomDelivery::page_sent(const RoomPage& page) {
   uint64_t newest = page.messages.empty() ? 0 : page.messages.front().seq;
   if (!ready_) page_oldest_ = page.messages.empty() ? newest + 1 : page.messages.back().seq;
   last_ = std::max(last_, newest);
   ready_ = true;
-  return take_held();
+  return replay_held();
 }
 
 RoomDelivery::Step RoomDelivery::check_tail() {
@@ -90,11 +90,28 @@ RoomDelivery::FillResult RoomDelivery::fill_done(uint64_t fill_id,
   return FillResult::kDone;
 }
 
-std::vector<RoomDelivery::Held> RoomDelivery::take_held() {
-  if (!held_) return {};
-  auto held = std::move(*held_);
-  held_.reset();
-  return held;
+RoomDelivery::FillResult RoomDelivery::fill_failed(uint64_t fill_id) const {
+  // The failed fill stays in flight: later batches are held, never sent past the hole.
+  return awaits(fill_id) ? FillResult::kIncomplete : FillResult::kStale;
+}
+
+std::vector<RoomDelivery::Replay> RoomDelivery::replay_held() {
+  std::vector<Replay> out;
+  if (held_) {
+    // Offered again from a list of their own: a new gap holds the rest in a fresh one.
+    auto held = std::move(*held_);
+    held_.reset();
+    out.reserve(held.size() + 1);
+    for (auto& h : held) {
+      auto step = offer(h.batch, h.frame);
+      out.push_back({std::move(h), step});
+    }
+  }
+  if (tail_due_) {
+    auto step = check_tail();  // (waits again if the replay opened a gap)
+    if (step.kind != Step::Kind::kNothing) out.push_back({{}, step});
+  }
+  return out;
 }
 
 }  // namespace roomcast

@@ -47,18 +47,27 @@ class RoomDelivery {
   };
 
   enum class FillResult {
-    kDone,        // send `messages`, then offer the held batches again (take_held)
+    kDone,        // send `messages`, then perform replay_held()
     kStale,       // not the fill in flight (the room was left and joined again): ignore
     kIncomplete,  // the store lacks part of the gap: close with 4010
   };
 
+  // A held batch offered again, with what to do with it (`held.batch` keeps `step.tail`
+  // valid); or, last and with no batch, the tail check that waited for the held batches.
+  struct Replay {
+    Held held;
+    Step step;
+  };
+
   explicit RoomDelivery(uint32_t max_held = 10000) : max_held_(max_held) {}
 
+  // A live batch: what to do with it. The delivery path: no allocation unless it is held.
   Step offer(const Batch& batch, const Frame& frame);
 
-  // The first page (hello / joined) is out. Returns the batches held meanwhile; the session
-  // offers them again, in order.
-  std::vector<Held> page_sent(const RoomPage& page);
+  // The first page (hello / joined) is out: the batches held meanwhile are offered again, in
+  // order (a new gap holds the rest), then a tail check that waited runs. The session performs
+  // the steps in order.
+  std::vector<Replay> page_sent(const RoomPage& page);
   // A room this connection created: empty, so every message from the first on is live.
   void created() { ready_ = true; }
 
@@ -66,13 +75,16 @@ class RoomDelivery {
   // now, read what lies after `last` up to the newest message. Returns a kFill step when the
   // session should start it now (else kNothing: it starts once the page or a fill is done).
   Step check_tail();
-  // After a page or a fill was handled and the held batches offered again: a tail check that
-  // waited for them, if any.
-  Step pending_tail_check() { return tail_due_ ? check_tail() : Step{}; }
 
-  // The messages read for fill `fill_id`, ascending. On kDone, `messages` holds what to send.
+  // The messages read for fill `fill_id`, ascending. On kDone, `messages` holds what to send;
+  // once they are sent, replay_held() says what follows them.
   FillResult fill_done(uint64_t fill_id, std::vector<StoredMessage>& messages);
-  std::vector<Held> take_held();
+  // Reading fill `fill_id` failed. kStale: the room was left meanwhile (maybe joined again),
+  // ignore it; kIncomplete: the gap cannot be filled, so nothing later is ever sent here and
+  // the session closes with 4010.
+  FillResult fill_failed(uint64_t fill_id) const;
+  // After a fill's messages are sent: the held batches offered again, as in page_sent().
+  std::vector<Replay> replay_held();
 
   bool ready() const { return ready_; }
   // Whether fill `fill_id` is the one in flight (not stale).

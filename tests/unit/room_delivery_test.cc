@@ -35,6 +35,12 @@ RoomPage page_up_to(uint64_t newest, uint64_t oldest) {
   return p;
 }
 
+std::vector<Kind> kinds(const std::vector<RoomDelivery::Replay>& replay) {
+  std::vector<Kind> out;
+  for (auto& r : replay) out.push_back(r.step.kind);
+  return out;
+}
+
 RoomDelivery ready_at(uint64_t last) {
   RoomDelivery d;
   d.page_sent(page_up_to(last, last > 3 ? last - 3 : 1));
@@ -44,16 +50,16 @@ RoomDelivery ready_at(uint64_t last) {
 
 TEST(RoomDelivery, HoldsLiveBatchesUntilThePageIsOutThenDropsTheOverlap) {
   RoomDelivery d;
+  EXPECT_FALSE(d.ready());
   EXPECT_EQ(d.offer(batch(5, 6), nullptr).kind, Kind::kNothing);
   EXPECT_EQ(d.offer(batch(7, 7), nullptr).kind, Kind::kNothing);
-  auto held = d.page_sent(page_up_to(5, 3));
+  auto replay = d.page_sent(page_up_to(5, 3));
+  EXPECT_TRUE(d.ready());
   EXPECT_EQ(d.page_oldest(), 3u);
-  ASSERT_EQ(held.size(), 2u);
-  auto overlap = d.offer(held[0].batch, held[0].frame);
-  ASSERT_EQ(overlap.kind, Kind::kSendTail);  // 5 was in the page: only 6
-  ASSERT_EQ(overlap.tail.size(), 1u);
-  EXPECT_EQ(overlap.tail[0].seq, 6u);
-  EXPECT_EQ(d.offer(held[1].batch, held[1].frame).kind, Kind::kSendFrame);
+  ASSERT_EQ(kinds(replay), (std::vector{Kind::kSendTail, Kind::kSendFrame}));
+  ASSERT_EQ(replay[0].step.tail.size(), 1u);  // 5 was in the page: only 6
+  EXPECT_EQ(replay[0].step.tail[0].seq, 6u);
+  EXPECT_EQ(replay[1].held.batch->first_seq(), 7u);
   EXPECT_EQ(d.last_seq(), 7u);
 }
 
@@ -75,11 +81,9 @@ TEST(RoomDelivery, AGapIsFilledBeforeAnythingLater) {
   auto filled = messages(6, 8);
   ASSERT_EQ(d.fill_done(fill.fill_id, filled), RoomDelivery::FillResult::kDone);
   EXPECT_EQ(filled.size(), 3u);
-  auto held = d.take_held();
-  ASSERT_EQ(held.size(), 2u);
-  EXPECT_EQ(d.offer(held[0].batch, nullptr).kind, Kind::kSendFrame);
-  EXPECT_EQ(d.offer(held[1].batch, nullptr).kind, Kind::kSendFrame);
+  EXPECT_EQ(kinds(d.replay_held()), (std::vector{Kind::kSendFrame, Kind::kSendFrame}));
   EXPECT_EQ(d.last_seq(), 11u);
+  EXPECT_TRUE(d.replay_held().empty());
 }
 
 TEST(RoomDelivery, AFillThatMissesPartOfTheGapIsIncomplete) {
@@ -123,11 +127,85 @@ TEST(RoomDelivery, ATailCheckDuringAFillWaitsForIt) {
   EXPECT_EQ(d.check_tail().kind, Kind::kNothing);
   auto filled = messages(6, 8);
   ASSERT_EQ(d.fill_done(fill.fill_id, filled), RoomDelivery::FillResult::kDone);
-  for (auto& h : d.take_held()) d.offer(h.batch, h.frame);
-  auto tail = d.pending_tail_check();
-  ASSERT_EQ(tail.kind, Kind::kFill);
-  EXPECT_EQ(tail.fill_after, 9u);
-  EXPECT_EQ(d.pending_tail_check().kind, Kind::kNothing);
+  // The held batch first, then the tail check that waited (it carries no batch).
+  auto replay = d.replay_held();
+  ASSERT_EQ(kinds(replay), (std::vector{Kind::kSendFrame, Kind::kFill}));
+  EXPECT_EQ(replay[1].held.batch, nullptr);
+  EXPECT_EQ(replay[1].step.fill_after, 9u);
+  EXPECT_EQ(replay[1].step.fill_before, kOpenEnd);
+  auto none = messages(10, 9);
+  ASSERT_EQ(d.fill_done(replay[1].step.fill_id, none), RoomDelivery::FillResult::kDone);
+  EXPECT_TRUE(d.replay_held().empty());  // the check ran once
+}
+
+TEST(RoomDelivery, ATailCheckBeforeThePageRunsOnceThePageIsOut) {
+  RoomDelivery d;
+  EXPECT_EQ(d.check_tail().kind, Kind::kNothing);
+  auto replay = d.page_sent(page_up_to(4, 1));
+  ASSERT_EQ(kinds(replay), (std::vector{Kind::kFill}));
+  EXPECT_EQ(replay[0].step.fill_after, 4u);
+}
+
+TEST(RoomDelivery, AGapFoundWhileReplayingHoldsWhatFollows) {
+  RoomDelivery d;
+  d.offer(batch(6, 6), nullptr);
+  d.offer(batch(9, 9), nullptr);  // 7 and 8 never came
+  d.offer(batch(10, 10), nullptr);
+  auto replay = d.page_sent(page_up_to(5, 1));
+  ASSERT_EQ(kinds(replay), (std::vector{Kind::kSendFrame, Kind::kFill, Kind::kNothing}));
+  EXPECT_EQ(replay[1].step.fill_after, 6u);
+  EXPECT_EQ(replay[1].step.fill_before, 9u);
+  auto filled = messages(7, 8);
+  ASSERT_EQ(d.fill_done(replay[1].step.fill_id, filled), RoomDelivery::FillResult::kDone);
+  EXPECT_EQ(kinds(d.replay_held()), (std::vector{Kind::kSendFrame, Kind::kSendFrame}));
+  EXPECT_EQ(d.last_seq(), 10u);
+}
+
+TEST(RoomDelivery, ARedeliveryHeldBehindAFillIsTrimmedToWhatIsNew) {
+  auto d = ready_at(5);
+  auto fill = d.offer(batch(8, 8), nullptr);
+  d.offer(batch(7, 9), nullptr);  // a redelivery overlapping the fill and the held batch
+  auto filled = messages(6, 7);
+  ASSERT_EQ(d.fill_done(fill.fill_id, filled), RoomDelivery::FillResult::kDone);
+  auto replay = d.replay_held();
+  ASSERT_EQ(kinds(replay), (std::vector{Kind::kSendFrame, Kind::kSendTail}));
+  ASSERT_EQ(replay[1].step.tail.size(), 1u);
+  EXPECT_EQ(replay[1].step.tail[0].seq, 9u);
+}
+
+TEST(RoomDelivery, AFailedFillGivesUpUnlessItIsStale) {
+  auto d = ready_at(5);
+  auto fill = d.offer(batch(9, 9), nullptr);
+  EXPECT_TRUE(d.awaits(fill.fill_id));
+  EXPECT_EQ(d.fill_failed(fill.fill_id + 1000), RoomDelivery::FillResult::kStale);
+  EXPECT_EQ(d.fill_failed(0), RoomDelivery::FillResult::kStale);
+  EXPECT_EQ(d.fill_failed(fill.fill_id), RoomDelivery::FillResult::kIncomplete);
+  // Nothing is ever sent past the hole, even what would follow it.
+  EXPECT_EQ(d.offer(batch(10, 10), nullptr).kind, Kind::kNothing);
+}
+
+TEST(RoomDelivery, ACreatedRoomIsLiveFromItsFirstMessage) {
+  RoomDelivery d;
+  d.created();
+  EXPECT_EQ(d.offer(batch(1, 2), nullptr).kind, Kind::kSendFrame);
+  EXPECT_EQ(d.last_seq(), 2u);
+}
+
+TEST(RoomDelivery, AnEmptyPageStartsTheRoomAtItsFirstMessage) {
+  RoomDelivery d;
+  EXPECT_TRUE(d.page_sent(RoomPage{}).empty());
+  EXPECT_EQ(d.page_oldest(), 1u);  // a resume has nothing before the page to cover
+  EXPECT_EQ(d.offer(batch(1, 1), nullptr).kind, Kind::kSendFrame);
+  // An empty batch shows nothing and changes nothing.
+  EXPECT_EQ(d.offer(std::make_shared<RoomMessages>(), nullptr).kind, Kind::kNothing);
+  EXPECT_EQ(d.last_seq(), 1u);
+}
+
+TEST(RoomDelivery, ALaterPageKeepsTheFirstPagesOldestId) {
+  auto d = ready_at(5);  // first page: 2..5
+  d.page_sent(page_up_to(9, 6));
+  EXPECT_EQ(d.page_oldest(), 2u);
+  EXPECT_EQ(d.last_seq(), 9u);
 }
 
 TEST(RoomDelivery, GivesUpWhenTooMuchIsHeld) {
