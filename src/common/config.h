@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace roomcast {
@@ -121,6 +122,12 @@ struct Config {
   std::string kafka_topic = "roomcast-messages";
   std::string kafka_presence_topic = "roomcast.presence";  // online/offline; empty: none
   std::string kafka_group = "roomcast-job";
+  // librdkafka tuning: a dead Job's partitions move after the session timeout (heartbeats are
+  // sent more often); a record not acknowledged within the message timeout fails its send.
+  int kafka_session_timeout_ms = 10000;
+  int kafka_heartbeat_ms = 3000;
+  int kafka_message_timeout_ms = 30000;
+  std::string kafka_props;  // "key=value,key=value": other librdkafka properties, passed as is
   int registry_ttl_ms = 3000;
 
   // Operations: metrics, health, drain and logs (README "Operating roomcast").
@@ -133,6 +140,9 @@ struct Config {
   // Throws std::invalid_argument naming the first setting out of its range.
   void validate() const;
 };
+
+// The kafka_props setting as key/value pairs; an item without "=" comes back with an empty key.
+std::vector<std::pair<std::string, std::string>> kafka_properties(const std::string& props);
 
 // Parses argv for `roomcast <command> ...`. Exits the process on --help or on a usage error.
 // Returns the sub-command name ("standalone", ...).

@@ -1,5 +1,6 @@
 // Config::validate(): ranges the settings table cannot express. A process refuses to start
 // with a value that would make it misbehave later (a zero limit, an unknown cost name).
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -40,6 +41,19 @@ void validate_limits(const Limits& l) {
   require(l.connections_per_user_max >= 0, "limits.connections_per_user_max",
           l.connections_per_user_max, "0 (none) or more");
 }
+
+void validate_kafka(const Config& c) {
+  require(c.kafka_session_timeout_ms >= 1, "kafka_session_timeout_ms", c.kafka_session_timeout_ms,
+          "positive");
+  require(c.kafka_heartbeat_ms >= 1 && c.kafka_heartbeat_ms < c.kafka_session_timeout_ms,
+          "kafka_heartbeat_ms", c.kafka_heartbeat_ms, "1 .. below kafka_session_timeout_ms");
+  // 0 would mean "never give up": a send would wait forever for a broker that is gone.
+  require(c.kafka_message_timeout_ms >= 1, "kafka_message_timeout_ms", c.kafka_message_timeout_ms,
+          "positive");
+  for (auto& [key, value] : kafka_properties(c.kafka_props))
+    if (key.empty())
+      throw std::invalid_argument("kafka_props = " + c.kafka_props + ": key=value,key=value");
+}
 }  // namespace
 
 void Config::validate() const {
@@ -55,6 +69,7 @@ void Config::validate() const {
   require(session_ttl_hours >= 1, "session_ttl_hours", session_ttl_hours, "at least 1");
   require(mysql_port > 0 && mysql_port < 65536, "mysql_port", mysql_port, "1 .. 65535");
   require(mysql_pool_max >= 1, "mysql_pool_max", mysql_pool_max, "at least 1");
+  validate_kafka(*this);
   require(registry_ttl_ms >= 300, "registry_ttl_ms", registry_ttl_ms, "at least 300");
   require(readiness_timeout_ms > 0, "readiness_timeout_ms", readiness_timeout_ms, "positive");
   require(drain_window_ms >= 0, "drain_window_ms", drain_window_ms, "0 or more");
@@ -63,6 +78,21 @@ void Config::validate() const {
   if (password_cost != "min" && password_cost != "interactive" && password_cost != "moderate")
     throw std::invalid_argument("password_cost = " + password_cost +
                                 ": min, interactive or moderate");
+}
+
+std::vector<std::pair<std::string, std::string>> kafka_properties(const std::string& props) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t start = 0;
+  while (start < props.size()) {
+    auto end = std::min(props.find(',', start), props.size());
+    auto item = props.substr(start, end - start);
+    auto eq = item.find('=');
+    if (!item.empty())
+      out.emplace_back(eq == std::string::npos ? "" : item.substr(0, eq),
+                       eq == std::string::npos ? item : item.substr(eq + 1));
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace roomcast

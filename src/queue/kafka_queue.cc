@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -41,37 +40,21 @@ void conf_set_default(RdKafka::Conf& conf, const std::string& key, const std::st
   if (!extra.count(key)) set(conf, key, value);
 }
 
-int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
-}
-
 }  // namespace
 
-KafkaOptions KafkaOptions::from_config(const Config& c) {
-  KafkaOptions o;
-  o.brokers = c.kafka_brokers;
-  o.topic = c.kafka_topic;
-  o.group = c.kafka_group;
-  o.partitions = c.queue_partitions;
-  o.batch_max = c.job_batch_max;
-  o.batch_window_ms = c.job_batch_window_ms;
-  o.session_timeout_ms = env_int("ROOMCAST_KAFKA_SESSION_TIMEOUT_MS", o.session_timeout_ms);
-  o.heartbeat_interval_ms = env_int("ROOMCAST_KAFKA_HEARTBEAT_MS", o.heartbeat_interval_ms);
-  o.message_timeout_ms = env_int("ROOMCAST_KAFKA_MESSAGE_TIMEOUT_MS", o.message_timeout_ms);
-  if (const char* props = std::getenv("ROOMCAST_KAFKA_PROPS")) {
-    std::string s = props;
-    std::size_t start = 0;
-    while (start < s.size()) {
-      auto end = s.find(',', start);
-      if (end == std::string::npos) end = s.size();
-      auto item = s.substr(start, end - start);
-      if (auto eq = item.find('='); eq != std::string::npos)
-        o.extra[item.substr(0, eq)] = item.substr(eq + 1);
-      start = end + 1;
-    }
-  }
-  return o;
+KafkaOptions::KafkaOptions() : KafkaOptions(Config{}) {}
+
+KafkaOptions::KafkaOptions(const Config& c)
+    : brokers(c.kafka_brokers),
+      topic(c.kafka_topic),
+      group(c.kafka_group),
+      partitions(c.queue_partitions),
+      message_timeout_ms(c.kafka_message_timeout_ms),
+      session_timeout_ms(c.kafka_session_timeout_ms),
+      heartbeat_interval_ms(c.kafka_heartbeat_ms),
+      batch_max(c.job_batch_max),
+      batch_window_ms(c.job_batch_window_ms) {
+  for (auto& [key, value] : kafka_properties(c.kafka_props)) extra[key] = value;
 }
 
 void ensure_kafka_topic(const KafkaOptions& o) {
@@ -169,7 +152,7 @@ std::unique_ptr<RdKafka::Producer> make_kafka_producer(const KafkaOptions& optio
   set(*conf, "acks", "all");
   set(*conf, "message.timeout.ms", std::to_string(options.message_timeout_ms));
   // Logic hands over whole batches (produce_groups, presence batches), so a longer linger
-  // would only add latency; the operator's ROOMCAST_KAFKA_PROPS may still set it.
+  // would only add latency; the operator's kafka_props may still set it.
   conf_set_default(*conf, "linger.ms", std::to_string(options.linger_ms), options.extra);
   // Java-compatible key hashing (keyed records), random partitions for records without a key.
   set(*conf, "partitioner", "murmur2_random");
@@ -325,7 +308,7 @@ KafkaConsumer::KafkaConsumer(KafkaOptions options, std::function<void()> on_assi
   set(*conf, "heartbeat.interval.ms", std::to_string(options_.heartbeat_interval_ms));
   // A fetch that finds nothing new waits this long at the broker; librdkafka's 500 ms default
   // was most of a message's end-to-end time at chat rates (p50 274 ms at 100 msg/s, 17 ms with
-  // 10 ms). Set before the extra properties, so ROOMCAST_KAFKA_PROPS can still change it.
+  // 10 ms). Set before the extra properties, so kafka_props can still change it.
   conf_set_default(*conf, "fetch.wait.max.ms", "10", options_.extra);
   std::string err;
   if (conf->set("rebalance_cb", rebalance_.get(), err) != RdKafka::Conf::CONF_OK ||

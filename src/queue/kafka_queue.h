@@ -45,26 +45,25 @@ struct QueueError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The settings come from the settings table (the defaults are Config's, declared once there).
 struct KafkaOptions {
-  std::string brokers = "127.0.0.1:9092";
-  std::string topic = "roomcast-messages";
-  std::string group = "roomcast-job";
-  int partitions = 8;           // when the topic is created here
+  KafkaOptions();  // the settings' defaults
+  explicit KafkaOptions(const Config& config);
+  static KafkaOptions from_config(const Config& config) { return KafkaOptions(config); }
+
+  std::string brokers;          // kafka_brokers
+  std::string topic;            // kafka_topic
+  std::string group;            // kafka_group
+  int partitions;               // queue_partitions: when the topic is created here
   int replication_factor = -1;  // -1: the broker's default
   bool create_topic = true;
-  int message_timeout_ms = 30000;  // producer: give up on a record after this
-  int linger_ms = 2;               // producer: batch records produced together
-  int session_timeout_ms = 10000;  // consumer: a dead Job's partitions move after this
-  int heartbeat_interval_ms = 3000;
-  int batch_max = 512;                       // consumer: records per poll round
-  int batch_window_ms = 5;                   // consumer: how long a round gathers records
-  std::map<std::string, std::string> extra;  // any other librdkafka property
-
-  // From the roomcast settings (kafka_brokers, kafka_topic, kafka_group, queue_partitions,
-  // job_batch_max, job_batch_window_ms), then the environment: ROOMCAST_KAFKA_SESSION_TIMEOUT_MS,
-  // ROOMCAST_KAFKA_HEARTBEAT_MS, ROOMCAST_KAFKA_MESSAGE_TIMEOUT_MS and ROOMCAST_KAFKA_PROPS
-  // ("key=value,key=value" passed to librdkafka as is).
-  static KafkaOptions from_config(const Config& config);
+  int message_timeout_ms;     // kafka_message_timeout_ms: producer gives up on a record
+  int linger_ms = 2;          // producer: batch records produced together
+  int session_timeout_ms;     // kafka_session_timeout_ms: a dead Job's partitions move
+  int heartbeat_interval_ms;  // kafka_heartbeat_ms
+  int batch_max;              // job_batch_max: consumer records per poll round
+  int batch_window_ms;        // job_batch_window_ms: how long a round gathers records
+  std::map<std::string, std::string> extra;  // kafka_props: any other librdkafka property
 };
 
 class KafkaProducer final : public QueueProducer {

@@ -102,3 +102,31 @@ TEST(Config, ValidateAcceptsTheDefaults) {
   c.limits.idle_timeout_ms = c.limits.ping_interval_ms;  // would close every connection
   EXPECT_THROW(c.validate(), std::invalid_argument);
 }
+
+// The Kafka tuning is in the settings table like every other setting (file, environment, flag).
+TEST(Config, KafkaTuningComesFromTheSettings) {
+  setenv("ROOMCAST_KAFKA_SESSION_TIMEOUT_MS", "6000", 1);
+  setenv("ROOMCAST_KAFKA_HEARTBEAT_MS", "2000", 1);
+  Config c;
+  parse({"roomcast", "job", "--kafka-props", "fetch.wait.max.ms=5,socket.timeout.ms=1000"}, c);
+  unsetenv("ROOMCAST_KAFKA_SESSION_TIMEOUT_MS");
+  unsetenv("ROOMCAST_KAFKA_HEARTBEAT_MS");
+  EXPECT_EQ(c.kafka_session_timeout_ms, 6000);
+  EXPECT_EQ(c.kafka_heartbeat_ms, 2000);
+  EXPECT_EQ(c.kafka_message_timeout_ms, 30000);
+  using Props = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(kafka_properties(c.kafka_props),
+            (Props{{"fetch.wait.max.ms", "5"}, {"socket.timeout.ms", "1000"}}));
+  EXPECT_EQ(kafka_properties("a=b=c,,x="), (Props{{"a", "b=c"}, {"x", ""}}));
+  EXPECT_TRUE(kafka_properties("").empty());
+}
+
+TEST(ConfigDeathTest, KafkaTuningOutOfRangeIsRefusedByName) {
+  Config c;
+  EXPECT_EXIT(parse({"roomcast", "job", "--kafka-heartbeat-ms", "10000"}, c),
+              testing::ExitedWithCode(2), "kafka_heartbeat_ms = 10000");
+  EXPECT_EXIT(parse({"roomcast", "job", "--kafka-message-timeout-ms", "0"}, c),
+              testing::ExitedWithCode(2), "kafka_message_timeout_ms");
+  EXPECT_EXIT(parse({"roomcast", "job", "--kafka-props", "linger.ms"}, c),
+              testing::ExitedWithCode(2), "kafka_props = linger.ms");
+}
