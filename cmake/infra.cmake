@@ -37,6 +37,7 @@ add_library(roomcast_infra STATIC
   src/store/cached_store.cc
   src/store/cache_codec.cc
   src/store/redis_window_counters.cc
+  src/domain/message_wire.cc
   src/queue/record_codec.cc
   src/queue/kafka_queue.cc
   src/queue/kafka_event_producer.cc

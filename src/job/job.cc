@@ -40,8 +40,8 @@ Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
   std::unordered_set<std::string> keys_in_batch;
   std::vector<std::string> keys;
   for (auto& r : batch)
-    if (r.type == QueueRecord::Type::kChat && keys_in_batch.insert(r.dedup_key).second)
-      keys.push_back(r.dedup_key);
+    if (r.type == QueueRecord::Type::kChat && keys_in_batch.insert(r.message.dedup_key).second)
+      keys.push_back(r.message.dedup_key);
   std::unordered_map<std::string, StoredMessage> existing;
   for (auto& m : store_.find_by_dedup_keys(keys)) existing.emplace(m.dedup_key, std::move(m));
   keys_in_batch.clear();
@@ -49,8 +49,8 @@ Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
   ChatWork work;
   for (auto& r : batch) {
     if (r.type != QueueRecord::Type::kChat) continue;
-    if (!keys_in_batch.insert(r.dedup_key).second) continue;  // same key twice in one batch
-    if (auto it = existing.find(r.dedup_key); it != existing.end()) {
+    if (!keys_in_batch.insert(r.message.dedup_key).second) continue;  // same key twice in one batch
+    if (auto it = existing.find(r.message.dedup_key); it != existing.end()) {
       // Push the stored message again instead of creating a second one (connections drop ids
       // they saw), always into the room it belongs to.
       auto& room = work.room(it->second.room_id);
@@ -60,8 +60,8 @@ Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
       continue;
     }
     auto& room = work.room(r.room_id);
-    room.fresh.push_back({r.room_id, 0, r.sender_id, r.sender_name, r.content, r.timestamp_ms,
-                          r.client_id, r.dedup_key});
+    room.fresh.push_back(r.message);
+    room.fresh.back().room_id = r.room_id;  // the partition key names the room
     room.fresh_events.push_back(r.event_id);
     room.fresh_traces.push_back(r.trace_id);
   }
@@ -197,7 +197,7 @@ void Job::handle_batch(std::span<const QueueRecord> batch) {
     for (auto& r : batch) traces.push_back(r.trace_id);
     auto first = batch.empty() ? QueueRecord{} : batch.front();
     log_ids(spdlog::level::warn,
-            LogIds().user(first.sender_id).room(first.room_id).trace(first.trace_id),
+            LogIds().user(first.message.user_id).room(first.room_id).trace(first.trace_id),
             "job: a batch of {} records failed, to be delivered again: {}; {}", batch.size(),
             e.what(), trace_list(traces));
     throw;

@@ -180,14 +180,15 @@ std::vector<QueueRecord> Logic::chat_records(const User& user, const std::string
     QueueRecord r;
     r.type = QueueRecord::Type::kChat;
     r.room_id = room_id;
-    r.sender_id = user.id;
-    r.sender_name = user.username;
-    r.content = m.content;
-    r.client_id = m.client_id;
-    r.dedup_key = idempotency_key(user.id, room_id, m.client_id);
+    r.message = {.room_id = room_id,
+                 .user_id = user.id,
+                 .username = user.username,
+                 .content = m.content,
+                 .timestamp_ms = ts,
+                 .client_id = m.client_id,
+                 .dedup_key = idempotency_key(user.id, room_id, m.client_id)};
     r.event_id = event_id;
     r.trace_id = trace;
-    r.timestamp_ms = ts;
     records.push_back(std::move(r));
   }
   return records;

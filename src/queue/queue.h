@@ -27,18 +27,13 @@ struct QueueRecord {
   std::vector<int64_t> user_ids;  // user pushes
   int32_t op = 0;
   std::string body;  // pushes: the complete client event, serialised once by Logic
-  // Chat messages.
-  int64_t sender_id = 0;
-  std::string sender_name;
-  std::string content;
-  std::string client_id;
-  std::string
-      dedup_key;  // idempotency key: "<user>:r<len>:<room>:c:<clientId>" or "<user>:g:<random>"
+  // kChat: the message to store (seq 0: Job numbers it; room_id: the record's). Its dedup_key
+  // is the idempotency key: "<user>:r<len>:<room>:c:<clientId>" or "<user>:g:<random>".
+  StoredMessage message;
   // The clientMessages event this message came from (random, never 0; 0 in records of older
   // producers): messages of two events of one sender never share a serverMessages.
   uint64_t event_id = 0;
-  TraceId trace_id;  // chat and pushes: for the logs of every layer (zero: none)
-  int64_t timestamp_ms = 0;
+  TraceId trace_id;          // chat and pushes: for the logs of every layer (zero: none)
   uint64_t origin_conn = 0;  // kMembership
   // Notices relayed between comets (typing, read state, presence changes): ephemeral, never
   // stored; `origin_comet` (non-empty) delivered them to its own connections already. kRoom:

@@ -1,5 +1,6 @@
 #include "queue/record_codec.h"
 
+#include "domain/message_wire.h"
 #include "queue.pb.h"
 
 namespace roomcast {
@@ -39,6 +40,17 @@ QueueRecord::Type from_wire(int t) {
   throw RecordCodecError("unknown record type " + std::to_string(t));
 }
 
+// A chat record of a version before queue.Record.message (in the topic during an upgrade).
+StoredMessage legacy_message(const queue::Record& p) {
+  return {.room_id = p.room_id(),
+          .user_id = p.legacy_sender_id(),
+          .username = p.legacy_sender_name(),
+          .content = p.legacy_content(),
+          .timestamp_ms = p.legacy_timestamp_ms(),
+          .client_id = p.legacy_client_id(),
+          .dedup_key = p.dedup_key()};
+}
+
 void set_user(queue::PresenceUser* out, const User& u) {
   out->set_id(u.id);
   out->set_username(u.username);
@@ -53,12 +65,10 @@ void encode_record(const QueueRecord& r, std::string& out) {
   p.set_room_id(r.room_id);
   p.mutable_user_ids()->Add(r.user_ids.begin(), r.user_ids.end());
   p.set_body(r.body);
-  p.set_sender_id(r.sender_id);
-  p.set_sender_name(r.sender_name);
-  p.set_content(r.content);
-  p.set_client_id(r.client_id);
-  p.set_dedup_key(r.dedup_key);
-  p.set_timestamp_ms(r.timestamp_ms);
+  if (r.type == QueueRecord::Type::kChat) {
+    message_to_wire(r.message, *p.mutable_message());
+    p.set_dedup_key(r.message.dedup_key);
+  }
   p.set_origin_conn(r.origin_conn);
   p.set_event_id(r.event_id);
   if (r.trace_id) {
@@ -92,12 +102,10 @@ QueueRecord decode_record(std::string_view bytes) {
   r.room_id = p.room_id();
   r.user_ids.assign(p.user_ids().begin(), p.user_ids().end());
   r.body = p.body();
-  r.sender_id = p.sender_id();
-  r.sender_name = p.sender_name();
-  r.content = p.content();
-  r.client_id = p.client_id();
-  r.dedup_key = p.dedup_key();
-  r.timestamp_ms = p.timestamp_ms();
+  if (r.type == QueueRecord::Type::kChat) {
+    r.message = p.has_message() ? message_from_wire(p.message(), r.room_id) : legacy_message(p);
+    r.message.dedup_key = p.dedup_key();
+  }
   r.origin_conn = p.origin_conn();
   r.event_id = p.event_id();
   // A malformed trace id only costs the logs their trace: the record is still good.

@@ -1,5 +1,7 @@
 #include "rpc/comet_service.h"
 
+#include "domain/message_wire.h"
+
 namespace roomcast {
 
 namespace pb = roomcast::comet;
@@ -31,18 +33,7 @@ grpc::Status CometService::BroadcastRoom(grpc::ServerContext*, const pb::Broadca
     auto batch = std::make_shared<RoomMessages>();
     batch->room_id = b.room_id();
     batch->event = b.event();
-    batch->messages.reserve(static_cast<std::size_t>(b.messages_size()));
-    for (auto& m : b.messages()) {
-      StoredMessage s;
-      s.room_id = b.room_id();
-      s.seq = m.seq();
-      s.user_id = m.user_id();
-      s.username = m.username();
-      s.content = m.content();
-      s.timestamp_ms = m.timestamp_ms();
-      s.client_id = m.client_id();
-      batch->messages.push_back(std::move(s));
-    }
+    batch->messages = messages_from_wire(b.messages(), b.room_id());
     batch->trace_ids.reserve(static_cast<std::size_t>(b.trace_ids_size()));
     for (auto t : b.trace_ids()) batch->trace_ids.push_back(TraceId{t});
     comet_.push_room_messages(std::move(batch));

@@ -12,6 +12,7 @@
 #include "common/events.h"
 #include "common/log_ids.h"
 #include "discovery/registry.h"
+#include "domain/message_wire.h"
 #include "rpc/grpc_comet_gateway_merge.h"
 
 namespace roomcast {
@@ -43,15 +44,7 @@ struct Outgoing {
 void to_pb(const RoomMessages& in, pb::RoomMessages& out) {
   out.set_room_id(in.room_id);
   out.set_event(in.event);
-  for (auto& m : in.messages) {
-    auto* o = out.add_messages();
-    o->set_seq(m.seq);
-    o->set_user_id(m.user_id);
-    o->set_username(m.username);
-    o->set_content(m.content);
-    o->set_timestamp_ms(m.timestamp_ms);
-    o->set_client_id(m.client_id);
-  }
+  messages_to_wire(in.messages, *out.mutable_messages());
   if (!in.trace_ids.empty())
     for (std::size_t i = 0; i < in.messages.size(); ++i)
       out.add_trace_ids(i < in.trace_ids.size() ? in.trace_ids[i].value : 0);

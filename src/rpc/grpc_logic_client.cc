@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "domain/message_wire.h"
+
 namespace roomcast {
 
 namespace pb = roomcast::logic;
@@ -15,24 +17,11 @@ namespace {
 constexpr int kAttempts = 3;
 constexpr auto kBadFor = 3s;  // how long a failed peer is avoided (the registry drops it in ~3 s)
 
-StoredMessage from_pb(const pb::Message& m) {
-  StoredMessage s;
-  s.room_id = m.room_id();
-  s.seq = m.seq();
-  s.user_id = m.user_id();
-  s.username = m.username();
-  s.content = m.content();
-  s.timestamp_ms = m.timestamp_ms();
-  s.client_id = m.client_id();
-  return s;
-}
-
 RoomPage page_of(const pb::HistoryReply& reply) {
   RoomPage page;
   page.room = {reply.room().id(), reply.room().name()};
   page.has_more = reply.has_more();
-  page.messages.reserve(static_cast<std::size_t>(reply.messages_size()));
-  for (auto& m : reply.messages()) page.messages.push_back(from_pb(m));
+  page.messages = messages_from_wire(reply.messages(), page.room.id);
   return page;
 }
 
@@ -208,9 +197,7 @@ void GrpcLogicClient::post_messages(const User& user, const std::string& room_id
   body->set_room_id(room_id);
   bool all_keyed = !messages.empty();
   for (auto& m : messages) {
-    auto* out = body->add_messages();
-    out->set_content(m.content);
-    out->set_client_id(m.client_id);
+    client_message_to_wire(m, *body->add_messages());
     all_keyed = all_keyed && !m.client_id.empty();
   }
   // With a client id on every message a repeat is dropped by Job: the call is idempotent.
@@ -233,9 +220,7 @@ void GrpcLogicClient::post_messages_async(const User& user, const std::string& r
   body->set_room_id(room_id);
   ev.keyed = !messages.empty();
   for (auto& m : messages) {
-    auto* out = body->add_messages();
-    out->set_content(m.content);
-    out->set_client_id(m.client_id);
+    client_message_to_wire(m, *body->add_messages());
     ev.keyed = ev.keyed && !m.client_id.empty();
   }
   ev.done = std::move(done);

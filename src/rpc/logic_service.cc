@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "domain/message_wire.h"
+
 namespace roomcast {
 
 namespace pb = roomcast::logic;
@@ -42,7 +44,7 @@ User user_of(const pb::User& u) {
 PostEvent post_event_of(const pb::ReceiveRequest& req) {
   PostEvent ev{user_of(req.user()), req.messages().room_id(), {}, {}};
   ev.messages.reserve(static_cast<std::size_t>(req.messages().messages_size()));
-  for (auto& m : req.messages().messages()) ev.messages.push_back({m.content(), m.client_id()});
+  for (auto& m : req.messages().messages()) ev.messages.push_back(client_message_from_wire(m));
   // A comet of an older version sends no trace id: the messages get one here.
   ev.trace = TraceId::parse(req.trace_id()).value_or(TraceId::random());
   return ev;
@@ -125,16 +127,7 @@ void fill_page(Logic& logic, const pb::HistoryRequest& req, pb::HistoryReply* re
       logic.room_page(req.user_id(), req.room_id(), req.after_seq(), req.before_seq(), req.limit());
   set_room(reply->mutable_room(), page.room);
   reply->set_has_more(page.has_more);
-  for (auto& m : page.messages) {
-    auto* out = reply->add_messages();
-    out->set_room_id(m.room_id);
-    out->set_seq(m.seq);
-    out->set_user_id(m.user_id);
-    out->set_username(m.username);
-    out->set_content(m.content);
-    out->set_timestamp_ms(m.timestamp_ms);
-    out->set_client_id(m.client_id);
-  }
+  messages_to_wire(page.messages, *reply->mutable_messages());
 }
 }  // namespace
 

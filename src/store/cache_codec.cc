@@ -2,28 +2,22 @@
 
 #include <charconv>
 
-#include "queue.pb.h"
+#include "domain/message_wire.h"
 
 namespace roomcast {
 
 std::string encode_cached_message(const StoredMessage& m) {
-  queue::CachedMessage c;
-  c.set_seq(m.seq);
-  c.set_user_id(m.user_id);
-  c.set_username(m.username);
-  c.set_content(m.content);
-  c.set_timestamp_ms(m.timestamp_ms);
-  c.set_client_id(m.client_id);
+  domain::Message wire;
+  message_to_wire(m, wire);
   std::string out;
-  c.SerializeToString(&out);
+  wire.SerializeToString(&out);
   return out;
 }
 
 bool decode_cached_message(const std::string& room_id, const std::string& bytes, StoredMessage& m) {
-  queue::CachedMessage c;
-  if (!c.ParseFromString(bytes)) return false;
-  m = {room_id,     c.seq(),          c.user_id(),   c.username(),
-       c.content(), c.timestamp_ms(), c.client_id(), {}};
+  domain::Message wire;
+  if (!wire.ParseFromString(bytes)) return false;
+  m = message_from_wire(wire, room_id);
   return true;
 }
 

@@ -9,9 +9,10 @@
 
 namespace roomcast {
 
-// One message of a room's recent-history sorted set: a queue.CachedMessage protobuf.
+// One message of a room's recent-history sorted set: a domain.Message protobuf
+// (proto/message.proto; the same bytes as the queue.CachedMessage of older versions).
 std::string encode_cached_message(const StoredMessage& m);
-// False when `bytes` is not a CachedMessage; `m` is then unspecified.
+// False when `bytes` is not a domain.Message; `m` is then unspecified.
 bool decode_cached_message(const std::string& room_id, const std::string& bytes, StoredMessage& m);
 
 // A user's memberships: "<generation>\n" then "<room id length>:<room id><0|1>" per row, in

@@ -23,7 +23,7 @@ std::string window(std::string_view counter, std::string_view prefix = kPrefix);
 // readable in Redis. String counter, PX = one minute from the first failure. RedisFailedLogins.
 std::string failed_logins(std::string_view email_hash_hex);
 
-// History cache (Job writes, Logic reads). Sorted set of queue.CachedMessage scored by seq;
+// History cache (Job writes, Logic reads). Sorted set of domain.Message scored by seq;
 // its meta hash (oldest cached seq, ...); the newest seq; the fill lock. CachedStore.
 std::string history(std::string_view room_id, std::string_view prefix = kPrefix);
 std::string history_meta(std::string_view room_id, std::string_view prefix = kPrefix);

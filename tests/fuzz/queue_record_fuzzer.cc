@@ -9,9 +9,11 @@
 namespace {
 bool same(const roomcast::QueueRecord& a, const roomcast::QueueRecord& b) {
   return a.type == b.type && a.room_id == b.room_id && a.user_ids == b.user_ids && a.op == b.op &&
-         a.body == b.body && a.sender_id == b.sender_id && a.sender_name == b.sender_name &&
-         a.content == b.content && a.client_id == b.client_id && a.dedup_key == b.dedup_key &&
-         a.timestamp_ms == b.timestamp_ms && a.origin_conn == b.origin_conn &&
+         a.body == b.body && a.message.room_id == b.message.room_id &&
+         a.message.user_id == b.message.user_id && a.message.username == b.message.username &&
+         a.message.content == b.message.content && a.message.client_id == b.message.client_id &&
+         a.message.dedup_key == b.message.dedup_key &&
+         a.message.timestamp_ms == b.message.timestamp_ms && a.origin_conn == b.origin_conn &&
          a.event_id == b.event_id && a.trace_id == b.trace_id;
 }
 }  // namespace

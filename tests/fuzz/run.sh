@@ -21,6 +21,18 @@ FLAGS="-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-saniti
 LIBS="-lboost_json -lboost_system -lsodium -lcrypto -licuuc -lprotobuf -lsqlite3 -lspdlog -lfmt
       -ltomlplusplus -lsimdjson -lprometheus-cpp-core -lpthread"
 
+# The contracts the targets use, with every file they import (one .pb.cc each).
+proto_closure() {
+  local todo=("$@") seen=() p
+  while [ ${#todo[@]} -gt 0 ]; do
+    p=${todo[0]}; todo=("${todo[@]:1}")
+    [[ " ${seen[*]} " == *" $p "* ]] && continue
+    seen+=("$p")
+    todo+=($(sed -n 's/^import "\(.*\)\.proto";.*/\1/p' "proto/$p.proto"))
+  done
+  echo "${seen[@]}"
+}
+PROTOS=($(proto_closure queue))
 # The library sources the targets need; each target's main pulls what it uses from the archive.
 CORE=(src/comet/client_events.cc src/common/ids.cc src/common/validation.cc src/common/cookie.cc
       src/comet/ws_codec.cc src/queue/record_codec.cc src/store/cache_codec.cc
@@ -29,10 +41,11 @@ CORE=(src/comet/client_events.cc src/common/ids.cc src/common/validation.cc src/
       src/common/events.cc src/common/log.cc src/logic/rest_limits.cc
       src/logic/window_counters.cc src/common/metrics.cc src/common/sharded_metrics.cc
       src/common/keyed_limiter.cc src/common/trace_id.cc src/common/log_ids.cc
-      src/common/json_log.cc src/logic/logic_api.cc "$OUT/gen/queue.pb.cc")
+      src/common/json_log.cc src/logic/logic_api.cc src/domain/message_wire.cc)
+for p in "${PROTOS[@]}"; do CORE+=("$OUT/gen/$p.pb.cc"); done
 
 mkdir -p "$OUT/gen" "$OUT/obj"
-protoc -Iproto --cpp_out="$OUT/gen" proto/queue.proto
+protoc -Iproto --cpp_out="$OUT/gen" $(printf 'proto/%s.proto ' "${PROTOS[@]}")
 compile() {  # src -> obj path on stdout
   local obj="$OUT/obj/$(echo "$1" | tr '/' '_' ).o"
   $CXX $FLAGS -c "$1" -o "$obj"

@@ -62,12 +62,14 @@ TEST(Pipeline, KafkaJobMysqlCacheAtLeastOnceWithoutDuplicates) {
     for (auto& r : rooms) {
       QueueRecord q;
       q.room_id = r;
-      q.sender_id = 5;
-      q.sender_name = "zoe";
-      q.content = std::to_string(i);
-      q.client_id = "c" + std::to_string(i);
-      q.dedup_key = "5:" + r + ":c" + std::to_string(i);
-      q.timestamp_ms = 1000 + i;
+      q.message = {r,
+                   0,
+                   5,
+                   "zoe",
+                   std::to_string(i),
+                   1000 + i,
+                   "c" + std::to_string(i),
+                   "5:" + r + ":c" + std::to_string(i)};
       records.push_back(q);
       if (i % 10 == 0) records.push_back(q);  // a client retry: must not become a 2nd message
     }

@@ -78,8 +78,8 @@ TEST_F(LogicPostBatch, RefusedEventsGetTheirErrorAndTheOthersAreProducedInOneCal
             (std::vector<std::string>{"ok", "TOO_LONG", "NOT_MEMBER", "UNKNOWN_ROOM", "ok"}));
   ASSERT_EQ(producer.calls.size(), 1u);  // one hand-over (one wait) for the whole batch
   ASSERT_EQ(producer.calls[0].size(), 2u);
-  EXPECT_EQ(producer.calls[0][0].at(0).content, "first");
-  EXPECT_EQ(producer.calls[0][1].at(0).content, "last");
+  EXPECT_EQ(producer.calls[0][0].at(0).message.content, "first");
+  EXPECT_EQ(producer.calls[0][1].at(0).message.content, "last");
   // Two events of one sender stay two events downstream.
   EXPECT_NE(producer.calls[0][0][0].event_id, producer.calls[0][1][0].event_id);
   EXPECT_TRUE(producer.singles.empty());

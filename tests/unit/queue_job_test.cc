@@ -24,11 +24,7 @@ QueueRecord chat(const std::string& room, const std::string& key, const std::str
   QueueRecord r;
   r.room_id = room;
   r.event_id = event_id;
-  r.sender_id = sender;
-  r.sender_name = "ann";
-  r.content = content;
-  r.dedup_key = key;
-  r.timestamp_ms = 1;
+  r.message = {room, 0, sender, "ann", content, 1, "", key};
   return r;
 }
 
@@ -92,7 +88,7 @@ TEST(LocalQueue, KeepsOrderPerKeyAndBatches) {
     ++batches;
     std::lock_guard lock(m);
     for (auto& r : batch) {
-      seen[r.room_id].push_back(r.content);
+      seen[r.room_id].push_back(r.message.content);
       ++total;
     }
   });
@@ -112,7 +108,7 @@ TEST(LocalQueue, RedeliversABatchWhoseHandlerThrew) {
   std::vector<std::string> delivered;
   q.start([&](std::span<const QueueRecord> batch) {
     if (++calls == 1) throw std::runtime_error("store down");
-    for (auto& r : batch) delivered.push_back(r.content);
+    for (auto& r : batch) delivered.push_back(r.message.content);
   });
   q.produce({chat("r", "a", "1"), chat("r", "b", "2")});
   q.stop();
