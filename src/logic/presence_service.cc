@@ -1,7 +1,6 @@
 #include "logic/presence_service.h"
 
 #include <algorithm>
-#include <map>
 
 namespace roomcast {
 
@@ -37,17 +36,7 @@ int64_t PresenceService::member_count(const std::string& room_id) {
 }
 
 void PresenceService::messages_persisted(std::span<const StoredMessage> messages) {
-  // Each sender's newest seq per room, in key order (two Jobs never share a room's rows, and
-  // one order keeps concurrent statements of one Job's threads from deadlocking).
-  std::map<std::pair<int64_t, std::string_view>, uint64_t> newest;
-  for (auto& m : messages) {
-    auto& seq = newest[{m.user_id, m.room_id}];
-    seq = std::max(seq, m.seq);
-  }
-  std::vector<ReadAdvance> moves;
-  moves.reserve(newest.size());
-  for (auto& [key, seq] : newest) moves.push_back({key.first, std::string(key.second), seq});
-  presence_.advance_reads(moves);
+  presence_.advance_reads(senders_newest(messages));
 }
 
 }  // namespace roomcast

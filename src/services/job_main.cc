@@ -7,7 +7,6 @@
 #include "discovery/registry.h"
 #include "discovery/routing.h"
 #include "job/job.h"
-#include "job/read_on_post.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
@@ -37,11 +36,11 @@ int run_job(const Config& config) {
   RouteTable routes(redis);
   GrpcCometGateway gateway(redis, comets, routes, channels, config.job_batch_window_ms);
   gateway.start();
-  // Each sender's read position moves to its messages before they are pushed.
+  // Each sender's read position moves to its messages before they are pushed: in the same
+  // transaction that stores them (the presence store creates the read_positions table).
   MysqlPresenceStore presence_store(pool);
-  PresenceService presence(config, store, presence_store);
-  ReadOnPostGateway read_on_post(gateway, presence);
-  Job job(store, read_on_post);
+  mysql.advance_senders_on_append();
+  Job job(store, gateway);
   // Partitions that moved may have been written by another Job meanwhile: forget cached seqs.
   KafkaConsumer consumer(config, [&job] { job.reset(); });
   consumer.start([&job](std::span<const QueueRecord> batch) { job.handle_batch(batch); });

@@ -61,29 +61,33 @@ uint64_t MysqlPresenceStore::advance_read(int64_t user_id, const std::string& ro
   });
 }
 
-void MysqlPresenceStore::advance_reads(const std::vector<ReadAdvance>& moves) {
-  if (moves.empty()) return;
+void upsert_read_positions(MysqlConnection& c, const std::vector<ReadAdvance>& moves) {
   // Forward only, and safe to repeat. Chunks of 32, the rest in power-of-two chunks: at most
   // six statement shapes are prepared per connection whatever the batch sizes.
+  std::size_t i = 0, left = moves.size();
+  while (left > 0) {
+    std::size_t n = 32;
+    while (n > left) n /= 2;
+    std::string sql = "INSERT INTO read_positions (user_id, room_id, last_seq) VALUES ";
+    std::vector<MysqlParam> params;
+    for (std::size_t k = 0; k < n; ++k) {
+      sql += k ? ",(?,?,?)" : "(?,?,?)";
+      auto& m = moves[i + k];
+      params.insert(params.end(), {m.user_id, std::string_view(m.room_id), m.seq});
+    }
+    sql += " ON DUPLICATE KEY UPDATE last_seq = GREATEST(last_seq, VALUES(last_seq))";
+    c.execute(sql, params);
+    i += n;
+    left -= n;
+  }
+}
+
+void MysqlPresenceStore::advance_reads(const std::vector<ReadAdvance>& moves) {
+  if (moves.empty()) return;
   pool_.with_retry([&](MysqlConnection& c, int) {
     c.begin();
     try {
-      std::size_t i = 0, left = moves.size();
-      while (left > 0) {
-        std::size_t n = 32;
-        while (n > left) n /= 2;
-        std::string sql = "INSERT INTO read_positions (user_id, room_id, last_seq) VALUES ";
-        std::vector<MysqlParam> params;
-        for (std::size_t k = 0; k < n; ++k) {
-          sql += k ? ",(?,?,?)" : "(?,?,?)";
-          auto& m = moves[i + k];
-          params.insert(params.end(), {m.user_id, std::string_view(m.room_id), m.seq});
-        }
-        sql += " ON DUPLICATE KEY UPDATE last_seq = GREATEST(last_seq, VALUES(last_seq))";
-        c.execute(sql, params);
-        i += n;
-        left -= n;
-      }
+      upsert_read_positions(c, moves);
       c.commit();
     } catch (...) {
       c.rollback();

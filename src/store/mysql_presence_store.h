@@ -8,6 +8,10 @@
 
 namespace roomcast {
 
+// Moves read positions forward inside the caller's transaction on `c` (MysqlPresenceStore's
+// advance_reads, and MysqlStore's append_messages for the senders). Any thread.
+void upsert_read_positions(MysqlConnection& c, const std::vector<ReadAdvance>& moves);
+
 class MysqlPresenceStore final : public PresenceStore {
  public:
   // Creates the read positions table and the member list index when missing. The tables of

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "common/validation.h"
+#include "store/mysql_presence_store.h"
 
 namespace roomcast {
 
@@ -341,6 +342,7 @@ void MysqlStore::append_messages(const std::vector<StoredMessage>& messages) {
         i += n;
         left -= n;
       }
+      if (advance_senders_) upsert_read_positions(c, senders_newest(messages));
       c.commit();
     } catch (...) {
       c.rollback();

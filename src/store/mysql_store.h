@@ -30,6 +30,10 @@ class MysqlStore final : public Store {
   // place (a retry after a commit whose acknowledgement was lost) are accepted; a row whose key
   // or (room, seq) is taken by a different message fails the whole batch.
   void append_messages(const std::vector<StoredMessage>& messages) override;
+  // From now on append_messages also moves each sender's read position to its newest message,
+  // in the same transaction (Job: one commit per batch instead of two). The read_positions
+  // table must exist (construct MysqlPresenceStore first). Call before sharing the store.
+  void advance_senders_on_append() { advance_senders_ = true; }
   std::vector<StoredMessage> messages_between(const std::string& room_id, uint64_t after_seq,
                                               uint64_t before_seq, int limit) override;
 
@@ -38,6 +42,7 @@ class MysqlStore final : public Store {
 
  private:
   void migrate();
+  bool advance_senders_ = false;
   void insert_chunk(MysqlConnection& c, const StoredMessage* rows, std::size_t n);
 
   MysqlPool& pool_;

@@ -2,8 +2,12 @@
 // Standalone keeps them in the SQLite file (sqlite_presence_store), the distributed mode in MySQL.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +21,20 @@ struct ReadAdvance {
   std::string room_id;
   uint64_t seq = 0;
 };
+
+// Each sender's newest seq per room among `messages`, in (user, room) order: where posting
+// moves a sender's read position (one's own messages are never unread). Any thread.
+inline std::vector<ReadAdvance> senders_newest(std::span<const StoredMessage> messages) {
+  std::map<std::pair<int64_t, std::string_view>, uint64_t> newest;
+  for (auto& m : messages) {
+    auto& seq = newest[{m.user_id, m.room_id}];
+    seq = std::max(seq, m.seq);
+  }
+  std::vector<ReadAdvance> moves;
+  moves.reserve(newest.size());
+  for (auto& [key, seq] : newest) moves.push_back({key.first, std::string(key.second), seq});
+  return moves;
+}
 
 class PresenceStore {
  public:

@@ -98,5 +98,33 @@ TEST(MysqlPresenceStore, SameSemanticsAsSqlite) {
   presence_semantics(s, p);
 }
 
+TEST(MysqlPresenceStore, AppendingMessagesMovesTheSendersReadPositionsInTheSameTransaction) {
+  REQUIRE_SERVERS();
+  MysqlPool pool(test::mysql_options());
+  MysqlStore s(pool);
+  MysqlPresenceStore p(pool);
+  s.advance_senders_on_append();
+  int64_t u[2] = {};
+  for (auto& id : u) {
+    auto name = unique("post");
+    ASSERT_EQ(s.create_user(name, name + "@example.com", "h", id), CreateUserResult::kOk);
+  }
+  auto room = unique("room"), other = unique("other");
+  auto msg = [&](const std::string& r, uint64_t seq, int64_t user) {
+    return StoredMessage{r, seq, user, "n", "c", 1, "", unique("key")};
+  };
+  p.advance_read(u[1], room, 7);  // read further already: never moved back
+  s.append_messages(
+      {msg(room, 1, u[0]), msg(room, 2, u[1]), msg(room, 3, u[0]), msg(other, 1, u[1])});
+  EXPECT_EQ(p.advance_read(u[0], room, 0), 3u);
+  EXPECT_EQ(p.advance_read(u[1], room, 0), 7u);
+  EXPECT_EQ(p.advance_read(u[1], other, 0), 1u);
+
+  // A batch that fails is rolled back whole, its read positions too.
+  auto taken = msg(room, 3, u[1]);  // (room, 3) is taken by another message
+  EXPECT_THROW(s.append_messages({msg(other, 2, u[0]), taken}), StoreError);
+  EXPECT_TRUE(p.read_positions(u[0]).size() == 1u);  // only `room`, not `other`
+}
+
 }  // namespace
 }  // namespace roomcast
