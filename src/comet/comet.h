@@ -36,8 +36,6 @@ namespace roomcast {
 
 class ChatSession;
 
-inline constexpr const char* kTooManyConnections = "too many connections of this user";
-
 // Tells the routing layer (distributed mode) where users and rooms live. Both calls run on the
 // blocking pool and must complete before returning: a room is registered before its first page
 // is read, so a message persisted after that read is always routed to this comet. Idempotent.
