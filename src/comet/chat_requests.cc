@@ -15,7 +15,7 @@
 namespace roomcast {
 
 asio::awaitable<void> ChatSession::on_text(const std::string& message) {
-  auto parsed = parse_client_event(message);
+  auto parsed = parse_client_event(message, comet_.config().limits.messages_per_event_max);
   if (parsed.error) {
     send_error(parsed.error->code, parsed.error->message, parsed.error->request_type);
     co_return;

@@ -55,11 +55,12 @@ void check_length(std::string_view s, std::size_t min, std::size_t max, const ch
               " characters"};
 }
 
-void parse_messages(const json::object& p, ClientEvent& ev) {
+void parse_messages(const json::object& p, ClientEvent& ev, std::size_t max_messages) {
   ev.room_id = req_room_id(p);
   auto& msgs = req_array(p, "messages");
   if (msgs.empty()) throw Bad{"messages must not be empty"};
-  if (msgs.size() > kMaxMessagesPerEvent) throw Bad{"at most 100 messages per event"};
+  if (msgs.size() > max_messages)
+    throw Bad{"at most " + std::to_string(max_messages) + " messages per event"};
   for (auto& m : msgs) {
     if (!m.is_object()) throw Bad{"each message must be an object"};
     auto& mo = m.get_object();
@@ -125,7 +126,7 @@ bool parse_presence_event(const json::object& obj, ClientEvent& ev) {
 
 }  // namespace
 
-ParsedClientEvent parse_client_event(std::string_view frame) {
+ParsedClientEvent parse_client_event(std::string_view frame, std::size_t max_messages) {
   json::value root;
   try {
     json::parse_options opts;
@@ -147,7 +148,7 @@ ParsedClientEvent parse_client_event(std::string_view frame) {
   try {
     if (ev.type == "clientMessages") {
       ev.kind = ClientEvent::Kind::kMessages;
-      parse_messages(payload_of(obj), ev);
+      parse_messages(payload_of(obj), ev, max_messages);
     } else if (ev.type == "requestRoomHistory") {
       ev.kind = ClientEvent::Kind::kHistory;
       parse_history(payload_of(obj), ev);

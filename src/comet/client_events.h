@@ -21,6 +21,7 @@ struct ResumeRoom {
   bool room_id_valid = true;    // false: answered with BAD_REQUEST, never looked up
 };
 
+// The default of limits.messages_per_event_max.
 constexpr std::size_t kMaxMessagesPerEvent = 100;
 
 struct ClientEvent {
@@ -58,6 +59,9 @@ struct ParsedClientEvent {
   std::optional<ClientEvent> event;
   std::optional<ParseError> error;
 };
-ParsedClientEvent parse_client_event(std::string_view frame);
+// Parses one text frame; a clientMessages event with more than `max_messages` messages is
+// BAD_REQUEST.
+ParsedClientEvent parse_client_event(std::string_view frame,
+                                     std::size_t max_messages = kMaxMessagesPerEvent);
 
 }  // namespace roomcast

@@ -18,6 +18,8 @@ struct RoomConfig {
 struct Limits {
   std::size_t max_frame_bytes = 64 * 1024;
   std::size_t max_content_bytes = 8 * 1024;
+  // Messages in one clientMessages event (BAD_REQUEST past it).
+  std::size_t messages_per_event_max = 100;
   double rate_per_sec = 50;                 // messages per connection, sustained
   double rate_burst = 100;                  // bucket size
   int history_page = 50;                    // default `count`

@@ -20,6 +20,8 @@ void validate_limits(const Limits& l) {
   require(l.max_content_bytes >= 1, "limits.max_content_bytes", l.max_content_bytes, "at least 1");
   require(l.rate_per_sec > 0, "limits.rate_per_sec", l.rate_per_sec, "positive");
   require(l.rate_burst >= 1, "limits.rate_burst", l.rate_burst, "at least 1");
+  require(l.messages_per_event_max >= 1, "limits.messages_per_event_max", l.messages_per_event_max,
+          "at least 1");
   require(l.history_page >= 1 && l.history_page <= l.history_page_max, "limits.history_page",
           l.history_page, "1 .. history_page_max");
   require(l.resume_replay_max >= 1, "limits.resume_replay_max", l.resume_replay_max, "at least 1");

@@ -216,6 +216,22 @@ test('messages: 100 per event at most, 100 in a burst, RATE_LIMITED carries retr
   await a.close();
 });
 
+test('messages per event are configurable (limits.messages_per_event_max)', async () => {
+  const s = await startServer({ env: { ROOMCAST_LIMITS_MESSAGES_PER_EVENT_MAX: '3' } });
+  try {
+    const a = await connect(s, await createUser(s.url));
+    const batch = (n) => Array.from({ length: n }, (_, i) => ({ content: `m${i}` }));
+    a.send('clientMessages', { roomId: 'beast', messages: batch(4) });
+    const e = await a.next('serverError');
+    assert.deepEqual([e.code, e.requestType, e.message], ['BAD_REQUEST', 'clientMessages', 'at most 3 messages per event']);
+    a.send('clientMessages', { roomId: 'beast', messages: batch(3) });
+    assert.equal((await a.next('serverMessages', (p) => p.roomId === 'beast')).messages.length, 3);
+    await a.close();
+  } finally {
+    await s.stop();
+  }
+});
+
 test('the per-connection buckets are configurable', async () => {
   const s = await startServer({ env: { ROOMCAST_LIMITS_REQUEST_BURST: '5', ROOMCAST_LIMITS_REQUEST_RATE_PER_SEC: '1' } });
   try {
