@@ -21,31 +21,53 @@ FLAGS="-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-saniti
 LIBS="-lboost_json -lboost_system -lsodium -lcrypto -licuuc -lprotobuf -lsqlite3 -lspdlog -lfmt
       -ltomlplusplus -lsimdjson -lprometheus-cpp-core -lpthread"
 
-# The contracts the targets use, with every file they import (one .pb.cc each).
-proto_closure() {
-  local todo=("$@") seen=() p
-  while [ ${#todo[@]} -gt 0 ]; do
-    p=${todo[0]}; todo=("${todo[@]:1}")
-    [[ " ${seen[*]} " == *" $p "* ]] && continue
-    seen+=("$p")
-    todo+=($(sed -n 's/^import "\(.*\)\.proto";.*/\1/p' "proto/$p.proto"))
+# The library sources the targets need are found, not listed (a list broke whenever a source
+# was added or split): starting from the targets, every project header they include brings in
+# the sources that implement it, then those sources' own includes, until nothing new turns up.
+# A source implements the header of its folder it includes first (chat_delivery.cc:
+# chat_session.h), and each header it includes whose name extends its own or is extended by it
+# at a "_" (comet_drain.cc: comet.h); a header is also implemented by the source named like a
+# "_"-prefix of its name (metrics_events.h: metrics.cc). Extra objects cost compile time only:
+# the archive links what a target uses.
+includes() { sed -n 's/^#include "\([^"]*\)".*/\1/p' "$1"; }
+declare -A IMPLEMENTS=()
+index_sources() {
+  local s stem h first
+  for s in $(find src -name '*.cc' | sort) "$OUT"/gen/*.pb.cc; do
+    stem=${s#src/}; stem=${stem#"$OUT"/gen/}; stem=${stem%.cc}
+    first=1
+    for h in $(includes "$s"); do
+      if [[ ($first = 1 && ${h%/*} == "${stem%/*}") || ${h%.h} == "$stem" ||
+            ${h%.h} == "$stem"_* || $stem == "${h%.h}"_* ]]; then
+        IMPLEMENTS[$h]+=" $s"
+      fi
+      first=0
+    done
   done
-  echo "${seen[@]}"
 }
-PROTOS=($(proto_closure queue))
-# The library sources the targets need; each target's main pulls what it uses from the archive.
-CORE=(src/comet/client_events.cc src/common/ids.cc src/common/validation.cc src/common/cookie.cc
-      src/comet/ws_codec.cc src/queue/record_codec.cc src/store/cache_codec.cc
-      src/logic/rest_api.cc src/logic/logic.cc src/store/sqlite_store.cc src/store/password.cc
-      src/queue/local_queue.cc src/common/config.cc src/common/json_write.cc
-      src/common/events.cc src/common/log.cc src/logic/rest_limits.cc
-      src/logic/window_counters.cc src/common/metrics.cc src/common/sharded_metrics.cc
-      src/common/keyed_limiter.cc src/common/trace_id.cc src/common/log_ids.cc
-      src/common/json_log.cc src/logic/logic_api.cc src/domain/message_wire.cc)
-for p in "${PROTOS[@]}"; do CORE+=("$OUT/gen/$p.pb.cc"); done
+sources_for() {  # the fuzz targets' files -> the library sources they need, one a line
+  local -A seen=()
+  local todo=("$@") f h p s
+  while [ ${#todo[@]} -gt 0 ]; do
+    f=${todo[0]}; todo=("${todo[@]:1}")
+    for h in $(includes "$f"); do
+      [ -n "${seen[$h]:-}" ] && continue
+      seen[$h]=1
+      for p in "src/$h" "$OUT/gen/$h"; do [ -f "$p" ] && todo+=("$p"); done
+      p=${h%.h}
+      while [[ $p == *_* ]]; do p=${p%_*}; [ -f "src/$p.cc" ] && IMPLEMENTS[$h]+=" src/$p.cc"; done
+      for s in ${IMPLEMENTS[$h]:-}; do
+        [ -n "${seen[$s]:-}" ] && continue
+        seen[$s]=1; todo+=("$s"); echo "$s"
+      done
+    done
+  done
+}
 
 mkdir -p "$OUT/gen" "$OUT/obj"
-protoc -Iproto --cpp_out="$OUT/gen" $(printf 'proto/%s.proto ' "${PROTOS[@]}")
+protoc -Iproto --cpp_out="$OUT/gen" proto/*.proto
+index_sources
+CORE=($(sources_for $(printf 'tests/fuzz/%s.cc ' "${TARGETS[@]}") | sort -u))
 compile() {  # src -> obj path on stdout
   local obj="$OUT/obj/$(echo "$1" | tr '/' '_' ).o"
   $CXX $FLAGS -c "$1" -o "$obj"
@@ -54,7 +76,7 @@ compile() {  # src -> obj path on stdout
 export -f compile; export CXX FLAGS OUT
 printf '%s\n' "${CORE[@]}" | xargs -P "$(nproc)" -I{} bash -c 'compile {} >/dev/null'
 rm -f "$OUT/libfuzzcore.a"
-ar rcs "$OUT/libfuzzcore.a" "$OUT"/obj/*.o
+ar rcs "$OUT/libfuzzcore.a" $(for s in "${CORE[@]}"; do echo "$OUT/obj/$(echo "$s" | tr '/' '_').o"; done)
 
 status=0
 for t in "${TARGETS[@]}"; do
