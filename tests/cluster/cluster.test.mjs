@@ -79,6 +79,22 @@ test('the protocol integration suite passes through nginx', async () => {
   assert.equal(code, 0, out.slice(-6000));
 });
 
+test('through nginx an oversized head is 431 and an oversized body 413, both in JSON', async () => {
+  const big = await fetch(`${cluster.url}/api/ws`, { headers: { 'x-big': 'a'.repeat(17 * 1024) } });
+  assert.equal(big.status, 431);
+  assert.deepEqual((await big.json()).id, 'BAD_REQUEST');
+  // Many header lines, each small, over 16 KiB in all: the comet behind nginx answers the same.
+  const lines = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`x-pad-${i}`, 'a'.repeat(7000)]));
+  const many = await fetch(`${cluster.url}/api/nope`, { headers: lines });
+  assert.equal(many.status, 431);
+  assert.equal((await many.json()).id, 'BAD_REQUEST');
+  const body = await api(cluster.url, '/api/login', { raw: 'x'.repeat(65 * 1024) });
+  assert.equal(body.status, 413);
+  assert.equal(body.json?.id, 'BAD_REQUEST', body.text);
+  const fits = await api(cluster.url, '/api/login', { raw: 'x'.repeat(60 * 1024) });
+  assert.equal(fits.status, 400, 'a body under the limit reaches Logic');
+});
+
 test('two users on different comets exchange messages in one room and see the same order', async () => {
   const [ua, ub] = [await createUser(cluster.url, 'a'), await createUser(cluster.url, 'b')];
   const a = await open(await cluster.cometWs('comet-1'), ua);
