@@ -63,7 +63,8 @@ void armOut(Conn& c, bool on) {
   epoll_ctl(gEp, EPOLL_CTL_MOD, c.fd, &ev);
 }
 
-void closeConn(Conn& c, int code) {
+// Closes the socket and forgets what was queued for it; gen++ so stale events are ignored.
+void dropSocket(Conn& c) {
   if (c.fd >= 0) {
     epoll_ctl(gEp, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
@@ -72,6 +73,10 @@ void closeConn(Conn& c, int code) {
   c.gen++;
   c.outArmed = false;
   c.out.clear();
+}
+
+void closeConn(Conn& c, int code) {
+  dropSocket(c);
   St prev = St(c.st);
   c.st = C_DEAD;
   if (prev != C_DEAD) onClosed(c, code);
@@ -280,14 +285,7 @@ void failConn(Conn& c, const char* why, int status) {
   } else if (c.kind != K_MEMBER) {
     fprintf(stderr, "setup connection failed: %s (%d)\n", why, status);
   }
-  if (c.fd >= 0) {
-    epoll_ctl(gEp, EPOLL_CTL_DEL, c.fd, nullptr);
-    ::close(c.fd);
-  }
-  c.fd = -1;
-  c.gen++;
-  c.outArmed = false;
-  c.out.clear();
+  dropSocket(c);
   c.st = C_DEAD;
 }
 

@@ -43,47 +43,50 @@ bool procCpu(int pid, double& secs) {
   return true;
 }
 
-long procRssKib(int pid) {
+// The first "<field> <n> kB" line of /proc/<pid>/<file>, or -1.
+long procKib(int pid, const char* file, const char* field) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
   FILE* f = fopen(path, "r");
   if (!f) return -1;
   char line[256];
   long v = -1;
+  size_t len = strlen(field);
   while (fgets(line, sizeof line, f))
-    if (strncmp(line, "VmRSS:", 6) == 0) {
-      v = atol(line + 6);
+    if (strncmp(line, field, len) == 0) {
+      v = atol(line + len);
       break;
     }
   fclose(f);
   return v;
+}
+
+long procRssKib(int pid) {
+  return procKib(pid, "status", "VmRSS:");
 }
 
 // Proportional set size: shared pages (nchan's shared memory zone, mapped by every nginx
 // worker) are split between the processes instead of counted once per process.
 long procPssKib(int pid) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
-  FILE* f = fopen(path, "r");
-  if (!f) return -1;
-  char line[256];
-  long v = -1;
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "Pss:", 4) == 0) {
-      v = atol(line + 4);
-      break;
-    }
-  fclose(f);
-  return v;
+  return procKib(pid, "smaps_rollup", "Pss:");
 }
 
-long serverPss() {
+// The sum over the server processes of what `read` finds (those it cannot read count 0).
+long sumOverServers(long (*read)(int pid)) {
   long t = 0;
   for (int pid : O.serverPids) {
-    long r = procPssKib(pid);
+    long r = read(pid);
     if (r > 0) t += r;
   }
   return t;
+}
+
+long serverPss() {
+  return sumOverServers(procPssKib);
+}
+
+long serverRss() {
+  return sumOverServers(procRssKib);
 }
 
 double serverCpu() {
@@ -91,14 +94,6 @@ double serverCpu() {
   for (int pid : O.serverPids) {
     double s;
     if (procCpu(pid, s)) t += s;
-  }
-  return t;
-}
-long serverRss() {
-  long t = 0;
-  for (int pid : O.serverPids) {
-    long r = procRssKib(pid);
-    if (r > 0) t += r;
   }
   return t;
 }

@@ -190,36 +190,29 @@ std::vector<RedisReply> RedisClient::run(const std::vector<Argv>& commands, bool
   }
 }
 
-RedisReply RedisClient::command(std::initializer_list<std::string_view> args) {
+template <class List>
+RedisReply RedisClient::one(const List& args, bool retry) {
   Argv a;
   fill_argv(args, a.ptrs, a.lens);
-  auto reply = std::move(run({std::move(a)}, true).front());
+  auto reply = std::move(run({std::move(a)}, retry).front());
   reply.check();
   return reply;
+}
+
+RedisReply RedisClient::command(std::initializer_list<std::string_view> args) {
+  return one(args, true);
 }
 
 RedisReply RedisClient::command(const Args& args) {
-  Argv a;
-  fill_argv(args, a.ptrs, a.lens);
-  auto reply = std::move(run({std::move(a)}, true).front());
-  reply.check();
-  return reply;
+  return one(args, true);
 }
 
 RedisReply RedisClient::command_once(std::initializer_list<std::string_view> args) {
-  Argv a;
-  fill_argv(args, a.ptrs, a.lens);
-  auto reply = std::move(run({std::move(a)}, false).front());
-  reply.check();
-  return reply;
+  return one(args, false);
 }
 
 RedisReply RedisClient::command_once(const Args& args) {
-  Argv a;
-  fill_argv(args, a.ptrs, a.lens);
-  auto reply = std::move(run({std::move(a)}, false).front());
-  reply.check();
-  return reply;
+  return one(args, false);
 }
 
 std::vector<RedisReply> RedisClient::pipeline(const std::vector<Args>& commands, bool retry,

@@ -104,6 +104,8 @@ class RedisClient {
   void release(redisContext* c, bool healthy);
   redisContext* connect();
   std::vector<RedisReply> run(const std::vector<Argv>& commands, bool retry);
+  template <class List>
+  RedisReply one(const List& args, bool retry);  // one command; an error reply throws
 
   RedisOptions options_;
   std::mutex mutex_;
