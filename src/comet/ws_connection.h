@@ -126,7 +126,9 @@ class WsConnection {
   // kOpen: when the last ping went out; closing: when the closing handshake started.
   Clock::time_point last_ping_or_close_;
   std::shared_ptr<const void> held_;  // released when the connection is destroyed
-  State state_ = State::kHandshake;
+  State state_ = State::kHandshake;   // the only lifecycle state
+  // Not a lifecycle state but a write-batching switch, orthogonal to it: while a drain
+  // delivers, frames wait, then leave in one gathered write (cork/uncork).
   bool corked_ = false;
 };
 
