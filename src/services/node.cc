@@ -57,14 +57,7 @@ RedisOptions redis_options(const Config& config) {
 }
 
 MysqlOptions mysql_options(const Config& config) {
-  MysqlOptions o;
-  o.host = config.mysql_host;
-  o.port = config.mysql_port;
-  o.user = config.mysql_user;
-  o.password = config.mysql_password;
-  o.database = config.mysql_database;
-  o.pool_max = config.mysql_pool_max;
-  return o;
+  return MysqlOptions(config);
 }
 
 std::string advertised(const Config& config, unsigned short port) {

@@ -251,6 +251,16 @@ MysqlResult MysqlConnection::execute(const std::string& sql, std::span<const Mys
 
 // ---- MysqlPool ----
 
+MysqlOptions::MysqlOptions() : MysqlOptions(Config{}) {}
+
+MysqlOptions::MysqlOptions(const Config& c)
+    : host(c.mysql_host),
+      port(c.mysql_port),
+      user(c.mysql_user),
+      password(c.mysql_password),
+      database(c.mysql_database),
+      pool_max(c.mysql_pool_max) {}
+
 MysqlPool::MysqlPool(MysqlOptions options) : options_(std::move(options)) {
   if (options_.pool_max < 1) options_.pool_max = 1;
 }

@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/config.h"
 #include "store/store.h"
 
 struct st_mysql;
@@ -39,14 +40,18 @@ struct MysqlError : StoreError {
   bool duplicate_key() const;
 };
 
+// The settings come from the settings table (the defaults are Config's, declared once there).
 struct MysqlOptions {
-  std::string host = "127.0.0.1";
-  int port = 3306;
-  std::string user = "roomcast";
-  std::string password;
-  std::string database = "roomcast";
+  MysqlOptions();  // the settings' defaults
+  explicit MysqlOptions(const Config& config);
+
+  std::string host;         // mysql_host
+  int port;                 // mysql_port
+  std::string user;         // mysql_user
+  std::string password;     // mysql_password
+  std::string database;     // mysql_database
   std::string unix_socket;  // used instead of host:port when set
-  int pool_max = 16;
+  int pool_max;             // mysql_pool_max
   std::chrono::seconds connect_timeout{3};
   std::chrono::seconds io_timeout{10};  // read and write timeout of every statement
   std::chrono::milliseconds pool_wait{3000};
