@@ -146,6 +146,7 @@ asio::awaitable<void> ChatSession::open_rooms(std::vector<RoomInfo> rooms, bool 
       std::vector<std::string> ids;
       for (auto& r : rooms) ids.push_back(r.id);
       if (auto* routes = comet_.routes()) routes->rooms_subscribed(ids);
+      if (auto* remote = comet_.remote_room_counts()) remote->read_missing(ids);
       auto out = comet_.logic().latest_pages(user_.id, ids, page_size);
       add_read_state(out);
       return out;

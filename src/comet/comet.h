@@ -23,6 +23,7 @@
 #include "comet/notice_relay.h"
 #include "comet/presence_tracker.h"
 #include "comet/read_state_fanout.h"
+#include "comet/remote_room_counts.h"
 #include "comet/shard_push.h"
 #include "comet/typing_throttle.h"
 #include "comet/user_connections.h"
@@ -138,6 +139,8 @@ class Comet final : public CometGateway {
   RouteListener* routes() const { return routes_; }
   void set_cluster_connections(ClusterConnections* c) { cluster_connections_ = c; }
   ClusterConnections* cluster_connections() const { return cluster_connections_; }
+  void set_remote_room_counts(RemoteRoomCounts* counts) { remote_room_counts_ = counts; }
+  RemoteRoomCounts* remote_room_counts() const { return remote_room_counts_; }
   // Closes one of this comet's connections by id (no-op when it is gone). Thread-safe.
   void close_connection(uint64_t conn_id, uint16_t code, const char* reason);
   // Rooms with at least one local member and users with at least one local connection: the
@@ -181,6 +184,7 @@ class Comet final : public CometGateway {
   std::unordered_map<int64_t, int> user_counts_;
   UserConnections user_connections_;  // per-user limit (4008)
   ClusterConnections* cluster_connections_ = nullptr;
+  RemoteRoomCounts* remote_room_counts_ = nullptr;
 };
 
 }  // namespace roomcast

@@ -306,9 +306,32 @@ std::vector<std::string> PresenceTracker::local_rooms() const {
 void PresenceTracker::set_remote_online(const std::string& room_id, int64_t online) {
   std::lock_guard lock(mutex_);
   auto it = rooms_.find(room_id);
-  if (it == rooms_.end() || it->second.remote_online == online) return;
+  if (it == rooms_.end()) return;
+  it->second.remote_known = true;
+  if (it->second.remote_online == online) return;
   it->second.remote_online = online;
   mark_due(room_id, it->second);
+}
+
+std::vector<std::string> PresenceTracker::rooms_without_remote_count(
+    const std::vector<std::string>& room_ids) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (auto& id : room_ids) {
+    auto it = rooms_.find(id);
+    if (it != rooms_.end() && !it->second.remote_known) out.push_back(id);
+  }
+  return out;
+}
+
+void PresenceTracker::set_first_remote_online(const std::string& room_id, int64_t online) {
+  std::lock_guard lock(mutex_);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || it->second.remote_known) return;
+  it->second.remote_known = true;
+  if (it->second.remote_online == online) return;
+  it->second.remote_online = online;
+  mark_due(room_id, it->second);  // members here before the read saw the local count only
 }
 
 }  // namespace roomcast

@@ -88,6 +88,12 @@ class PresenceTracker {
   std::vector<std::string> local_rooms() const;
   // Members online in the room on other comets; a change is sent like a local one.
   void set_remote_online(const std::string& room_id, int64_t online);
+  // Of `room_ids`, the rooms entered here whose remote count was never set. Any thread.
+  std::vector<std::string> rooms_without_remote_count(
+      const std::vector<std::string>& room_ids) const;
+  // The first remote count of a room (RemoteRoomCounts), read when it was entered here;
+  // ignored once the periodic read set one. Any thread.
+  void set_first_remote_online(const std::string& room_id, int64_t online);
   // Named changes relayed by comet `origin` (distributed mode; presence_remote.cc), merged into
   // the room's next event: a user already online here or on a third comet is not named again.
   // Rooms past room_limit stay counts only. Any thread.
@@ -112,6 +118,7 @@ class PresenceTracker {
   struct RoomEntry {
     int64_t online = 0;         // on this comet
     int64_t remote_online = 0;  // on the other comets (distributed mode)
+    bool remote_known = false;  // remote_online was set at least once
     int64_t members = -1;       // unknown until counted
     Clock::time_point counted_at{};
     bool counting = false;

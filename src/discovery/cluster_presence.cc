@@ -160,6 +160,29 @@ void ClusterPresence::read_remote() {
   for (auto& room : rooms) tracker_.set_remote_online(room, sums[room]);
 }
 
+void ClusterPresence::read_missing(const std::vector<std::string>& room_ids) {
+  auto rooms = tracker_.rooms_without_remote_count(room_ids);
+  if (rooms.empty()) return;
+  try {
+    std::vector<RedisClient::Args> cmds;
+    for (auto& c : reporting_comets(redis_, ttl_)) {
+      if (c == comet_id_) continue;
+      RedisClient::Args get{"HMGET", rooms_key(c)};
+      get.insert(get.end(), rooms.begin(), rooms.end());
+      cmds.push_back(std::move(get));
+    }
+    std::vector<int64_t> sums(rooms.size(), 0);
+    if (!cmds.empty())
+      for (auto& reply : redis_.pipeline(cmds))
+        for (std::size_t k = 0; k < rooms.size() && k < reply.elements.size(); ++k)
+          sums[k] += to_int(reply.elements[k]);
+    for (std::size_t k = 0; k < rooms.size(); ++k)
+      tracker_.set_first_remote_online(rooms[k], sums[k]);
+  } catch (const std::exception& e) {
+    spdlog::warn("presence: reading the other comets' counts failed: {}", e.what());
+  }
+}
+
 UserPresence cluster_user_presence(RedisClient& redis, std::chrono::milliseconds ttl,
                                    int64_t user_id) {
   UserPresence out{user_id, false, 0};

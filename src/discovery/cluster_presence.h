@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "comet/presence_tracker.h"
+#include "comet/remote_room_counts.h"
 #include "common/periodic_task.h"
 #include "common/presence_events.h"
 #include "discovery/holdings_outbox.h"
@@ -24,12 +25,12 @@
 
 namespace roomcast {
 
-class ClusterPresence {
+class ClusterPresence final : public RemoteRoomCounts {
  public:
   ClusterPresence(RedisClient& redis, std::string comet_id, PresenceTracker& tracker,
                   std::chrono::milliseconds period, std::chrono::milliseconds ttl,
                   std::chrono::milliseconds grace);
-  ~ClusterPresence();
+  ~ClusterPresence() override;
   // Before start(): the report's users also go to the presence topic (through Logic), once
   // per period from one grace after start() on, on a thread of their own: a slow Logic never
   // delays the report that keeps this comet alive in Redis.
@@ -39,6 +40,9 @@ class ClusterPresence {
   // Stops reporting. The hashes are left to expire: a draining comet's users stay online
   // while they reconnect elsewhere.
   void stop();
+  // RemoteRoomCounts: one pipelined read of the reporting comets' counts of the rooms new
+  // here. Best effort: a failed read leaves them to the next period. Blocking pool.
+  void read_missing(const std::vector<std::string>& room_ids) override;
 
  private:
   void step();

@@ -149,6 +149,28 @@ test('through the entry point a session\'s connections share a comet: a user cou
     'never counted a user twice');
 });
 
+// A room new to a comet: its first member there sees the other comets' members at once in
+// serverJoinedRoom (hello takes the same path), not one report period later.
+test('a room new to a comet counts the other comets\' members in serverJoinedRoom', async () => {
+  const [ua, ub] = [await createUser(cluster.url, 'na'), await createUser(cluster.url, 'nb')];
+  const a = await open(await cluster.cometWs('comet-1'), ua);
+  const name = `room ${unique()}`;
+  a.send('clientCreateRoom', { roomName: name });
+  const room = (await a.next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
+  const token = cluster.adminToken();
+  const path = `/api/presence/room?roomId=${room}`;
+  for (let i = 0; i < 50; i++) {
+    if ((await api(cluster.url, path, { method: 'GET', token })).json.online === 1) break;
+    await sleep(100);
+  }
+  const b = await open(await cluster.cometWs('comet-2'), ub);
+  b.send('clientJoinRoom', { roomId: room });
+  const joined = await b.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
+  assert.equal(joined.room.online, 2);
+  await a.close();
+  await b.close();
+});
+
 test('counts add up across comets and a killed comet is swept within TTL + grace', async () => {
   const [ua, ub] = [await createUser(cluster.url, 'pa'), await createUser(cluster.url, 'pb')];
   const a = await open(await cluster.cometWs('comet-1'), ua);
