@@ -8,12 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace roomcast {
+#include "domain/message.h"
 
-struct ClientMessage {
-  std::string content;
-  std::string client_id;  // empty when not given
-};
+namespace roomcast {
 
 struct ResumeRoom {
   std::string room_id;

@@ -32,6 +32,7 @@
 #include "logic/logic_api.h"
 #include "logic/presence_api.h"
 #include "net/io_pool.h"
+#include "net/websocket_acceptor.h"
 
 namespace roomcast {
 
@@ -62,17 +63,15 @@ struct CometShard {
   std::vector<ChatSession*> corked;  // sessions holding writes until the drain ends
 };
 
-class Comet final : public CometGateway {
+class Comet final : public CometGateway, public WebSocketAcceptor {
  public:
   Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const Config& config);
   ~Comet() override;
 
-  // Takes over an upgrade request read by the HTTP server; runs on the connection's loop.
-  // `leftover`: bytes read past the request (the client's first frames). `address_slot` is held
-  // for the connection's life (the per-address connection count).
+  // WebSocketAcceptor: runs on the connection's loop.
   void accept(asio::io_context& loop, asio::ip::tcp::socket socket,
               boost::beast::http::request<boost::beast::http::string_body> request,
-              std::string leftover, std::shared_ptr<const void> address_slot = nullptr);
+              std::string leftover, std::shared_ptr<const void> address_slot = nullptr) override;
 
   // CometGateway: callable from any thread.
   void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;

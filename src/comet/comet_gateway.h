@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "common/trace_id.h"
-#include "store/store.h"
+#include "domain/message.h"
+#include "domain/user.h"
 
 namespace roomcast {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "domain/user.h"
 
 namespace roomcast {
 

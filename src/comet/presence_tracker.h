@@ -26,7 +26,7 @@
 #include "comet/remote_presence.h"
 #include "common/config.h"
 #include "common/flat_map.h"
-#include "store/store.h"
+#include "domain/user.h"
 
 namespace roomcast {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/store.h"
+#include "domain/user.h"
 
 namespace roomcast {
 

@@ -6,20 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "domain/message.h"
+#include "domain/room.h"
+#include "domain/room_page.h"
+#include "domain/user.h"
 
 namespace roomcast {
-
-// A room with one page of messages (newest first), as in `hello` and `serverJoinedRoom`.
-struct RoomPage {
-  RoomInfo room;
-  std::vector<StoredMessage> messages;  // newest first
-  bool has_more = false;
-  // Presence and read state, in hello and serverJoinedRoom (docs/protocol.md revision 3).
-  int64_t online = 0;
-  uint64_t last_read_seq = 0;  // "0-0" when never read
-  int64_t unread = 0;
-};
 
 void append_server_message(std::string& out, const StoredMessage& m);
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "domain/user.h"
 
 namespace roomcast {
 

@@ -9,9 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "comet/client_events.h"
+#include "domain/message.h"
 #include "message.pb.h"
-#include "store/store.h"
 
 namespace roomcast {
 

@@ -14,6 +14,7 @@
 #include "logic/window_counters.h"
 #include "queue/queue.h"
 #include "store/password.h"
+#include "store/store.h"
 
 namespace roomcast {
 

@@ -11,24 +11,18 @@
 #include <string>
 #include <vector>
 
-#include "comet/client_events.h"
-#include "common/events.h"
 #include "common/trace_id.h"
-#include "store/store.h"
+#include "domain/client_error.h"
+#include "domain/message.h"
+#include "domain/room.h"
+#include "domain/room_page.h"
+#include "domain/user.h"
 
 namespace boost::asio {
 class thread_pool;
 }
 
 namespace roomcast {
-
-// A request the client got wrong: answered with `serverError {code, message}`.
-struct ClientError : std::runtime_error {
-  ClientError(std::string c, const std::string& message, int64_t retry_after = 0)
-      : std::runtime_error(message), code(std::move(c)), retry_after_ms(retry_after) {}
-  std::string code;
-  int64_t retry_after_ms;  // RATE_LIMITED: when to try again (`retryAfterMs`); else 0
-};
 
 constexpr uint64_t kNoSeq = UINT64_MAX;  // "before the end": the latest page
 

@@ -7,6 +7,7 @@
 #include "common/config.h"
 #include "logic/presence_api.h"
 #include "store/presence_store.h"
+#include "store/store.h"
 
 namespace roomcast {
 

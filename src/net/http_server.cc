@@ -35,8 +35,8 @@ std::pair<std::string, uint16_t> split_host_port(const std::string& host_port) {
   return {host.empty() ? "0.0.0.0" : host, static_cast<uint16_t>(port)};
 }
 
-HttpServer::HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet* comet, RestHandler rest,
-                       const std::string& web_root, const Config& config)
+HttpServer::HttpServer(IoPool& loops, asio::thread_pool& blocking, WebSocketAcceptor* comet,
+                       RestHandler rest, const std::string& web_root, const Config& config)
     : loops_(loops),
       blocking_(blocking),
       comet_(comet),

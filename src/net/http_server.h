@@ -1,4 +1,5 @@
-// The public listener: HTTP/1.1 with keep-alive. Routes `/api/ws` upgrades to Comet, `/api/*`
+// The public listener: HTTP/1.1 with keep-alive. Routes `/api/ws` upgrades to Comet (a
+// WebSocketAcceptor), `/api/*`
 // to the REST handler (run off the loops; password hashes on their own pool), and everything
 // else to the static web client (held in memory). Enforces the HTTP limits of docs/protocol.md:
 // request head size (431) and time, body size (413), idle keep-alive, open connections per
@@ -12,13 +13,13 @@
 #include <memory>
 #include <string>
 
-#include "comet/comet.h"
 #include "common/config.h"
 #include "logic/rest_api.h"
 #include "net/address_connections.h"
 #include "net/client_address.h"
 #include "net/io_pool.h"
 #include "net/static_files.h"
+#include "net/websocket_acceptor.h"
 
 namespace roomcast {
 
@@ -28,12 +29,12 @@ class HttpServer {
  public:
   // `rest` handles /api/* (it may block; it is called on `blocking`).
   using RestHandler = std::function<HttpResponse(const HttpRequest&)>;
-  HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet& comet, RestHandler rest,
+  HttpServer(IoPool& loops, asio::thread_pool& blocking, WebSocketAcceptor& comet, RestHandler rest,
              const std::string& web_root, const Config& config)
       : HttpServer(loops, blocking, &comet, std::move(rest), web_root, config) {}
   // Without a Comet (a Logic's REST listener) `/api/ws` answers 404; without a web root (a
   // Job's listener) no static file is served.
-  HttpServer(IoPool& loops, asio::thread_pool& blocking, Comet* comet, RestHandler rest,
+  HttpServer(IoPool& loops, asio::thread_pool& blocking, WebSocketAcceptor* comet, RestHandler rest,
              const std::string& web_root, const Config& config);
 
   // Binds and starts accepting; returns the bound endpoint (port 0 picks a free port).
@@ -59,7 +60,7 @@ class HttpServer {
 
   IoPool& loops_;
   asio::thread_pool& blocking_;
-  Comet* comet_;
+  WebSocketAcceptor* comet_;
   RestHandler rest_;
   const Config& config_;
   StaticFiles static_;

@@ -9,34 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "domain/message.h"
+#include "domain/room.h"
+#include "domain/user.h"
+
 namespace roomcast {
-
-struct User {
-  int64_t id = 0;
-  std::string username;
-};
-
-struct UserCredentials {
-  User user;
-  std::string password_hash;
-};
-
-struct RoomInfo {
-  std::string id;
-  std::string name;
-};
-
-// A message as persisted: its place in the room's order and everything needed to render it.
-struct StoredMessage {
-  std::string room_id;
-  uint64_t seq = 0;
-  int64_t user_id = 0;
-  std::string username;
-  std::string content;
-  int64_t timestamp_ms = 0;
-  std::string client_id;  // as given by the sender; empty when none
-  std::string dedup_key;  // unique per accepted message: the idempotency key
-};
 
 enum class CreateUserResult { kOk, kUsernameExists, kEmailExists };
 
