@@ -190,7 +190,7 @@ void Comet::unsubscribe(CometShard& shard, ChatSession* s, const std::string& ro
 void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
   log_pushed(*batch);
   ShardPush p;
-  p.kind = ShardPush::Kind::kRoomMessages;
+  p.kind = PushKind::kChat;
   p.batch_frame = make_text_frame(batch->event);
   p.batch = std::move(batch);
   enqueue(p);
@@ -205,7 +205,7 @@ void Comet::push_room_events(const std::string& room_id,
   auto frames = std::make_shared<std::vector<Frame>>();
   for (auto& e : events) frames->push_back(make_text_frame(*e));
   ShardPush p;
-  p.kind = ShardPush::Kind::kRoomFrames;
+  p.kind = PushKind::kRoom;
   p.room_id = room_id;
   p.frames = std::move(frames);
   enqueue(p);
@@ -214,7 +214,7 @@ void Comet::push_room_events(const std::string& room_id,
 void Comet::push_users_event(const std::vector<int64_t>& user_ids,
                              std::shared_ptr<const std::string> json) {
   ShardPush p;
-  p.kind = ShardPush::Kind::kUsers;
+  p.kind = PushKind::kUsers;
   p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(*json));
   p.user_ids = std::make_shared<const std::vector<int64_t>>(user_ids);
   enqueue(p);
@@ -222,14 +222,14 @@ void Comet::push_users_event(const std::vector<int64_t>& user_ids,
 
 void Comet::broadcast_event(std::shared_ptr<const std::string> json) {
   ShardPush p;
-  p.kind = ShardPush::Kind::kAll;
+  p.kind = PushKind::kBroadcast;
   p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(*json));
   enqueue(p);
 }
 
 void Comet::sync_membership(const MembershipChange& change) {
   ShardPush p;
-  p.kind = ShardPush::Kind::kMembership;
+  p.kind = PushKind::kMembership;
   p.membership = std::make_shared<const MembershipChange>(change);
   enqueue(p);
 }
@@ -237,7 +237,7 @@ void Comet::sync_membership(const MembershipChange& change) {
 void Comet::push_room_notice(const std::string& room_id, const std::string& event,
                              int64_t except_user) {
   ShardPush p;
-  p.kind = ShardPush::Kind::kRoomNotice;
+  p.kind = PushKind::kRoomNotice;
   p.room_id = room_id;
   p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(event));
   p.except_user = except_user;
@@ -247,7 +247,7 @@ void Comet::push_room_notice(const std::string& room_id, const std::string& even
 void Comet::push_user_notice(int64_t user_id, const std::string& room_id, const std::string& event,
                              uint64_t except_conn) {
   ShardPush p;
-  p.kind = ShardPush::Kind::kUserNotice;
+  p.kind = PushKind::kUserNotice;
   p.room_id = room_id;
   p.frames = std::make_shared<const std::vector<Frame>>(1, make_text_frame(event));
   p.user_ids = std::make_shared<const std::vector<int64_t>>(1, user_id);
@@ -286,29 +286,29 @@ void Comet::drain(CometShard& shard) {
   };
   for (auto& p : pushes) {
     switch (p.kind) {
-      case ShardPush::Kind::kRoomMessages: {
+      case PushKind::kChat: {
         auto it = shard.rooms.find(p.batch->room_id);
         if (it == shard.rooms.end()) break;
         for (auto* s : it->second) cork(s)->deliver_room_messages(p.batch, p.batch_frame);
         break;
       }
-      case ShardPush::Kind::kRoomFrames: {
+      case PushKind::kRoom: {
         auto it = shard.rooms.find(p.room_id);
         if (it == shard.rooms.end()) break;
         for (auto* s : it->second) cork(s)->send_many(*p.frames);
         break;
       }
-      case ShardPush::Kind::kUsers:
+      case PushKind::kUsers:
         for (auto id : *p.user_ids) {
           auto it = shard.users.find(id);
           if (it == shard.users.end()) continue;
           for (auto* s : it->second) cork(s)->send_many(*p.frames);
         }
         break;
-      case ShardPush::Kind::kAll:
+      case PushKind::kBroadcast:
         for (auto* s : shard.all) cork(s)->send_many(*p.frames);
         break;
-      case ShardPush::Kind::kMembership: {
+      case PushKind::kMembership: {
         auto it = shard.users.find(p.membership->user_id);
         if (it == shard.users.end()) break;
         // A copy: following a join may start I/O that changes the shard's tables.
@@ -316,8 +316,8 @@ void Comet::drain(CometShard& shard) {
         for (auto* s : sessions) s->follow_membership(*p.membership);
         break;
       }
-      case ShardPush::Kind::kRoomNotice:
-      case ShardPush::Kind::kUserNotice:
+      case PushKind::kRoomNotice:
+      case PushKind::kUserNotice:
         deliver_notice(shard, p, cork);
         break;
     }
@@ -330,7 +330,7 @@ void Comet::drain(CometShard& shard) {
 
 void Comet::deliver_notice(CometShard& shard, const ShardPush& p,
                            const std::function<ChatSession*(ChatSession*)>& cork) {
-  bool to_room = p.kind == ShardPush::Kind::kRoomNotice;
+  bool to_room = p.kind == PushKind::kRoomNotice;
   const std::vector<ChatSession*>* sessions = nullptr;
   if (to_room) {
     if (auto it = shard.rooms.find(p.room_id); it != shard.rooms.end()) sessions = &it->second;

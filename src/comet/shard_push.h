@@ -12,26 +12,18 @@
 
 #include "comet/comet_gateway.h"
 #include "comet/ws_codec.h"
+#include "domain/push_kind.h"
 
 namespace roomcast {
 
 struct ShardPush {
   // kRoomNotice / kUserNotice: presence, typing and read-state events, sent only to connections
   // that have shown the room (never before hello), skipping `except_user` / `except_conn`.
-  enum class Kind {
-    kRoomMessages,
-    kRoomFrames,
-    kUsers,
-    kAll,
-    kMembership,
-    kRoomNotice,
-    kUserNotice
-  };
-  Kind kind = Kind::kRoomFrames;
-  std::shared_ptr<const RoomMessages> batch;             // kRoomMessages
-  Frame batch_frame;                                     // kRoomMessages: `batch->event`, framed
-  std::string room_id;                                   // kRoomFrames
-  std::shared_ptr<const std::vector<Frame>> frames;      // kRoomFrames, kUsers, kAll
+  PushKind kind = PushKind::kRoom;
+  std::shared_ptr<const RoomMessages> batch;             // kChat
+  Frame batch_frame;                                     // kChat: `batch->event`, framed
+  std::string room_id;                                   // kRoom, notices
+  std::shared_ptr<const std::vector<Frame>> frames;      // kRoom, kUsers, kBroadcast, notices
   std::shared_ptr<const std::vector<int64_t>> user_ids;  // kUsers
   std::shared_ptr<const MembershipChange> membership;    // kMembership
   int64_t except_user = 0;                               // kRoomNotice (0: none)

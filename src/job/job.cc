@@ -40,7 +40,7 @@ Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
   std::unordered_set<std::string> keys_in_batch;
   std::vector<std::string> keys;
   for (auto& r : batch)
-    if (r.type == QueueRecord::Type::kChat && keys_in_batch.insert(r.message.dedup_key).second)
+    if (r.type == PushKind::kChat && keys_in_batch.insert(r.message.dedup_key).second)
       keys.push_back(r.message.dedup_key);
   std::unordered_map<std::string, StoredMessage> existing;
   for (auto& m : store_.find_by_dedup_keys(keys)) existing.emplace(m.dedup_key, std::move(m));
@@ -48,7 +48,7 @@ Job::ChatWork Job::gather_chat(std::span<const QueueRecord> batch) {
 
   ChatWork work;
   for (auto& r : batch) {
-    if (r.type != QueueRecord::Type::kChat) continue;
+    if (r.type != PushKind::kChat) continue;
     if (!keys_in_batch.insert(r.message.dedup_key).second) continue;  // same key twice in one batch
     if (auto it = existing.find(r.message.dedup_key); it != existing.end()) {
       // Push the stored message again instead of creating a second one (connections drop ids
@@ -141,23 +141,23 @@ void Job::push_others(std::span<const QueueRecord> batch) {
   // Room pushes are grouped per room (in order) so a burst goes out as one write per connection.
   std::vector<std::pair<std::string, std::vector<std::shared_ptr<const std::string>>>> room_pushes;
   for (auto& r : batch) {
-    if (r.type == QueueRecord::Type::kChat) continue;
+    if (r.type == PushKind::kChat) continue;
     if (!r.origin_comet.empty()) {
       relay_notice(r);
       continue;
     }
-    if (r.type == QueueRecord::Type::kMembership) {
+    if (r.type == PushKind::kMembership) {
       if (!r.user_ids.empty())
-        comets_.sync_membership({r.user_ids.front(), r.room_id, r.op != 0, r.origin_conn});
+        comets_.sync_membership({r.user_ids.front(), r.room_id, r.joined_room, r.origin_conn});
       continue;
     }
     log_ids(spdlog::level::debug, LogIds().room(r.room_id).trace(r.trace_id),
             "job: pushing a push-API event to {} users (none: a room or everyone)",
             r.user_ids.size());
     auto event = std::make_shared<const std::string>(r.body);
-    if (r.type == QueueRecord::Type::kUsers) comets_.push_users_event(r.user_ids, event);
-    if (r.type == QueueRecord::Type::kBroadcast) comets_.broadcast_event(event);
-    if (r.type == QueueRecord::Type::kRoom) {
+    if (r.type == PushKind::kUsers) comets_.push_users_event(r.user_ids, event);
+    if (r.type == PushKind::kBroadcast) comets_.broadcast_event(event);
+    if (r.type == PushKind::kRoom) {
       auto it = std::find_if(room_pushes.begin(), room_pushes.end(),
                              [&](auto& p) { return p.first == r.room_id; });
       if (it == room_pushes.end()) it = room_pushes.insert(room_pushes.end(), {r.room_id, {}});
@@ -168,11 +168,11 @@ void Job::push_others(std::span<const QueueRecord> batch) {
 }
 
 void Job::relay_notice(const QueueRecord& r) {
-  if (r.type != QueueRecord::Type::kRoom && r.type != QueueRecord::Type::kUsers) return;
+  if (r.type != PushKind::kRoom && r.type != PushKind::kUsers) return;
   auto notice = std::make_shared<RelayedNotice>();
   notice->origin_comet = r.origin_comet;
   notice->room_id = r.room_id;
-  if (r.type == QueueRecord::Type::kUsers) notice->user_ids = r.user_ids;
+  if (r.type == PushKind::kUsers) notice->user_ids = r.user_ids;
   notice->except_user = r.exclude_user;
   notice->event = r.body;
   notice->joined = r.joined;

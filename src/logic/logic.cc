@@ -178,7 +178,7 @@ std::vector<QueueRecord> Logic::chat_records(const User& user, const std::string
   while (event_id == 0) randombytes_buf(&event_id, sizeof event_id);
   for (auto& m : messages) {
     QueueRecord r;
-    r.type = QueueRecord::Type::kChat;
+    r.type = PushKind::kChat;
     r.room_id = room_id;
     r.message = {.room_id = room_id,
                  .user_id = user.id,
@@ -319,7 +319,7 @@ RoomInfo Logic::create_room(const User& user, const std::string& name, uint64_t 
   store_.set_membership(user.id, room.id, true);
   known_rooms_.add(room.id);
   QueueRecord r;
-  r.type = QueueRecord::Type::kBroadcast;
+  r.type = PushKind::kBroadcast;
   r.body = create_room_event(room);
   producer_.produce({std::move(r), membership_record(user.id, room.id, true, conn)});
   return room;
@@ -345,10 +345,10 @@ void Logic::leave_room(int64_t user_id, const std::string& room_id, uint64_t con
 QueueRecord Logic::membership_record(int64_t user_id, const std::string& room_id, bool joined,
                                      uint64_t conn) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kMembership;
+  r.type = PushKind::kMembership;
   r.room_id = room_id;
   r.user_ids = {user_id};
-  r.op = joined ? 1 : 0;
+  r.joined_room = joined;
   r.origin_conn = conn;
   return r;
 }
@@ -365,7 +365,7 @@ void Logic::produce_push(QueueRecord record) {
 void Logic::push_users(const std::vector<int64_t>& user_ids, int64_t op,
                        const std::string& body_json) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kUsers;
+  r.type = PushKind::kUsers;
   r.user_ids = user_ids;
   r.op = static_cast<int32_t>(op);
   r.body = push_event(op, body_json);
@@ -374,7 +374,7 @@ void Logic::push_users(const std::vector<int64_t>& user_ids, int64_t op,
 
 void Logic::push_room(const std::string& room_id, int64_t op, const std::string& body_json) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kRoom;
+  r.type = PushKind::kRoom;
   r.room_id = room_id;
   r.op = static_cast<int32_t>(op);
   r.body = push_event(op, body_json);
@@ -383,7 +383,7 @@ void Logic::push_room(const std::string& room_id, int64_t op, const std::string&
 
 void Logic::push_broadcast(int64_t op, const std::string& body_json) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kBroadcast;
+  r.type = PushKind::kBroadcast;
   r.op = static_cast<int32_t>(op);
   r.body = push_event(op, body_json);
   produce_push(std::move(r));

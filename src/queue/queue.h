@@ -15,19 +15,20 @@
 
 #include "common/trace_id.h"
 #include "domain/message.h"
+#include "domain/push_kind.h"
 #include "domain/user.h"
 
 namespace roomcast {
 
 struct QueueRecord {
-  // kMembership: user_ids[0] joined (op 1) or left (op 0) room_id; that user's other
-  // connections follow (origin_conn, the connection that asked, already did).
-  enum class Type : uint8_t { kChat = 0, kUsers = 1, kRoom = 2, kBroadcast = 3, kMembership = 4 };
-  Type type = Type::kChat;
+  // kChat, kUsers, kRoom, kBroadcast or kMembership. kMembership: user_ids[0] joined or left
+  // room_id; that user's other connections follow (origin_conn, the one that asked, already did).
+  PushKind type = PushKind::kChat;
   std::string room_id;            // chat and room pushes; the partition key
   std::vector<int64_t> user_ids;  // user pushes
-  int32_t op = 0;
-  std::string body;  // pushes: the complete client event, serialised once by Logic
+  int32_t op = 0;                 // push-API pushes: the `op` of the event, for the logs
+  bool joined_room = false;       // kMembership: the user joined room_id (else left it)
+  std::string body;               // pushes: the complete client event, serialised once by Logic
   // kChat: the message to store (seq 0: Job numbers it; room_id: the record's). Its dedup_key
   // is the idempotency key: "<user>:r<len>:<room>:c:<clientId>" or "<user>:g:<random>".
   StoredMessage message;

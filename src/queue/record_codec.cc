@@ -8,34 +8,37 @@ namespace roomcast {
 namespace {
 
 // The wire enum is spelled out instead of cast so either side can be renumbered safely.
-queue::Record::Type to_wire(QueueRecord::Type t) {
+queue::Record::Type to_wire(PushKind t) {
   switch (t) {
-    case QueueRecord::Type::kUsers:
+    case PushKind::kUsers:
       return queue::Record::USER;
-    case QueueRecord::Type::kRoom:
+    case PushKind::kRoom:
       return queue::Record::ROOM;
-    case QueueRecord::Type::kBroadcast:
+    case PushKind::kBroadcast:
       return queue::Record::BROADCAST;
-    case QueueRecord::Type::kMembership:
+    case PushKind::kMembership:
       return queue::Record::MEMBERSHIP;
-    case QueueRecord::Type::kChat:
+    case PushKind::kChat:
       break;
+    case PushKind::kRoomNotice:
+    case PushKind::kUserNotice:  // comet-side kinds: a relayed notice is a kRoom or kUsers record
+      throw RecordCodecError("not a queue record kind");
   }
   return queue::Record::CHAT;
 }
 
-QueueRecord::Type from_wire(int t) {
+PushKind from_wire(int t) {
   switch (t) {
     case queue::Record::CHAT:
-      return QueueRecord::Type::kChat;
+      return PushKind::kChat;
     case queue::Record::USER:
-      return QueueRecord::Type::kUsers;
+      return PushKind::kUsers;
     case queue::Record::ROOM:
-      return QueueRecord::Type::kRoom;
+      return PushKind::kRoom;
     case queue::Record::BROADCAST:
-      return QueueRecord::Type::kBroadcast;
+      return PushKind::kBroadcast;
     case queue::Record::MEMBERSHIP:
-      return QueueRecord::Type::kMembership;
+      return PushKind::kMembership;
   }
   throw RecordCodecError("unknown record type " + std::to_string(t));
 }
@@ -62,10 +65,11 @@ void encode_record(const QueueRecord& r, std::string& out) {
   queue::Record p;
   p.set_type(to_wire(r.type));
   p.set_op(r.op);
+  p.set_joined_room(r.joined_room);
   p.set_room_id(r.room_id);
   p.mutable_user_ids()->Add(r.user_ids.begin(), r.user_ids.end());
   p.set_body(r.body);
-  if (r.type == QueueRecord::Type::kChat) {
+  if (r.type == PushKind::kChat) {
     message_to_wire(r.message, *p.mutable_message());
     p.set_dedup_key(r.message.dedup_key);
   }
@@ -99,10 +103,12 @@ QueueRecord decode_record(std::string_view bytes) {
   QueueRecord r;
   r.type = from_wire(p.type());
   r.op = p.op();
+  // Records of older versions said "joined" with op 1.
+  r.joined_room = p.joined_room() || (r.type == PushKind::kMembership && p.op() == 1);
   r.room_id = p.room_id();
   r.user_ids.assign(p.user_ids().begin(), p.user_ids().end());
   r.body = p.body();
-  if (r.type == QueueRecord::Type::kChat) {
+  if (r.type == PushKind::kChat) {
     r.message = p.has_message() ? message_from_wire(p.message(), r.room_id) : legacy_message(p);
     r.message.dedup_key = p.dedup_key();
   }

@@ -27,7 +27,7 @@ constexpr auto kDeadline = 2s;
 
 // One RPC to one comet, and its state while in flight.
 struct Outgoing {
-  enum class Kind { kRoom, kUsers, kBroadcast } kind;
+  enum class Method { kBroadcastRoom, kPushMsg, kBroadcast } method;  // which Comet RPC
   std::string comet_id;
   std::string address;
   pb::BroadcastRoomRequest room;
@@ -53,7 +53,7 @@ void to_pb(const RoomMessages& in, pb::RoomMessages& out) {
 // The trace ids of the chat messages a call carries, for its failure lines.
 std::vector<TraceId> call_traces(const Outgoing& c) {
   std::vector<TraceId> traces;
-  if (c.kind == Outgoing::Kind::kRoom)
+  if (c.method == Outgoing::Method::kBroadcastRoom)
     for (auto& b : c.room.batches())
       for (auto t : b.trace_ids()) traces.push_back(TraceId{t});
   return traces;
@@ -77,14 +77,14 @@ void send_round(ChannelPool& channels, std::vector<Outgoing*>& calls) {
     c->stub = pb::Comet::NewStub(channels.get(c->address));
     c->ctx = std::make_unique<grpc::ClientContext>();
     c->ctx->set_deadline(std::chrono::system_clock::now() + kDeadline);
-    switch (c->kind) {
-      case Outgoing::Kind::kRoom:
+    switch (c->method) {
+      case Outgoing::Method::kBroadcastRoom:
         c->rpc = c->stub->PrepareAsyncBroadcastRoom(c->ctx.get(), c->room, &cq);
         break;
-      case Outgoing::Kind::kUsers:
+      case Outgoing::Method::kPushMsg:
         c->rpc = c->stub->PrepareAsyncPushMsg(c->ctx.get(), c->users, &cq);
         break;
-      case Outgoing::Kind::kBroadcast:
+      case Outgoing::Method::kBroadcast:
         c->rpc = c->stub->PrepareAsyncBroadcast(c->ctx.get(), c->broadcast, &cq);
         break;
     }
@@ -144,29 +144,30 @@ void GrpcCometGateway::enqueue(Item item) {
 }
 
 void GrpcCometGateway::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
-  enqueue({Item::Kind::kChat, std::move(batch), {}, {}, {}, {}, {}});
+  enqueue({PushKind::kChat, std::move(batch), {}, {}, {}, {}, {}});
 }
 
 void GrpcCometGateway::push_room_event(const std::string& room_id,
                                        std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kRoomEvent, {}, room_id, {}, std::move(event), {}, {}});
+  enqueue({PushKind::kRoom, {}, room_id, {}, std::move(event), {}, {}});
 }
 
 void GrpcCometGateway::push_users_event(const std::vector<int64_t>& user_ids,
                                         std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kUsers, {}, {}, user_ids, std::move(event), {}, {}});
+  enqueue({PushKind::kUsers, {}, {}, user_ids, std::move(event), {}, {}});
 }
 
 void GrpcCometGateway::broadcast_event(std::shared_ptr<const std::string> event) {
-  enqueue({Item::Kind::kBroadcast, {}, {}, {}, std::move(event), {}, {}});
+  enqueue({PushKind::kBroadcast, {}, {}, {}, std::move(event), {}, {}});
 }
 
 void GrpcCometGateway::sync_membership(const MembershipChange& change) {
-  enqueue({Item::Kind::kUsers, {}, {}, {change.user_id}, {}, change, {}});
+  enqueue({PushKind::kMembership, {}, {}, {change.user_id}, {}, change, {}});
 }
 
 void GrpcCometGateway::relay_notice(std::shared_ptr<const RelayedNotice> notice) {
-  enqueue({Item::Kind::kNotice, {}, {}, {}, {}, {}, std::move(notice)});
+  auto kind = notice->user_ids.empty() ? PushKind::kRoomNotice : PushKind::kUserNotice;
+  enqueue({kind, {}, {}, {}, {}, {}, std::move(notice)});
 }
 
 void GrpcCometGateway::flush() {
@@ -229,10 +230,11 @@ struct GrpcCometGateway::Plan {
     for (auto u : ids)
       if (user_index.emplace(u, users.size()).second) users.push_back(u);
   }
-  Outgoing* new_call(Outgoing::Kind kind, const std::string& comet, const std::string& address) {
+  Outgoing* new_call(Outgoing::Method method, const std::string& comet,
+                     const std::string& address) {
     calls.push_back(std::make_unique<Outgoing>());
     auto* c = calls.back().get();
-    c->kind = kind;
+    c->method = method;
     c->comet_id = comet;
     c->address = address;
     return c;
@@ -242,7 +244,7 @@ struct GrpcCometGateway::Plan {
     auto addr = live.find(comet);
     if (addr == live.end()) return nullptr;
     auto& c = room_call[comet];
-    if (!c) c = new_call(Outgoing::Kind::kRoom, comet, addr->second);
+    if (!c) c = new_call(Outgoing::Method::kBroadcastRoom, comet, addr->second);
     return c;
   }
 };
@@ -257,7 +259,7 @@ void GrpcCometGateway::add_users_calls(Plan& plan, const std::vector<int64_t>& u
       if (addr == plan.live.end()) continue;
       auto& c = per_comet[comet];
       if (!c) {
-        c = plan.new_call(Outgoing::Kind::kUsers, comet, addr->second);
+        c = plan.new_call(Outgoing::Method::kPushMsg, comet, addr->second);
         if (membership) {
           auto* m = c->users.mutable_membership();
           m->set_room_id(membership->room_id);
@@ -276,14 +278,14 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
   Plan plan;
   std::vector<std::shared_ptr<const RoomMessages>> chat;
   for (auto& it : items) {
-    if (it.kind == Item::Kind::kChat && it.batch && !it.batch->messages.empty()) {
+    if (it.kind == PushKind::kChat && it.batch && !it.batch->messages.empty()) {
       plan.note_room(it.batch->room_id);
       chat.push_back(it.batch);
-    } else if (it.kind == Item::Kind::kRoomEvent) {
+    } else if (it.kind == PushKind::kRoom) {
       plan.note_room(it.room_id);
-    } else if (it.kind == Item::Kind::kUsers) {
+    } else if (it.kind == PushKind::kUsers || it.kind == PushKind::kMembership) {
       plan.note_users(it.user_ids);
-    } else if (it.kind == Item::Kind::kNotice) {
+    } else if (it.kind == PushKind::kRoomNotice || it.kind == PushKind::kUserNotice) {
       if (it.notice->user_ids.empty()) plan.note_room(it.notice->room_id);
       plan.note_users(it.notice->user_ids);
     }
@@ -363,19 +365,20 @@ void GrpcCometGateway::add_calls(Plan& plan, const std::vector<Item>& items) {
       if (auto* c = plan.room_call_for(comet)) *c->room.add_batches() = msg;
   }
   for (auto& it : items) {
-    if (it.kind == Item::Kind::kRoomEvent) {
+    if (it.kind == PushKind::kRoom) {
       for (auto& comet : plan.room_routes[plan.room_index[it.room_id]])
         if (auto* c = plan.room_call_for(comet)) {
           auto* e = c->room.add_events();
           e->set_room_id(it.room_id);
           e->set_event(*it.event);
         }
-    } else if (it.kind == Item::Kind::kUsers) {
+    } else if (it.kind == PushKind::kUsers || it.kind == PushKind::kMembership) {
       add_users_calls(plan, it.user_ids, it.event, it.membership);
-    } else if (it.kind == Item::Kind::kBroadcast) {
+    } else if (it.kind == PushKind::kBroadcast) {
       for (auto& n : plan.nodes)
-        plan.new_call(Outgoing::Kind::kBroadcast, n.id, n.address)->broadcast.set_event(*it.event);
-    } else if (it.kind == Item::Kind::kNotice) {
+        plan.new_call(Outgoing::Method::kBroadcast, n.id, n.address)
+            ->broadcast.set_event(*it.event);
+    } else if (it.kind == PushKind::kRoomNotice || it.kind == PushKind::kUserNotice) {
       add_notice_calls(plan, *it.notice);
     }
   }
@@ -391,7 +394,7 @@ void GrpcCometGateway::add_notice_calls(Plan& plan, const RelayedNotice& notice)
         if (comet == notice.origin_comet || addr == plan.live.end()) continue;
         auto& c = per_comet[comet];
         if (!c) {
-          c = plan.new_call(Outgoing::Kind::kUsers, comet, addr->second);
+          c = plan.new_call(Outgoing::Method::kPushMsg, comet, addr->second);
           c->users.set_event(notice.event);
           c->users.set_notice_room(notice.room_id);
         }

@@ -21,6 +21,7 @@
 #include "comet/comet_gateway.h"
 #include "discovery/node_directory.h"
 #include "discovery/route_lookup.h"
+#include "domain/push_kind.h"
 #include "rpc/channel_pool.h"
 #include "store/redis_client.h"
 
@@ -48,14 +49,13 @@ class GrpcCometGateway final : public CometGateway {
 
  private:
   struct Item {
-    // kUsers: event or membership.
-    enum class Kind { kChat, kRoomEvent, kUsers, kBroadcast, kNotice } kind;
+    PushKind kind;
     std::shared_ptr<const RoomMessages> batch;    // kChat
-    std::string room_id;                          // kRoomEvent
-    std::vector<int64_t> user_ids;                // kUsers
-    std::shared_ptr<const std::string> event;     // kRoomEvent, kBroadcast, kUsers
-    std::optional<MembershipChange> membership;   // kUsers without an event
-    std::shared_ptr<const RelayedNotice> notice;  // kNotice
+    std::string room_id;                          // kRoom
+    std::vector<int64_t> user_ids;                // kUsers, kMembership
+    std::shared_ptr<const std::string> event;     // kRoom, kBroadcast, kUsers
+    std::optional<MembershipChange> membership;   // kMembership
+    std::shared_ptr<const RelayedNotice> notice;  // kRoomNotice, kUserNotice
   };
   void enqueue(Item item);
   void run();

@@ -32,7 +32,7 @@ bool well_formed(const pb::Notice& n) {
 
 QueueRecord record_of(const pb::Notice& n, const std::string& comet_id) {
   QueueRecord r;
-  r.type = n.user_id() != 0 ? QueueRecord::Type::kUsers : QueueRecord::Type::kRoom;
+  r.type = n.user_id() != 0 ? PushKind::kUsers : PushKind::kRoom;
   r.room_id = n.room_id();  // the partition key: a room's notices stay in order
   if (n.user_id() != 0) r.user_ids.push_back(n.user_id());
   r.body = n.event();

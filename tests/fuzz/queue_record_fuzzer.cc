@@ -9,10 +9,10 @@
 namespace {
 bool same(const roomcast::QueueRecord& a, const roomcast::QueueRecord& b) {
   return a.type == b.type && a.room_id == b.room_id && a.user_ids == b.user_ids && a.op == b.op &&
-         a.body == b.body && a.message.room_id == b.message.room_id &&
-         a.message.user_id == b.message.user_id && a.message.username == b.message.username &&
-         a.message.content == b.message.content && a.message.client_id == b.message.client_id &&
-         a.message.dedup_key == b.message.dedup_key &&
+         a.joined_room == b.joined_room && a.body == b.body &&
+         a.message.room_id == b.message.room_id && a.message.user_id == b.message.user_id &&
+         a.message.username == b.message.username && a.message.content == b.message.content &&
+         a.message.client_id == b.message.client_id && a.message.dedup_key == b.message.dedup_key &&
          a.message.timestamp_ms == b.message.timestamp_ms && a.origin_conn == b.origin_conn &&
          a.event_id == b.event_id && a.trace_id == b.trace_id;
 }

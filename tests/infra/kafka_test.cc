@@ -64,7 +64,7 @@ KafkaOptions options(const std::string& topic) {
 
 QueueRecord chat(const std::string& room, int n) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kChat;
+  r.type = PushKind::kChat;
   r.room_id = room;
   r.message = {room, 0, 7, "eve", std::to_string(n), n, "", room + ":" + std::to_string(n)};
   return r;
@@ -103,7 +103,7 @@ struct Sink {
 
 TEST(RecordCodec, RoundTrip) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kUsers;
+  r.type = PushKind::kUsers;
   r.op = 42;
   r.room_id = "room";
   r.user_ids = {1, 2, 3};
@@ -120,8 +120,7 @@ TEST(RecordCodec, RoundTrip) {
   EXPECT_EQ(back.trace_id, r.trace_id);
   r.trace_id = {};
   EXPECT_FALSE(decode_record(encode_record(r)).trace_id);
-  for (auto t : {QueueRecord::Type::kChat, QueueRecord::Type::kRoom, QueueRecord::Type::kBroadcast,
-                 QueueRecord::Type::kMembership}) {
+  for (auto t : {PushKind::kChat, PushKind::kRoom, PushKind::kBroadcast, PushKind::kMembership}) {
     r.type = t;
     EXPECT_EQ(decode_record(encode_record(r)).type, t);
   }
@@ -145,7 +144,7 @@ TEST(RecordCodec, ChatMessageRoundTrips) {
   r.message = {"room", 0, 9, "name", "content \xF0\x9F\x98\x80", 1234567890123, "cid", "9:c:cid"};
   r.event_id = 77;
   auto back = decode_record(encode_record(r));
-  EXPECT_EQ(back.type, QueueRecord::Type::kChat);
+  EXPECT_EQ(back.type, PushKind::kChat);
   EXPECT_EQ(back.event_id, 77u);
   expect_same_message(back.message, r.message);
 }
@@ -166,9 +165,27 @@ TEST(RecordCodec, LegacyChatRecordDecodes) {
   expect_same_message(back.message, {"room", 0, 9, "name", "hello", 1234, "cid", "9:c:cid"});
 }
 
+// A membership change says joined in its own field; older versions said it with op 1.
+TEST(RecordCodec, MembershipJoinedRoundTripsAndLegacyOpDecodes) {
+  QueueRecord r;
+  r.type = PushKind::kMembership;
+  r.room_id = "room";
+  r.user_ids = {4};
+  r.joined_room = true;
+  EXPECT_TRUE(decode_record(encode_record(r)).joined_room);
+  r.joined_room = false;
+  EXPECT_FALSE(decode_record(encode_record(r)).joined_room);
+  queue::Record old;
+  old.set_type(queue::Record::MEMBERSHIP);
+  old.set_op(1);
+  EXPECT_TRUE(decode_record(old.SerializeAsString()).joined_room);
+  old.set_op(0);
+  EXPECT_FALSE(decode_record(old.SerializeAsString()).joined_room);
+}
+
 TEST(RecordCodec, RelayedNoticeFieldsRoundTrip) {
   QueueRecord r;
-  r.type = QueueRecord::Type::kRoom;
+  r.type = PushKind::kRoom;
   r.room_id = "room";
   r.origin_comet = "comet-1";
   r.exclude_user = 77;
@@ -198,7 +215,7 @@ TEST(Kafka, OrderPerRoomAndCommitAfterHandler) {
     for (int i = 0; i < 20; ++i)
       for (auto& room : rooms) batch.push_back(chat(room, round * 20 + i));
     QueueRecord push;
-    push.type = QueueRecord::Type::kBroadcast;
+    push.type = PushKind::kBroadcast;
     push.body = "b" + std::to_string(round);
     batch.push_back(push);
     producer.produce(std::move(batch));
@@ -223,7 +240,7 @@ TEST(Kafka, OrderPerRoomAndCommitAfterHandler) {
   std::map<std::string, int> next;
   int pushes = 0;
   for (auto& r : sink.records) {
-    if (r.type == QueueRecord::Type::kBroadcast) {
+    if (r.type == PushKind::kBroadcast) {
       ++pushes;
       continue;
     }

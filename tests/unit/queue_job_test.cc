@@ -251,28 +251,28 @@ TEST_F(JobTest, ResumesTheSequenceFromTheStore) {
 
 TEST_F(JobTest, RoutesPushRecords) {
   QueueRecord users;
-  users.type = QueueRecord::Type::kUsers;
+  users.type = PushKind::kUsers;
   users.user_ids = {1, 2};
   users.body = "U";
   QueueRecord room;
-  room.type = QueueRecord::Type::kRoom;
+  room.type = PushKind::kRoom;
   room.room_id = "r";
   room.body = "R";
   QueueRecord all;
-  all.type = QueueRecord::Type::kBroadcast;
+  all.type = PushKind::kBroadcast;
   all.body = "B";
   QueueRecord room2 = room;
   room2.body = "S";
   QueueRecord other = room;
   other.room_id = "q";
   QueueRecord left;
-  left.type = QueueRecord::Type::kMembership;
+  left.type = PushKind::kMembership;
   left.room_id = "r";
   left.user_ids = {7};
-  left.op = 0;
+  left.joined_room = false;
   left.origin_conn = 99;
   QueueRecord joined = left;
-  joined.op = 1;
+  joined.joined_room = true;
   job->handle_batch(std::vector<QueueRecord>{users, room, all, left, other, room2, joined});
   // Room pushes are grouped per room, in order, after the user, broadcast and membership ones.
   EXPECT_EQ(gateway->events,
@@ -282,13 +282,13 @@ TEST_F(JobTest, RoutesPushRecords) {
 
 TEST_F(JobTest, RelaysNoticesFromACometAndStoresNothing) {
   QueueRecord typing;
-  typing.type = QueueRecord::Type::kRoom;
+  typing.type = PushKind::kRoom;
   typing.room_id = "r";
   typing.body = "T";
   typing.origin_comet = "comet-1";
   typing.exclude_user = 5;
   QueueRecord read = typing;
-  read.type = QueueRecord::Type::kUsers;
+  read.type = PushKind::kUsers;
   read.user_ids = {5};
   read.exclude_user = 0;
   read.body = "S";
