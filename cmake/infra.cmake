@@ -30,13 +30,13 @@ add_library(roomcast_infra STATIC
   src/store/redis_client.cc
   src/store/redis_keys.cc
   src/store/redis_session_store.cc
-  src/store/redis_failed_logins.cc
+  src/logic/redis_failed_logins.cc
   src/store/mysql_pool.cc
   src/store/mysql_store.cc
   src/store/mysql_presence_store.cc
   src/store/cached_store.cc
   src/store/cache_codec.cc
-  src/store/redis_window_counters.cc
+  src/logic/redis_window_counters.cc
   src/domain/message_wire.cc
   src/queue/record_codec.cc
   src/queue/kafka_queue.cc

@@ -14,7 +14,7 @@
 
 #include "logic/rest_limits.h"
 #include "net/api_guard.h"
-#include "ops/ops_endpoints.h"
+#include "net/operator_endpoints.h"
 
 namespace roomcast {
 
@@ -243,7 +243,7 @@ Response static_response(const StaticFiles& files, const http::request<http::str
   return res;
 }
 
-Response ops_response(const OpsEndpoints& ops, const http::request<http::string_body>& req,
+Response ops_response(const OperatorEndpoints& ops, const http::request<http::string_body>& req,
                       std::string_view path) {
   HttpRequest r;
   r.method = std::string(req.method_string());

@@ -23,7 +23,7 @@
 
 namespace roomcast {
 
-class OpsEndpoints;
+class OperatorEndpoints;
 
 class HttpServer {
  public:
@@ -50,7 +50,7 @@ class HttpServer {
   // Call before listen().
   void finish_hashes_on(PasswordPool& pool) { hashing_ = &pool; }
   // Serves /metrics, /healthz and /readyz (on the loop: they never block). Set before listen().
-  void serve_ops(const OpsEndpoints* ops) { ops_ = ops; }
+  void serve_ops(const OperatorEndpoints* ops) { ops_ = ops; }
 
  private:
   asio::awaitable<void> accept_loop();
@@ -67,7 +67,7 @@ class HttpServer {
   TrustedProxies proxies_;
   AddressConnections connections_;
   PasswordPool* hashing_ = nullptr;
-  const OpsEndpoints* ops_ = nullptr;
+  const OperatorEndpoints* ops_ = nullptr;
   std::function<bool(std::string_view)> inline_;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
 };

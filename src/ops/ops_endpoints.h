@@ -12,12 +12,13 @@
 #include <string_view>
 
 #include "logic/rest_api.h"
+#include "net/operator_endpoints.h"
 
 namespace roomcast {
 
 class ReadinessMonitor;
 
-class OpsEndpoints {
+class OpsEndpoints final : public OperatorEndpoints {
  public:
   // `readiness` may be null (always ready); it must outlive this object.
   OpsEndpoints(std::string metrics_token, const ReadinessMonitor* readiness)
@@ -27,13 +28,13 @@ class OpsEndpoints {
     return path == "/metrics" || path == "/healthz" || path == "/readyz";
   }
   // Any thread.
-  bool ready() const;
+  bool ready() const override;
   // Whether handle() answers `path`: an operator endpoint, or any /api/ path while not ready.
-  bool answers(std::string_view path) const {
+  bool answers(std::string_view path) const override {
     return handles(path) || (path.starts_with("/api/") && !ready());
   }
   // Any thread; fast enough for an I/O loop.
-  HttpResponse handle(const HttpRequest& request) const;
+  HttpResponse handle(const HttpRequest& request) const override;
 
  private:
   HttpResponse metrics(const HttpRequest& request) const;

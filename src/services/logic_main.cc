@@ -13,6 +13,8 @@
 #include "logic/presence_rest.h"
 #include "logic/presence_service.h"
 #include "logic/presence_topic.h"
+#include "logic/redis_failed_logins.h"
+#include "logic/redis_window_counters.h"
 #include "logic/rest_api.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
@@ -25,9 +27,7 @@
 #include "store/cached_store.h"
 #include "store/mysql_presence_store.h"
 #include "store/mysql_store.h"
-#include "store/redis_failed_logins.h"
 #include "store/redis_session_store.h"
-#include "store/redis_window_counters.h"
 #include "web_root.h"
 
 namespace roomcast {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "discovery/redis_user_connections.h"
-#include "store/redis_window_counters.h"
+#include "logic/redis_window_counters.h"
 #include "test_env.h"
 
 namespace roomcast {

@@ -1,4 +1,4 @@
-#include "store/redis_failed_logins.h"
+#include "logic/redis_failed_logins.h"
 #include "store/redis_keys.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-#include "store/redis_window_counters.h"
+#include "logic/redis_window_counters.h"
 
 #include <spdlog/spdlog.h>
 
