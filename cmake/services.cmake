@@ -25,7 +25,7 @@ add_library(roomcast_services STATIC
   src/logic/presence_topic.cc
   src/rpc/logic_relay.cc
   src/rpc/grpc_notice_relay.cc
-  src/rpc/grpc_comet_gateway.cc
+  src/rpc/remote_comets.cc
   src/rpc/comet_service.cc
   src/rpc/metrics_interceptor.cc
   src/services/node.cc

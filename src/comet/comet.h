@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "comet/cluster_connections.h"
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "comet/notice_relay.h"
 #include "comet/presence_tracker.h"
 #include "comet/read_state_fanout.h"
@@ -63,7 +63,7 @@ struct CometShard {
   std::vector<ChatSession*> corked;  // sessions holding writes until the drain ends
 };
 
-class Comet final : public CometGateway, public WebSocketAcceptor {
+class Comet final : public CometPush, public WebSocketAcceptor {
  public:
   Comet(IoPool& loops, asio::thread_pool& blocking, LogicApi& logic, const Config& config);
   ~Comet() override;
@@ -73,7 +73,7 @@ class Comet final : public CometGateway, public WebSocketAcceptor {
               boost::beast::http::request<boost::beast::http::string_body> request,
               std::string leftover, std::shared_ptr<const void> address_slot = nullptr) override;
 
-  // CometGateway: callable from any thread.
+  // CometPush: callable from any thread.
   void push_room_messages(std::shared_ptr<const RoomMessages> batch) override;
   void push_room_event(const std::string& room_id,
                        std::shared_ptr<const std::string> event) override;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 
 namespace roomcast {
 

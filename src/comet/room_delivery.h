@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "comet/ws_codec.h"
 #include "common/events.h"
 

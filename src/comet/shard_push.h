@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "comet/ws_codec.h"
 #include "domain/push_kind.h"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -17,7 +17,7 @@ namespace roomcast {
 
 class Job {
  public:
-  Job(Store& store, CometGateway& comets) : store_(store), comets_(comets) {}
+  Job(Store& store, CometPush& comets) : store_(store), comets_(comets) {}
 
   // The QueueConsumer handler. Throws when persistence fails; the batch is then redelivered and
   // the room's sequence state reloaded from the store.
@@ -54,7 +54,7 @@ class Job {
   void relay_notice(const QueueRecord& record);
 
   Store& store_;
-  CometGateway& comets_;
+  CometPush& comets_;
   std::mutex mutex_;  // guards last_seq_: partitions are handled on several threads
   std::unordered_map<std::string, uint64_t> last_seq_;
 };

@@ -1,4 +1,4 @@
-// A CometGateway in front of the real one that moves each sender's read position to the messages
+// A CometPush in front of the real one that moves each sender's read position to the messages
 // it posted, once they are persisted and before they are pushed (docs/protocol.md: one's own
 // messages are never unread). Chat batches are held until the same thread's next other push or
 // flush(), so a whole Job batch moves its senders' positions in one store call (not one per
@@ -11,14 +11,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "logic/presence_service.h"
 
 namespace roomcast {
 
-class ReadOnPostGateway final : public CometGateway {
+class ReadOnPostGateway final : public CometPush {
  public:
-  ReadOnPostGateway(CometGateway& inner, PresenceService& presence)
+  ReadOnPostGateway(CometPush& inner, PresenceService& presence)
       : inner_(inner), presence_(presence) {}
 
   // Called on Job's threads, like every method here. Each thread's batches are held apart
@@ -78,7 +78,7 @@ class ReadOnPostGateway final : public CometGateway {
     for (auto& b : batches) inner_.push_room_messages(std::move(b));
   }
 
-  CometGateway& inner_;
+  CometPush& inner_;
   PresenceService& presence_;
   std::mutex mutex_;  // guards held_
   std::unordered_map<std::thread::id, std::vector<std::shared_ptr<const RoomMessages>>> held_;

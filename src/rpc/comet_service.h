@@ -1,5 +1,5 @@
 // The Comet gRPC service: what Job calls to deliver pushes to this gateway's connections. Each
-// call only hands the event to the I/O loops (Comet's CometGateway methods never block), so
+// call only hands the event to the I/O loops (Comet's CometPush methods never block), so
 // it answers in microseconds; connections drop chat messages they already sent, so a retried
 // call is harmless.
 #pragma once

@@ -12,8 +12,8 @@
 #include "net/io_pool.h"
 #include "ops/node_ops.h"
 #include "queue/kafka_queue.h"
-#include "rpc/grpc_comet_gateway.h"
 #include "rpc/internal_tls.h"
+#include "rpc/remote_comets.h"
 #include "services.h"
 #include "services/node.h"
 #include "store/cached_store.h"
@@ -34,7 +34,7 @@ int run_job(const Config& config) {
   comets.start();
   ChannelPool channels(load_internal_tls(config));
   RouteTable routes(redis);
-  GrpcCometGateway gateway(redis, comets, routes, channels, config.job_batch_window_ms);
+  RemoteComets gateway(redis, comets, routes, channels, config.job_batch_window_ms);
   gateway.start();
   // Each sender's read position moves to its messages before they are pushed: in the same
   // transaction that stores them (the presence store creates the read_positions table).

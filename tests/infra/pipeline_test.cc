@@ -6,7 +6,7 @@
 #include <map>
 #include <mutex>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "job/job.h"
 #include "queue/kafka_queue.h"
 #include "store/cached_store.h"
@@ -19,7 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::unique;
 
-struct FakeGateway : CometGateway {
+struct FakeGateway : CometPush {
   std::mutex mutex;
   std::condition_variable changed;
   std::map<std::string, std::vector<uint64_t>> pushed;  // room -> seqs, in push order

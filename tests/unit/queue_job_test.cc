@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "common/ids.h"
 #include "job/job.h"
 #include "queue/gathered.h"
@@ -29,7 +29,7 @@ QueueRecord chat(const std::string& room, const std::string& key, const std::str
 }
 
 // Records what Job pushes, and checks each push is already persisted.
-class RecordingGateway : public CometGateway {
+class RecordingGateway : public CometPush {
  public:
   explicit RecordingGateway(Store* store = nullptr) : store_(store) {}
   void push_room_messages(std::shared_ptr<const RoomMessages> b) override {

@@ -1,5 +1,7 @@
-// The seam between Job and Comet: how pushes reach the connections. Standalone calls the local
-// Comet directly; the distributed mode calls the comets that hold the targets over gRPC.
+// The seam between Job and Comet: how pushes reach the connections. Two implementations:
+// Comet, the local comet (standalone's Job calls it directly; in the distributed mode
+// rpc/comet_service.h calls it for Job), and RemoteComets (rpc/remote_comets.h), Job's client
+// of the comets' gRPC Comet service in the distributed mode.
 #pragma once
 
 #include <cstdint>
@@ -53,9 +55,9 @@ struct RelayedNotice {
   bool is_presence() const { return event.empty(); }
 };
 
-class CometGateway {
+class CometPush {
  public:
-  virtual ~CometGateway() = default;
+  virtual ~CometPush() = default;
   virtual void push_room_messages(std::shared_ptr<const RoomMessages> batch) = 0;
   virtual void push_room_event(const std::string& room_id,
                                std::shared_ptr<const std::string> event) = 0;

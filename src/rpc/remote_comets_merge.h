@@ -1,11 +1,11 @@
-// How GrpcCometGateway merges the chat batches of one push round before it sends them: fewer,
+// How RemoteComets merges the chat batches of one push round before it sends them: fewer,
 // larger serverMessages events for the comets to write, with the rules of comet/room_batches.h.
 #pragma once
 
 #include <memory>
 #include <vector>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 
 namespace roomcast {
 

@@ -1,4 +1,4 @@
-#include "rpc/grpc_comet_gateway.h"
+#include "rpc/remote_comets.h"
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
@@ -13,7 +13,7 @@
 #include "common/log_ids.h"
 #include "discovery/registry.h"
 #include "domain/message_wire.h"
-#include "rpc/grpc_comet_gateway_merge.h"
+#include "rpc/remote_comets_merge.h"
 
 namespace roomcast {
 
@@ -111,20 +111,20 @@ bool names_unknown_comet(const std::vector<NodeInfo>& nodes,
 
 }  // namespace
 
-GrpcCometGateway::GrpcCometGateway(RedisClient& redis, NodeDirectory& comets, RouteLookup& routes,
-                                   ChannelPool& channels, int window_ms)
+RemoteComets::RemoteComets(RedisClient& redis, NodeDirectory& comets, RouteLookup& routes,
+                           ChannelPool& channels, int window_ms)
     : redis_(redis), comets_(comets), channels_(channels), routes_(routes), window_ms_(window_ms) {}
 
-GrpcCometGateway::~GrpcCometGateway() {
+RemoteComets::~RemoteComets() {
   stop();
 }
 
-void GrpcCometGateway::start() {
+void RemoteComets::start() {
   running_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
-void GrpcCometGateway::stop() {
+void RemoteComets::stop() {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
@@ -134,7 +134,7 @@ void GrpcCometGateway::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void GrpcCometGateway::enqueue(Item item) {
+void RemoteComets::enqueue(Item item) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(item));
@@ -143,34 +143,34 @@ void GrpcCometGateway::enqueue(Item item) {
   wake_.notify_one();
 }
 
-void GrpcCometGateway::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
+void RemoteComets::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
   enqueue({PushKind::kChat, std::move(batch), {}, {}, {}, {}, {}});
 }
 
-void GrpcCometGateway::push_room_event(const std::string& room_id,
-                                       std::shared_ptr<const std::string> event) {
+void RemoteComets::push_room_event(const std::string& room_id,
+                                   std::shared_ptr<const std::string> event) {
   enqueue({PushKind::kRoom, {}, room_id, {}, std::move(event), {}, {}});
 }
 
-void GrpcCometGateway::push_users_event(const std::vector<int64_t>& user_ids,
-                                        std::shared_ptr<const std::string> event) {
+void RemoteComets::push_users_event(const std::vector<int64_t>& user_ids,
+                                    std::shared_ptr<const std::string> event) {
   enqueue({PushKind::kUsers, {}, {}, user_ids, std::move(event), {}, {}});
 }
 
-void GrpcCometGateway::broadcast_event(std::shared_ptr<const std::string> event) {
+void RemoteComets::broadcast_event(std::shared_ptr<const std::string> event) {
   enqueue({PushKind::kBroadcast, {}, {}, {}, std::move(event), {}, {}});
 }
 
-void GrpcCometGateway::sync_membership(const MembershipChange& change) {
+void RemoteComets::sync_membership(const MembershipChange& change) {
   enqueue({PushKind::kMembership, {}, {}, {change.user_id}, {}, change, {}});
 }
 
-void GrpcCometGateway::relay_notice(std::shared_ptr<const RelayedNotice> notice) {
+void RemoteComets::relay_notice(std::shared_ptr<const RelayedNotice> notice) {
   auto kind = notice->user_ids.empty() ? PushKind::kRoomNotice : PushKind::kUserNotice;
   enqueue({kind, {}, {}, {}, {}, {}, std::move(notice)});
 }
 
-void GrpcCometGateway::flush() {
+void RemoteComets::flush() {
   std::unique_lock lock(mutex_);
   uint64_t target = enqueued_;
   ++flushing_;  // the flusher stops lingering: this batch is complete
@@ -179,7 +179,7 @@ void GrpcCometGateway::flush() {
   --flushing_;
 }
 
-void GrpcCometGateway::run() {
+void RemoteComets::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -211,7 +211,7 @@ void GrpcCometGateway::run() {
 }
 
 // What one round sends where. Filled by deliver()'s phases in order.
-struct GrpcCometGateway::Plan {
+struct RemoteComets::Plan {
   std::vector<std::shared_ptr<const RoomMessages>> batches;  // chat, per room in order
   std::vector<std::string> rooms;  // every room a chat batch or room event goes to
   std::vector<int64_t> users;
@@ -249,9 +249,9 @@ struct GrpcCometGateway::Plan {
   }
 };
 
-void GrpcCometGateway::add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
-                                       const std::shared_ptr<const std::string>& event,
-                                       const std::optional<MembershipChange>& membership) {
+void RemoteComets::add_users_calls(Plan& plan, const std::vector<int64_t>& user_ids,
+                                   const std::shared_ptr<const std::string>& event,
+                                   const std::optional<MembershipChange>& membership) {
   std::unordered_map<std::string, Outgoing*> per_comet;
   for (auto u : user_ids) {
     for (auto& comet : plan.user_routes[plan.user_index[u]]) {
@@ -274,7 +274,7 @@ void GrpcCometGateway::add_users_calls(Plan& plan, const std::vector<int64_t>& u
   }
 }
 
-void GrpcCometGateway::deliver(std::vector<Item> items) {
+void RemoteComets::deliver(std::vector<Item> items) {
   Plan plan;
   std::vector<std::shared_ptr<const RoomMessages>> chat;
   for (auto& it : items) {
@@ -299,7 +299,7 @@ void GrpcCometGateway::deliver(std::vector<Item> items) {
 
 // Routes from Redis (read now, never cached). False when Redis stays unreadable: the round is
 // dropped (clients resume; comets late on their heartbeat re-read their rooms).
-bool GrpcCometGateway::read_routes(Plan& plan, std::size_t items) {
+bool RemoteComets::read_routes(Plan& plan, std::size_t items) {
   for (int attempt = 0;; ++attempt) {
     try {
       plan.room_routes = routes_.rooms(plan.rooms);
@@ -331,7 +331,7 @@ bool GrpcCometGateway::read_routes(Plan& plan, std::size_t items) {
 }
 
 // The live comets, refreshed when a route names one the resolver does not know yet.
-void GrpcCometGateway::resolve_comets(Plan& plan) {
+void RemoteComets::resolve_comets(Plan& plan) {
   plan.nodes = comets_.nodes();
   auto now = std::chrono::steady_clock::now();
   if ((names_unknown_comet(plan.nodes, plan.room_routes) ||
@@ -357,7 +357,7 @@ void GrpcCometGateway::resolve_comets(Plan& plan) {
 
 // One BroadcastRoom per comet with every room batch and event it needs, one PushMsg per comet
 // and user event, one Broadcast per comet and broadcast.
-void GrpcCometGateway::add_calls(Plan& plan, const std::vector<Item>& items) {
+void RemoteComets::add_calls(Plan& plan, const std::vector<Item>& items) {
   for (auto& b : plan.batches) {
     pb::RoomMessages msg;
     to_pb(*b, msg);
@@ -384,7 +384,7 @@ void GrpcCometGateway::add_calls(Plan& plan, const std::vector<Item>& items) {
   }
 }
 
-void GrpcCometGateway::add_notice_calls(Plan& plan, const RelayedNotice& notice) {
+void RemoteComets::add_notice_calls(Plan& plan, const RelayedNotice& notice) {
   if (!notice.user_ids.empty()) {
     // Read state: one PushMsg per comet holding the user (rare: coalesced by the origin).
     std::unordered_map<std::string, Outgoing*> per_comet;
@@ -424,7 +424,7 @@ void GrpcCometGateway::add_notice_calls(Plan& plan, const RelayedNotice& notice)
 
 // Every call is idempotent for the user (seq dedup on the connections): retry what failed
 // while its comet is still registered; a comet that stays unreachable is given up.
-void GrpcCometGateway::send_with_retries(Plan& plan) {
+void RemoteComets::send_with_retries(Plan& plan) {
   std::vector<Outgoing*> pending;
   for (auto& c : plan.calls) pending.push_back(c.get());
   for (int attempt = 0; attempt < kAttempts && !pending.empty(); ++attempt) {
@@ -453,7 +453,7 @@ void GrpcCometGateway::send_with_retries(Plan& plan) {
   for (auto* c : pending) give_up(c->comet_id);
 }
 
-void GrpcCometGateway::give_up(const std::string& comet_id) {
+void RemoteComets::give_up(const std::string& comet_id) {
   // The batch is committed after this round, so the comet must learn that it missed pushes:
   // removing its registry entry makes its next heartbeat find it was out, and it re-reads its
   // rooms from the store (a comet out of the registry, or one that could not heartbeat for

@@ -10,7 +10,7 @@
 #include <mutex>
 
 #include "comet.grpc.pb.h"
-#include "rpc/grpc_comet_gateway.h"
+#include "rpc/remote_comets.h"
 
 namespace roomcast {
 namespace {
@@ -87,7 +87,7 @@ struct JobSide {
   FakeRoutes routes;
   RedisClient redis;  // used only to give up on a comet; never reached here
   ChannelPool channels;
-  GrpcCometGateway gateway;
+  RemoteComets gateway;
 };
 
 using Rooms = std::vector<std::string>;

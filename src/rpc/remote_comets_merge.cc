@@ -1,4 +1,4 @@
-#include "rpc/grpc_comet_gateway_merge.h"
+#include "rpc/remote_comets_merge.h"
 
 #include <string>
 #include <unordered_map>

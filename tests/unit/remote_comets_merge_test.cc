@@ -1,11 +1,11 @@
 // How Job's gRPC gateway merges the chat batches of one push round
-// (rpc/grpc_comet_gateway_merge.h): a room's batches keep their order, contiguous ones join unless
+// (rpc/remote_comets_merge.h): a room's batches keep their order, contiguous ones join unless
 // a sender would have two events in one serverMessages, and a joined batch's event carries all of
 // its messages.
 #include <gtest/gtest.h>
 
 #include "comet/room_batches.h"
-#include "rpc/grpc_comet_gateway_merge.h"
+#include "rpc/remote_comets_merge.h"
 
 using namespace roomcast;
 

@@ -1,5 +1,6 @@
-// Job's CometGateway in the distributed mode: pushes go over gRPC to exactly the comets that
-// hold the target users or room members (routes in Redis, live comets from the registry).
+// RemoteComets: Job's CometPush in the distributed mode, a client of the comets' gRPC Comet
+// service (rpc/comet_service.h). Pushes go to exactly the comets that hold the target users or
+// room members (routes in Redis, live comets from the registry).
 // Pushes are queued and sent by one flusher thread, which lingers at most job_batch_window_ms and
 // only until a flush() says Job's batch is complete: everything bound for one comet in a round
 // travels in one RPC, consecutive batches of a room are merged, and
@@ -18,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "comet/comet_gateway.h"
+#include "comet/comet_push.h"
 #include "discovery/node_directory.h"
 #include "discovery/route_lookup.h"
 #include "domain/push_kind.h"
@@ -27,12 +28,12 @@
 
 namespace roomcast {
 
-class GrpcCometGateway final : public CometGateway {
+class RemoteComets final : public CometPush {
  public:
   // `comets` and `routes` are used by the flusher thread only.
-  GrpcCometGateway(RedisClient& redis, NodeDirectory& comets, RouteLookup& routes,
-                   ChannelPool& channels, int window_ms);
-  ~GrpcCometGateway() override;
+  RemoteComets(RedisClient& redis, NodeDirectory& comets, RouteLookup& routes,
+               ChannelPool& channels, int window_ms);
+  ~RemoteComets() override;
 
   void start();
   void stop();  // delivers what is queued, then stops the flusher
