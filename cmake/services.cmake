@@ -12,7 +12,7 @@ add_library(roomcast_services STATIC
   src/discovery/routing.cc
   src/discovery/cluster_presence.cc
   src/discovery/holdings_outbox.cc
-  src/discovery/presence_epochs.cc
+  src/logic/presence_epochs.cc
   src/discovery/redis_user_connections.cc
   src/rpc/channel_pool.cc
   src/rpc/internal_tls.cc

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/periodic_task.h"
-#include "discovery/presence_epochs.h"
+#include "logic/presence_epochs.h"
 
 namespace roomcast {
 

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "discovery/cluster_presence.h"
-#include "discovery/presence_epochs.h"
 #include "discovery/registry.h"
 #include "logic/logic.h"
+#include "logic/presence_epochs.h"
 #include "logic/presence_rest.h"
 #include "logic/presence_service.h"
 #include "logic/presence_topic.h"

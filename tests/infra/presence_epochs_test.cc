@@ -1,4 +1,4 @@
-// The presence topic's state in a real Redis (discovery/presence_epochs): flips only on the
+// The presence topic's state in a real Redis (logic/presence_epochs): flips only on the
 // first comet adding and the last removing a user, growing epochs, full batches replacing a
 // comet's set, deltas refused from a comet not in step, and the sweep of silent comets only.
 // And the comet's outbox (discovery/holdings_outbox): merged changes, kept on a failed send.
@@ -10,7 +10,7 @@
 
 #include "common/ids.h"
 #include "discovery/holdings_outbox.h"
-#include "discovery/presence_epochs.h"
+#include "logic/presence_epochs.h"
 #include "test_env.h"
 
 namespace roomcast {

@@ -1,4 +1,4 @@
-#include "discovery/presence_epochs.h"
+#include "logic/presence_epochs.h"
 
 #include <fmt/format.h>
 
