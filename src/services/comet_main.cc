@@ -84,6 +84,7 @@ int run_comet(const Config& config) {
                                    std::chrono::milliseconds(config.registry_ttl_ms),
                                    std::chrono::milliseconds(config.presence.grace_ms));
   cluster_presence.set_outbox(&holdings);
+  comet.set_remote_room_counts(&cluster_presence);
   RedisUserConnections user_connections(
       redis, id, config.limits.connections_per_user_max, [&comet](uint64_t conn) {
         comet.close_connection(conn, close_code::kTooManyConnections,
