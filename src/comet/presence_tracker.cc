@@ -305,11 +305,18 @@ std::vector<std::string> PresenceTracker::local_rooms() const {
 
 void PresenceTracker::set_remote_online(const std::string& room_id, int64_t online) {
   std::lock_guard lock(mutex_);
+  apply_remote_online(room_id, online, false);
+}
+
+void PresenceTracker::apply_remote_online(const std::string& room_id, int64_t online,
+                                          bool first_only) {
   auto it = rooms_.find(room_id);
-  if (it == rooms_.end()) return;
+  if (it == rooms_.end() || (first_only && it->second.remote_known)) return;
   it->second.remote_known = true;
   if (it->second.remote_online == online) return;
   it->second.remote_online = online;
+  // A change is sent like a local one; after a first read, members here before it saw the
+  // local count only.
   mark_due(room_id, it->second);
 }
 
@@ -326,12 +333,7 @@ std::vector<std::string> PresenceTracker::rooms_without_remote_count(
 
 void PresenceTracker::set_first_remote_online(const std::string& room_id, int64_t online) {
   std::lock_guard lock(mutex_);
-  auto it = rooms_.find(room_id);
-  if (it == rooms_.end() || it->second.remote_known) return;
-  it->second.remote_known = true;
-  if (it->second.remote_online == online) return;
-  it->second.remote_online = online;
-  mark_due(room_id, it->second);  // members here before the read saw the local count only
+  apply_remote_online(room_id, online, true);
 }
 
 }  // namespace roomcast

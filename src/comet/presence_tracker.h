@@ -143,6 +143,8 @@ class PresenceTracker {
   void went_online(const User& user, const std::string& room_id);
   void went_offline(const User& user, const std::string& room_id);
   void mark_due(const std::string& room_id, RoomEntry& room);
+  // Sets a room's remote count (with mutex_ held); `first_only`: only if none was set yet.
+  void apply_remote_online(const std::string& room_id, int64_t online, bool first_only);
   void expire_graces(Clock::time_point now);
   void collect_due(Clock::time_point now, std::vector<Outgoing>& out);
   bool build_event(const std::string& room_id, RoomEntry& room, Clock::time_point now,

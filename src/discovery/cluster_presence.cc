@@ -33,6 +33,25 @@ int64_t to_int(const RedisReply& r) {
   auto s = r.string();
   return s ? std::stoll(*s) : 0;
 }
+
+// Each comet's counts of `rooms` (a row per comet, 0 where it has none), in one pipeline.
+std::vector<std::vector<int64_t>> room_counts_of(RedisClient& redis,
+                                                 const std::vector<std::string>& comets,
+                                                 const std::vector<std::string>& rooms) {
+  std::vector<std::vector<int64_t>> out(comets.size(), std::vector<int64_t>(rooms.size(), 0));
+  if (comets.empty() || rooms.empty()) return out;
+  std::vector<RedisClient::Args> cmds;
+  for (auto& c : comets) {
+    RedisClient::Args get{"HMGET", rooms_key(c)};
+    get.insert(get.end(), rooms.begin(), rooms.end());
+    cmds.push_back(std::move(get));
+  }
+  auto replies = redis.pipeline(cmds);
+  for (std::size_t i = 0; i < comets.size(); ++i)
+    for (std::size_t k = 0; k < rooms.size() && k < replies[i].elements.size(); ++k)
+      out[i][k] = to_int(replies[i].elements[k]);
+  return out;
+}
 }  // namespace
 
 ClusterPresence::ClusterPresence(RedisClient& redis, std::string comet_id, PresenceTracker& tracker,
@@ -124,26 +143,23 @@ void ClusterPresence::report() {
   full_ = false;
 }
 
+std::vector<std::string> ClusterPresence::other_comets() const {
+  auto comets = reporting_comets(redis_, ttl_);
+  std::erase(comets, comet_id_);
+  return comets;
+}
+
 void ClusterPresence::read_remote() {
   auto rooms = tracker_.local_rooms();
   auto now = std::chrono::steady_clock::now();
-  std::vector<std::string> comets;
-  for (auto& c : reporting_comets(redis_, ttl_))
-    if (c != comet_id_) comets.push_back(c);
+  auto comets = other_comets();
   if (!rooms.empty() && !comets.empty()) {
-    std::vector<RedisClient::Args> cmds;
-    for (auto& c : comets) {
-      RedisClient::Args get{"HMGET", rooms_key(c)};
-      get.insert(get.end(), rooms.begin(), rooms.end());
-      cmds.push_back(std::move(get));
-    }
-    auto replies = redis_.pipeline(cmds);
+    auto counts = room_counts_of(redis_, comets, rooms);
     for (std::size_t i = 0; i < comets.size(); ++i) {
       auto& remote = remotes_[comets[i]];
       remote.rooms.clear();
-      auto& values = replies[i].elements;
-      for (std::size_t k = 0; k < rooms.size() && k < values.size(); ++k)
-        if (int64_t n = to_int(values[k])) remote.rooms[rooms[k]] = n;
+      for (std::size_t k = 0; k < rooms.size(); ++k)
+        if (int64_t n = counts[i][k]) remote.rooms[rooms[k]] = n;
     }
   }
   for (auto& c : comets) remotes_[c].seen = now;
@@ -164,18 +180,9 @@ void ClusterPresence::read_missing(const std::vector<std::string>& room_ids) {
   auto rooms = tracker_.rooms_without_remote_count(room_ids);
   if (rooms.empty()) return;
   try {
-    std::vector<RedisClient::Args> cmds;
-    for (auto& c : reporting_comets(redis_, ttl_)) {
-      if (c == comet_id_) continue;
-      RedisClient::Args get{"HMGET", rooms_key(c)};
-      get.insert(get.end(), rooms.begin(), rooms.end());
-      cmds.push_back(std::move(get));
-    }
     std::vector<int64_t> sums(rooms.size(), 0);
-    if (!cmds.empty())
-      for (auto& reply : redis_.pipeline(cmds))
-        for (std::size_t k = 0; k < rooms.size() && k < reply.elements.size(); ++k)
-          sums[k] += to_int(reply.elements[k]);
+    for (auto& row : room_counts_of(redis_, other_comets(), rooms))
+      for (std::size_t k = 0; k < rooms.size(); ++k) sums[k] += row[k];
     for (std::size_t k = 0; k < rooms.size(); ++k)
       tracker_.set_first_remote_online(rooms[k], sums[k]);
   } catch (const std::exception& e) {

@@ -48,6 +48,7 @@ class ClusterPresence final : public RemoteRoomCounts {
   void step();
   void report();
   void read_remote();
+  std::vector<std::string> other_comets() const;  // reporting within the TTL, not this one
   void flush_outbox();
 
   struct Remote {
