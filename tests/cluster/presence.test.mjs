@@ -149,14 +149,20 @@ test('through the entry point a session\'s connections share a comet: a user cou
     'never counted a user twice');
 });
 
-// A room new to a comet: its first member there sees the other comets' members at once in
-// serverJoinedRoom (hello takes the same path), not one report period later.
-test('a room new to a comet counts the other comets\' members in serverJoinedRoom', async () => {
-  const [ua, ub] = [await createUser(cluster.url, 'na'), await createUser(cluster.url, 'nb')];
+// Two new users: `a` on comet-1 in a room it created, `ub` not connected yet.
+async function roomOnComet1(prefix) {
+  const [ua, ub] = [await createUser(cluster.url, `${prefix}a`), await createUser(cluster.url, `${prefix}b`)];
   const a = await open(await cluster.cometWs('comet-1'), ua);
   const name = `room ${unique()}`;
   a.send('clientCreateRoom', { roomName: name });
   const room = (await a.next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
+  return { a, ub, room };
+}
+
+// A room new to a comet: its first member there sees the other comets' members at once in
+// serverJoinedRoom (hello takes the same path), not one report period later.
+test('a room new to a comet counts the other comets\' members in serverJoinedRoom', async () => {
+  const { a, ub, room } = await roomOnComet1('n');
   const token = cluster.adminToken();
   const path = `/api/presence/room?roomId=${room}`;
   for (let i = 0; i < 50; i++) {
@@ -172,11 +178,7 @@ test('a room new to a comet counts the other comets\' members in serverJoinedRoo
 });
 
 test('counts add up across comets and a killed comet is swept within TTL + grace', async () => {
-  const [ua, ub] = [await createUser(cluster.url, 'pa'), await createUser(cluster.url, 'pb')];
-  const a = await open(await cluster.cometWs('comet-1'), ua);
-  const name = `room ${unique()}`;
-  a.send('clientCreateRoom', { roomName: name });
-  const room = (await a.next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
+  const { a, ub, room } = await roomOnComet1('p');
   const b = await open(await cluster.cometWs('comet-2'), ub);
   b.send('clientJoinRoom', { roomId: room });
   await b.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
