@@ -41,6 +41,11 @@ export async function startCluster({ comets = 2, logics = 2, jobs = 2, env = {} 
       const t0 = Date.now();
       const out = await cluster.sh('up', extraEnv);
       cluster.startSeconds = (Date.now() - t0) / 1000;
+      // An `up` that changed the upstreams reloaded nginx: its old workers close their idle
+      // keep-alive connections as they quit, and a request that fetch sends on one of those in
+      // that instant fails with "other side closed". Let the closes arrive (a browser would
+      // retry on a fresh connection; fetch does not).
+      await new Promise((r) => setTimeout(r, 500));
       return out;
     },
     async down() {
