@@ -87,8 +87,11 @@ struct Config {
   // enough for the requests in flight at the comet's peak rate (rate x round trip).
   int comet_rpc_threads = 64;
   // A comet batches its connections' clientMessages events into ReceiveBatch calls: at most
-  // this many calls at once (events pile up meanwhile and go in the next one) ...
-  int comet_post_calls = 2;
+  // this many calls at once (events pile up meanwhile and go in the next one). One: a second
+  // call mostly halved the events per call and cost 13-17 % more cluster CPU per delivery at
+  // 1,000-2,000 msg/s for the same p99 (bench/RESULTS.md), and round robin sent it to a
+  // stalled Logic half the time anyway ...
+  int comet_post_calls = 1;
   int comet_post_batch_max = 128;  // ... of at most this many events each
   int queue_partitions = 8;
   int queue_max_records = 100000;  // per partition of the embedded queue (senders wait past it)
