@@ -5,11 +5,23 @@ import { randomBytes } from 'node:crypto';
 export const unique = () => `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 export const seqOf = (id) => Number(id.split('-')[0]);
 
+// As a browser does, a request is sent again once on a fresh connection when the reused
+// keep-alive connection it went out on was closed under it (undici's UND_ERR_SOCKET, "other side
+// closed"): a reloaded nginx's old workers close their idle connections as they quit.
+async function fetchRetryingClosedSocket(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (e?.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(url, init);
+  }
+}
+
 export async function api(baseUrl, path, { body, cookie, token, method = 'POST', raw } = {}) {
   const headers = { 'content-type': 'application/json' };
   if (cookie) headers.cookie = cookie;
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(baseUrl + path, {
+  const res = await fetchRetryingClosedSocket(baseUrl + path, {
     method,
     headers,
     body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
