@@ -6,26 +6,36 @@ namespace roomcast {
 
 namespace pb = roomcast::comet;
 
-grpc::Status CometService::PushMsg(grpc::ServerContext*, const pb::PushMsgRequest* req,
-                                   pb::PushReply*) {
+namespace {
+// Every method is done when it returns: answer OK on the call's default reactor.
+grpc::ServerUnaryReactor* answered(grpc::CallbackServerContext* ctx) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* CometService::PushMsg(grpc::CallbackServerContext* ctx,
+                                                const pb::PushMsgRequest* req, pb::PushReply*) {
   if (req->has_membership()) {
     auto& m = req->membership();
     for (auto id : req->user_ids())
       comet_.sync_membership({id, m.room_id(), m.joined(), m.origin_conn()});
-    return grpc::Status::OK;
+    return answered(ctx);
   }
   if (!req->notice_room().empty()) {
     for (auto id : req->user_ids())
       comet_.push_user_notice(id, req->notice_room(), req->event(), 0);
-    return grpc::Status::OK;
+    return answered(ctx);
   }
   std::vector<int64_t> ids(req->user_ids().begin(), req->user_ids().end());
   comet_.push_users_event(ids, std::make_shared<const std::string>(req->event()));
-  return grpc::Status::OK;
+  return answered(ctx);
 }
 
-grpc::Status CometService::BroadcastRoom(grpc::ServerContext*, const pb::BroadcastRoomRequest* req,
-                                         pb::PushReply*) {
+grpc::ServerUnaryReactor* CometService::BroadcastRoom(grpc::CallbackServerContext* ctx,
+                                                      const pb::BroadcastRoomRequest* req,
+                                                      pb::PushReply*) {
   // Chat batches first, in request order: Job lists a room's batches in sequence order and the
   // loops keep the order of what is posted to them.
   for (auto& b : req->batches()) {
@@ -48,7 +58,7 @@ grpc::Status CometService::BroadcastRoom(grpc::ServerContext*, const pb::Broadca
     else
       comet_.push_room_event(e.room_id(), std::make_shared<const std::string>(e.event()));
   }
-  return grpc::Status::OK;
+  return answered(ctx);
 }
 
 void CometService::merge_presence(const std::string& room_id, const pb::PresenceChange& change) {
@@ -62,18 +72,18 @@ void CometService::merge_presence(const std::string& room_id, const pb::Presence
                                          users(change.left()));
 }
 
-grpc::Status CometService::Broadcast(grpc::ServerContext*, const pb::BroadcastRequest* req,
-                                     pb::PushReply*) {
+grpc::ServerUnaryReactor* CometService::Broadcast(grpc::CallbackServerContext* ctx,
+                                                  const pb::BroadcastRequest* req, pb::PushReply*) {
   comet_.broadcast_event(std::make_shared<const std::string>(req->event()));
-  return grpc::Status::OK;
+  return answered(ctx);
 }
 
-grpc::Status CometService::Rooms(grpc::ServerContext*, const pb::RoomsRequest*,
-                                 pb::RoomsReply* reply) {
+grpc::ServerUnaryReactor* CometService::Rooms(grpc::CallbackServerContext* ctx,
+                                              const pb::RoomsRequest*, pb::RoomsReply* reply) {
   for (auto& r : comet_.local_rooms()) reply->add_room_ids(r);
   for (auto u : comet_.local_users()) reply->add_user_ids(u);
   reply->set_connections(comet_.connection_count());
-  return grpc::Status::OK;
+  return answered(ctx);
 }
 
 }  // namespace roomcast
