@@ -136,6 +136,11 @@ stop_server() {
     return 0
   fi
   [ -n "$SERVER_PID" ] || return 0
+  # Standalone roomcast's /metrics too (the stage histograms), next to its stdout.log.
+  if [ "${SERVER_TARGET:-}" = roomcast ]; then
+    curl -s -m 3 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" \
+      > "$SERVER_DIR/metrics.txt" 2>/dev/null || true
+  fi
   if kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -152,6 +157,7 @@ start_server() {  # target scenario
   PORT=$(free_port)
   local dir="$OUT/srv/$target-$scen"
   rm -rf "$dir"; mkdir -p "$dir"
+  SERVER_TARGET="$target"; SERVER_DIR="$dir"
   case "$target" in
     nchan)
       mkdir -p "$dir/tmp"
@@ -186,8 +192,8 @@ start_server() {  # target scenario
       return 0 ;;
     roomcast)
       # The room setup creates rooms in bursts: lift the per-user room creation rate.
-      ROOMCAST_ADMIN_TOKEN="$TOKEN" ROOMCAST_PASSWORD_COST=min ROOMCAST_LIMITS_PER_ADDRESS=0 \
-        ROOMCAST_LIMITS_ROOM_CREATIONS_PER_MINUTE=0 \
+      ROOMCAST_ADMIN_TOKEN="$TOKEN" ROOMCAST_METRICS_TOKEN="$TOKEN" ROOMCAST_PASSWORD_COST=min \
+        ROOMCAST_LIMITS_PER_ADDRESS=0 ROOMCAST_LIMITS_ROOM_CREATIONS_PER_MINUTE=0 \
         $NICECMD "$ROOMCAST_BIN" standalone --listen "127.0.0.1:$PORT" --data-dir "$dir/data" > "$dir/stdout.log" 2>&1 &
       SERVER_PID=$! ;;
   esac
