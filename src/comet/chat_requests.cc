@@ -131,7 +131,7 @@ asio::awaitable<void> ChatSession::history(ClientEvent& ev) {
   const auto& limits = comet_.config().limits;
   uint64_t before = kNoSeq;
   if (ev.first_message_id) {
-    auto seq = parse_message_id(*ev.first_message_id);
+    auto seq = seq_not_before(*ev.first_message_id);
     if (!seq) throw ClientError("BAD_REQUEST", "firstMessageId is malformed");
     before = *seq;
   }

@@ -35,6 +35,14 @@ std::optional<uint64_t> parse_message_id(std::string_view id) {
   return seq;
 }
 
+std::optional<uint64_t> seq_not_before(std::string_view id) {
+  auto seq = parse_message_id(id);
+  if (!seq) return std::nullopt;
+  auto n_part = id.substr(id.find('-') + 1);
+  bool n_positive = n_part.find_first_not_of('0') != std::string_view::npos;
+  return n_positive ? *seq + 1 : *seq;  // seq has at most 19 digits: no overflow
+}
+
 std::string random_hex(std::size_t bytes) {
   static const int init = sodium_init();
   (void)init;

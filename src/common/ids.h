@@ -15,6 +15,10 @@ void append_message_id(std::string& out, uint64_t seq);
 // Parses "<seq>-<n>" (both decimal, no sign, no spaces). Returns the seq, or nullopt when
 // malformed. `n` is reserved, so any value is accepted and ignored.
 std::optional<uint64_t> parse_message_id(std::string_view id);
+// The seq of the first message not before id "<seq>-<n>", ids compared as pairs of integers:
+// seq, or seq + 1 when n > 0 (message "<seq>-0" then comes before the id). A history page
+// "before" the id ends just below it. nullopt when malformed.
+std::optional<uint64_t> seq_not_before(std::string_view id);
 
 // A random hex string of `bytes` random bytes (libsodium's CSPRNG).
 std::string random_hex(std::size_t bytes);

@@ -121,6 +121,24 @@ test('history pages backwards and returns every message exactly once', async () 
   await a.close();
 });
 
+// PROTOCOL.md: ids compare as pairs of integers, so "<seq>-<n>" with n > 0 lies after message
+// "<seq>-0", and a page before it starts with that message.
+test('a history anchor with a nonzero reserved part pages from just below it', async () => {
+  const u = await createUser(server.url);
+  const a = await connect(server, u);
+  const room = await newRoom(a);
+  a.send('clientMessages', { roomId: room, messages: [{ content: 'one' }, { content: 'two' }, { content: 'three' }] });
+  await a.waitLive(room, 3);
+  const second = `${seqOf(a.live(room)[1].id)}`;
+  a.send('requestRoomHistory', { roomId: room, firstMessageId: `${second}-7`, count: 10 });
+  const after = await a.next('serverRoomHistory', (p) => p.roomId === room);
+  assert.deepEqual(after.messages.map((m) => m.content), ['two', 'one']);
+  a.send('requestRoomHistory', { roomId: room, firstMessageId: `${second}-0`, count: 10 });
+  const at = await a.next('serverRoomHistory', (p) => p.roomId === room);
+  assert.deepEqual(at.messages.map((m) => m.content), ['one']);
+  await a.close();
+});
+
 test('a new room reaches a second user, who can join, post and leave', async () => {
   const ua = await createUser(server.url);
   const ub = await createUser(server.url);

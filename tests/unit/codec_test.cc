@@ -133,6 +133,16 @@ TEST(MessageIds, ParseAndFormat) {
     EXPECT_FALSE(parse_message_id(bad)) << bad;
 }
 
+// Ids compare as pairs: "7-3" comes after message "7-0", so a page before it includes 7.
+TEST(MessageIds, SeqNotBeforeComparesIdsAsPairs) {
+  EXPECT_EQ(seq_not_before("7-0"), 7u);
+  EXPECT_EQ(seq_not_before("7-00"), 7u);
+  EXPECT_EQ(seq_not_before("7-3"), 8u);
+  EXPECT_EQ(seq_not_before("0-1"), 1u);
+  EXPECT_EQ(seq_not_before("9999999999999999999-1"), 10000000000000000000u);
+  EXPECT_FALSE(seq_not_before("7-x"));
+}
+
 TEST(ServerEvents, SerialiseValidJsonWithEscapes) {
   StoredMessage m{"room",        7,      3,  "ann \"the\" <b>", "line1\nline2\t\x01 é 😀",
                   1700000000000, "c\\1", "k"};
