@@ -126,6 +126,18 @@ asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
     buffer.commit(n);
   }
   stream.expires_after(std::chrono::milliseconds(limits.http_head_timeout_ms));
+  auto [head_ec, head_n] =
+      co_await http::async_read_header(stream, buffer, parser, as_tuple_awaitable);
+  if (head_ec) co_return head_ec;
+  // A client that waits for "100 Continue" before its body (curl does past 1 KiB) would
+  // otherwise wait a second for nothing. An over-long body was refused with the head.
+  if (!parser.is_done() && parser.get().version() == 11 &&
+      beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [write_ec, written] =
+        co_await asio::async_write(stream, asio::buffer(kContinue), as_tuple_awaitable);
+    if (write_ec) co_return write_ec;
+  }
   auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
   co_return ec;
 }

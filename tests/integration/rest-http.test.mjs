@@ -189,6 +189,25 @@ test('extension-less paths serve <path>.html when it exists, else the app shell'
   assert.equal(head.headers.get('content-length'), String('<p>chat page</p>'.length));
 });
 
+test('a POST that expects 100-continue gets it before it sends its body', async () => {
+  const port = new URL(server.url).port;
+  const body = JSON.stringify({ email: 'not-an-email', password: 'long enough password' });
+  const head = `POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
+  const s = net.connect(port, '127.0.0.1');
+  let data = '';
+  s.on('data', (d) => (data += d));
+  const closed = new Promise((r) => s.on('close', r));
+  s.write(head);
+  const deadline = Date.now() + 800;  // well under curl's 1 s wait
+  while (!data.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.match(data, /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+  s.write(body);
+  await closed;
+  assert.match(data.slice(data.indexOf('\r\n\r\n') + 4), /^HTTP\/1\.1 400 /);
+  assert.match(data, /"id":"BAD_REQUEST"/);
+});
+
 test('pipelined requests on one connection are answered in order, up to a bad one', async () => {
   const port = new URL(server.url).port;
   const get = (p, extra = '') => `GET ${p} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
