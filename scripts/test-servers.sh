@@ -69,10 +69,19 @@ start)
   chmod 700 "$dir"
   [[ -x "$mock" ]] || { echo "missing $mock (ninja -C build roomcast-kafka-mock)" >&2; exit 1; }
 
-  redis_port=$(free_port)
-  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --daemonize yes \
-    --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --save '' --appendonly no
-  wait_for 10 redis-server sh -c "redis-cli -p $redis_port ping | grep -q PONG"
+  # free_port cannot see a port another process is about to take (or an outgoing connection
+  # holds): a Redis that did not come up is tried again on another port, its log shown.
+  for attempt in 1 2 3; do
+    redis_port=$(free_port)
+    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir/redis" --daemonize yes \
+      --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --save '' --appendonly no ||
+      true
+    if wait_for 10 redis-server sh -c "redis-cli -p $redis_port ping | grep -q PONG"; then break; fi
+    echo "redis-server on port $redis_port (attempt $attempt):" >&2
+    tail -5 "$dir/redis/redis.log" >&2 2>/dev/null || true
+    stop_pidfile "$dir/redis/redis.pid"
+    [[ $attempt -lt 3 ]] || exit 1
+  done
 
   mysql_port=$(free_port)
   mariadb-install-db --no-defaults --user=root --datadir="$dir/mysql/data" \
