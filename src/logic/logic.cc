@@ -1,5 +1,6 @@
 #include "logic/logic.h"
 
+#include <fmt/format.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -37,7 +38,10 @@ void Logic::init_default_rooms() {
 }
 
 std::string Logic::new_session(int64_t user_id) {
-  auto sid = random_hex(32);  // 256 bits
+  // 256 random bits after the user's id (16 hex digits): the entry point (deploy/nginx.conf)
+  // hashes that prefix, so all of a user's sessions share a comet and count once in presence.
+  // The id is public (every message carries it); the secret is the random part.
+  auto sid = fmt::format("{:016x}", static_cast<uint64_t>(user_id)) + random_hex(32);
   int64_t ttl_ms = int64_t{config_.session_ttl_hours} * 3600 * 1000;
   sessions_.create_session(session_key(sid), user_id, now_ms() + ttl_ms);
   return sid;

@@ -149,6 +149,31 @@ test('through the entry point a session\'s connections share a comet: a user cou
     'never counted a user twice');
 });
 
+// Six devices of one user (six logins, six sessions): a session id starts with its user's id
+// and the entry point hashes that part, so they share a comet too and the user counts once.
+// Hashed by whole session ids they would all land on one of the two comets 1 time in 32.
+test('through the entry point every session of a user shares a comet: six devices count once', async () => {
+  const u = await createUser(cluster.url, 'pd');
+  const devices = [];
+  for (let i = 0; i < 6; i++) {
+    const login = await api(cluster.url, '/api/login', { body: { email: u.email, password: u.password } });
+    assert.equal(login.status, 204, login.text);
+    devices.push(await open(cluster.wsUrl, { cookie: login.headers.get('set-cookie').split(';')[0] }));
+  }
+  const name = `room ${unique()}`;
+  devices[0].send('clientCreateRoom', { roomName: name });
+  const room = (await devices[0].next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
+  for (const d of devices.slice(1)) await d.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
+  await sleep(4 * WINDOW + 500);  // every comet's report is in
+  const token = cluster.adminToken();
+  const count = await api(cluster.url, `/api/presence/room?roomId=${room}`, { method: 'GET', token });
+  assert.deepEqual(count.json, { roomId: room, online: 1 });
+  const seen = devices.flatMap((c) => c.events ?? []);
+  for (const d of devices) await d.close();
+  assert.ok(!seen.some((e) => e.type === 'serverPresence' && e.payload?.roomId === room && e.payload.online > 1),
+    'never counted the user twice');
+});
+
 // Two new users: `a` on comet-1 in a room it created, `ub` not connected yet.
 async function roomOnComet1(prefix) {
   const [ua, ub] = [await createUser(cluster.url, `${prefix}a`), await createUser(cluster.url, `${prefix}b`)];
