@@ -37,21 +37,17 @@ bash "$here/gen-secrets.sh" "$D/secrets" >/dev/null
 log() { echo "local-cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# shellcheck source=../scripts/free-port.sh
+source "$repo/scripts/free-port.sh"
+# A port handed out already (kept in $D/ports, whether or not its server runs now).
+port_kept() { grep -qx "$1" "$D"/ports/* 2>/dev/null; }
 # A port from the file `name`, else a free one (kept, so restarts reuse it).
 port_of() {
-  local f="$D/ports/$1"
+  local f="$D/ports/$1" p
   if [[ -s "$f" ]]; then cat "$f"; return; fi
-  # Below the kernel's ephemeral range: a port there may be the source port of some outgoing
-  # connection (a load test holds thousands), which a probe cannot see but bind() refuses.
-  local p low
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  ((low > 21000)) || low=50000
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % (low - 20000)))
-    grep -qx "$p" "$D"/ports/* 2>/dev/null && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" >"$f"; echo "$p"; return; fi
-  done
-  die "no free port found"
+  p=$(free_port port_kept) || die "no free port found"
+  echo "$p" >"$f"
+  echo "$p"
 }
 
 alive() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -21,19 +21,9 @@ dir=${2:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 mock=${ROOMCAST_KAFKA_MOCK:-$here/build/roomcast-kafka-mock}
 
-# A port nobody listens on now (a race with other processes is possible but unlikely), below
-# the kernel's ephemeral range: a port there may be the source port of an outgoing connection,
-# which the probe cannot see but bind() refuses (deploy/local-cluster.sh's port_of does the same).
-free_port() {
-  local p low
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  ((low > 21000)) || low=50000
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % (low - 20000)))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port" >&2; exit 1
-}
+# free_port: a loopback port nobody listens on now, below the ephemeral range.
+# shellcheck source=free-port.sh
+source "$here/scripts/free-port.sh"
 
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   local secs=$1 what=$2; shift 2
