@@ -126,27 +126,39 @@ test('topic: a comet frozen past TTL + grace is swept (offline), then re-announc
   await topic.next(id, 3, (r) => !r.online, QUIET + 3000);
 });
 
+// One user's connections: the first creates a room, the others see it joined. Its id.
+async function roomOfOneUser(conns) {
+  const name = `room ${unique()}`;
+  conns[0].send('clientCreateRoom', { roomName: name });
+  const room = (await conns[0].next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
+  for (const c of conns.slice(1)) await c.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
+  return room;
+}
+
+// Once every comet's report is in, the room counts `online` members (the backends' API), and no
+// serverPresence any of `conns` got said more; then closes them.
+async function assertCountedOnce(conns, room, online) {
+  await sleep(4 * WINDOW + 500);
+  const token = cluster.adminToken();
+  const count = await api(cluster.url, `/api/presence/room?roomId=${room}`, { method: 'GET', token });
+  assert.deepEqual(count.json, { roomId: room, online });
+  const seen = conns.flatMap((c) => c.events ?? []);
+  for (const c of conns) await c.close();
+  assert.ok(!seen.some((e) => e.type === 'serverPresence' && e.payload?.roomId === room && e.payload.online > online),
+    'never counted a user twice');
+}
+
 test('through the entry point a session\'s connections share a comet: a user counts once', async () => {
   const [ua, ub] = [await createUser(cluster.url, 'pn'), await createUser(cluster.url, 'pm')];
   const tabs = [];
   for (let i = 0; i < 4; i++) tabs.push(await open(cluster.wsUrl, ua));  // four tabs of one browser
-  const name = `room ${unique()}`;
-  tabs[0].send('clientCreateRoom', { roomName: name });
-  const room = (await tabs[0].next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
-  for (const t of tabs.slice(1)) await t.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
+  const room = await roomOfOneUser(tabs);
   const b = await open(cluster.wsUrl, ub);
   b.send('clientJoinRoom', { roomId: room });
   const joined = await b.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
   assert.ok(joined.room.online <= 2, JSON.stringify(joined.room));
   await tabs[0].next('serverPresence', (p) => p.roomId === room && p.online === 2, 10000);
-  await sleep(4 * WINDOW + 500);  // every comet's report is in
-  const token = cluster.adminToken();
-  const count = await api(cluster.url, `/api/presence/room?roomId=${room}`, { method: 'GET', token });
-  assert.deepEqual(count.json, { roomId: room, online: 2 });
-  const seen = [...tabs, b].flatMap((c) => c.events ?? []);
-  for (const c of [...tabs, b]) await c.close();
-  assert.ok(!seen.some((e) => e.type === 'serverPresence' && e.payload?.roomId === room && e.payload.online > 2),
-    'never counted a user twice');
+  await assertCountedOnce([...tabs, b], room, 2);
 });
 
 // Six devices of one user (six logins, six sessions): a session id starts with its user's id
@@ -160,28 +172,15 @@ test('through the entry point every session of a user shares a comet: six device
     assert.equal(login.status, 204, login.text);
     devices.push(await open(cluster.wsUrl, { cookie: login.headers.get('set-cookie').split(';')[0] }));
   }
-  const name = `room ${unique()}`;
-  devices[0].send('clientCreateRoom', { roomName: name });
-  const room = (await devices[0].next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
-  for (const d of devices.slice(1)) await d.next('serverJoinedRoom', (p) => p.room.id === room, 10000);
-  await sleep(4 * WINDOW + 500);  // every comet's report is in
-  const token = cluster.adminToken();
-  const count = await api(cluster.url, `/api/presence/room?roomId=${room}`, { method: 'GET', token });
-  assert.deepEqual(count.json, { roomId: room, online: 1 });
-  const seen = devices.flatMap((c) => c.events ?? []);
-  for (const d of devices) await d.close();
-  assert.ok(!seen.some((e) => e.type === 'serverPresence' && e.payload?.roomId === room && e.payload.online > 1),
-    'never counted the user twice');
+  const room = await roomOfOneUser(devices);
+  await assertCountedOnce(devices, room, 1);
 });
 
 // Two new users: `a` on comet-1 in a room it created, `ub` not connected yet.
 async function roomOnComet1(prefix) {
   const [ua, ub] = [await createUser(cluster.url, `${prefix}a`), await createUser(cluster.url, `${prefix}b`)];
   const a = await open(await cluster.cometWs('comet-1'), ua);
-  const name = `room ${unique()}`;
-  a.send('clientCreateRoom', { roomName: name });
-  const room = (await a.next('serverCreateRoom', (p) => p.roomName === name, 30000)).roomId;
-  return { a, ub, room };
+  return { a, ub, room: await roomOfOneUser([a]) };
 }
 
 // A room new to a comet: its first member there sees the other comets' members at once in
