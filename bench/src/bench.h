@@ -168,7 +168,8 @@ struct Track {
 
 struct PubReq {
   u32 room, seq;
-  u64 ts;
+  u64 ts;        // scheduled send time
+  u64 sent = 0;  // when it was written to the connection
 };
 
 struct PubState {

@@ -48,6 +48,9 @@ struct Publishing {
   std::vector<u64> roomOk;  // this step's accepted publishes per room
   u64 errors = 0, published = 0, backlogMax = 0;
   int errShown = 0;
+  // Per publish: how long after its scheduled time it was written (the publisher waiting for
+  // answers) and how long its answer took. Both are part of a delivery's latency.
+  Hist sendLate, answer;
 };
 
 // One rate step's timing.

@@ -22,6 +22,7 @@ void onPubResp(Publishing& pub, Conn& c, const HttpResp& r) {
   if (ps.inflight.empty()) return;
   PubReq q = ps.inflight.front();
   ps.inflight.pop_front();
+  pub.answer.add(gNow - q.sent);
   if (r.status >= 200 && r.status < 300)
     pub.roomOk[q.room]++;
   else {
@@ -44,7 +45,7 @@ void onPubClosed(Conn& c) {
 }
 
 // Sends the publisher's backlog, at most --pipeline requests in flight; reconnects if needed.
-void flushPub(Conn& c) {
+void flushPub(Publishing& pub, Conn& c) {
   PubState& ps = gPubs[size_t(c.pub)];
   if (c.st == C_IDLE || c.st == C_DEAD) {
     if (ps.backlog.empty()) return;
@@ -56,6 +57,8 @@ void flushPub(Conn& c) {
   while (!ps.backlog.empty() && int(ps.inflight.size()) < O.pipeline) {
     PubReq q = ps.backlog.front();
     ps.backlog.pop_front();
+    q.sent = gNow;
+    pub.sendLate.add(q.sent > q.ts ? q.sent - q.ts : 0);
     appendPublish(out, q.room, q.seq, q.ts);
     ps.inflight.push_back(q);
   }
@@ -80,7 +83,7 @@ void publishStep(Publishing& pub, const StepTimes& st, double rate) {
              }
              u64 bl = 0;
              for (auto& c : gConns) {
-               flushPub(c);
+               flushPub(pub, c);
                bl += gPubs[size_t(c.pub)].backlog.size();
              }
              pub.backlogMax = std::max(pub.backlogMax, bl);
@@ -95,7 +98,7 @@ void publishStep(Publishing& pub, const StepTimes& st, double rate) {
       },
       O.drainSecs + 10,
       [&] {
-        for (auto& c : gConns) flushPub(c);
+        for (auto& c : gConns) flushPub(pub, c);
       });
 }
 
@@ -176,6 +179,8 @@ bool runStep(Publishing& pub, u32 step, double rate) {
   pub.errors = 0;
   pub.published = 0;
   pub.backlogMax = 0;
+  pub.sendLate.clear();
+  pub.answer.clear();
   StepTimes st;
   st.cpu0 = serverCpu();
   st.ccpu0 = clientCpu();

@@ -112,6 +112,9 @@ void emitStepLine(double rate, const Publishing& pub, const StepTimes& st, const
        ",\"published\":" + std::to_string(pubCount) + ",\"accepted\":" + std::to_string(okCount) +
        ",\"pub_errors\":" + std::to_string(pub.http ? pub.errors : t.sendErrors) +
        ",\"pub_backlog_max\":" + std::to_string(pub.backlogMax) +
+       ",\"pub_send_late_p99_ms\":" + jnum(double(pub.sendLate.pct(0.99)) / 1e3) +
+       ",\"pub_answer_p50_ms\":" + jnum(double(pub.answer.pct(0.5)) / 1e3) +
+       ",\"pub_answer_p99_ms\":" + jnum(double(pub.answer.pct(0.99)) / 1e3) +
        ",\"expected\":" + std::to_string(t.expected) +
        ",\"delivered\":" + std::to_string(t.delivered) +
        ",\"deliveries_per_s\":" + jnum(span > 0 ? double(t.delivered) / span : 0) +
