@@ -55,6 +55,7 @@ class ChatSession final : public WsHandler {
   // See WsConnection::cork(): the comet's drain corks every session it delivers to.
   bool cork() { return conn_.cork(); }
   void uncork() { conn_.uncork(); }
+  bool corked() const { return conn_.corked(); }
   // A presence, typing or read-state event about a room: sent only once this connection has
   // shown the room (its page is out), so it never comes before hello.
   void deliver_notice(const std::string& room_id, const Frame& frame);

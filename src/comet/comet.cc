@@ -124,6 +124,10 @@ std::vector<int64_t> Comet::local_users() const {
 }
 
 namespace {
+// Sessions written per round of a drain: about a millisecond of system calls on a busy box, so
+// the loop reads its sockets between two rounds (comet/write_rounds.h).
+constexpr std::size_t kSessionsPerRound = 256;
+
 void erase_from(std::vector<ChatSession*>& v, ChatSession* s) {
   auto it = std::find(v.begin(), v.end(), s);
   if (it == v.end()) return;
@@ -153,6 +157,7 @@ void Comet::remove(CometShard& shard, ChatSession* s, int64_t user_id) {
     erase_from(it->second, s);
     if (it->second.empty()) shard.users.erase(it);
   }
+  if (s->corked()) shard.writes.forget(s);  // waiting for its turn in the write rounds
   --connections_;
   tracker_->disconnected(user_id);
   std::lock_guard lock(counts_mutex_);
@@ -270,18 +275,32 @@ void Comet::enqueue(ShardPush push) {
 
 void Comet::drain(CometShard& shard) {
   assert_in_loop(shard.ctx, "Comet::drain");
-  metrics::DeliveryClock clock;  // one clock reading for every delivery of this drain
+  metrics::DeliveryClock clock;  // one clock reading for every delivery of this round
   std::vector<ShardPush> pushes;
   {
     std::lock_guard lock(shard.inbox.mutex);
     pushes.swap(shard.inbox.pushes);
-    shard.inbox.drain_posted = false;
   }
+  if (!pushes.empty()) deliver_pushes(shard, pushes);
+  bool more = shard.writes.write_round(kSessionsPerRound, [](int64_t started_us, std::size_t n) {
+    metrics::delivery_stage(DeliveryStage::kWrite, metrics::wall_micros() - started_us, n);
+  });
+  {
+    // drain_posted stays set while rounds remain, so pushes meanwhile post nothing more.
+    std::lock_guard lock(shard.inbox.mutex);
+    more = more || !shard.inbox.pushes.empty();
+    if (!more) shard.inbox.drain_posted = false;
+  }
+  // The next round goes behind what the loop has ready (socket reads, publish requests).
+  if (more) asio::post(shard.ctx, [this, &shard] { drain(shard); });
+}
+
+void Comet::deliver_pushes(CometShard& shard, std::vector<ShardPush>& pushes) {
   auto started = metrics::delivery_micros();
   for (auto& p : pushes) metrics::delivery_stage(DeliveryStage::kInbox, started - p.pushed_us);
-  // Sessions queue what they get here and write it all in one go below.
+  // Sessions queue what they get here; their writes wait for their turn in the rounds.
   auto cork = [&shard](ChatSession* s) {
-    if (s->cork()) shard.corked.push_back(s);
+    shard.writes.feed(s);
     return s;
   };
   for (auto& p : pushes) {
@@ -322,10 +341,7 @@ void Comet::drain(CometShard& shard) {
         break;
     }
   }
-  for (auto* s : shard.corked) s->uncork();
-  shard.corked.clear();
-  metrics::delivery_stage(DeliveryStage::kWrite, metrics::wall_micros() - started, pushes.size());
-  if (shard.corked.capacity() > 4096) shard.corked.shrink_to_fit();
+  shard.writes.mark(started, pushes.size());
 }
 
 void Comet::deliver_notice(CometShard& shard, const ShardPush& p,

@@ -27,6 +27,7 @@
 #include "comet/shard_push.h"
 #include "comet/typing_throttle.h"
 #include "comet/user_connections.h"
+#include "comet/write_rounds.h"
 #include "comet/ws_loop_context.h"
 #include "common/config.h"
 #include "logic/logic_api.h"
@@ -58,9 +59,9 @@ struct CometShard {
   std::unordered_map<std::string, std::vector<ChatSession*>> rooms;
   std::unordered_map<int64_t, std::vector<ChatSession*>> users;
   std::vector<ChatSession*> all;
-  WsLoopContext ws;                  // the limits and the read buffer of this loop's connections
-  PushInbox inbox;                   // pushes from other threads, delivered by drain()
-  std::vector<ChatSession*> corked;  // sessions holding writes until the drain ends
+  WsLoopContext ws;                 // the limits and the read buffer of this loop's connections
+  PushInbox inbox;                  // pushes from other threads, delivered by drain()
+  WriteRounds<ChatSession> writes;  // sessions fed by the drain, waiting for their turn
 };
 
 class Comet final : public CometPush, public WebSocketAcceptor {
@@ -158,8 +159,10 @@ class Comet final : public CometPush, public WebSocketAcceptor {
   void close_entry(const UserConnections::Entry& entry, uint16_t code, const char* reason);
   // Hands `push` to every loop; a loop with an empty inbox gets one drain posted.
   void enqueue(ShardPush push);
-  // Delivers every push in the shard's inbox in order, each connection writing once at the end.
+  // One round: delivers every push in the shard's inbox in order (queued on the sessions), then
+  // writes the next kSessionsPerRound sessions waiting; posts itself again while work remains.
   void drain(CometShard& shard);
+  void deliver_pushes(CometShard& shard, std::vector<ShardPush>& pushes);
   void deliver_notice(CometShard& shard, const ShardPush& push,
                       const std::function<ChatSession*(ChatSession*)>& cork);
 

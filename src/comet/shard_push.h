@@ -1,7 +1,7 @@
-// A push handed to one I/O loop. Pushes wait in the loop's inbox and are delivered together
-// by one drain, so while a loop is busy fanning out, the next pushes pile up and go out as one
-// gathered write per connection instead of one write each (batching that adds no delay when
-// the loop is idle).
+// A push handed to one I/O loop. Pushes wait in the loop's inbox and are taken together by the
+// drain's next round, so while a loop is busy fanning out, the next pushes pile up and go out
+// with what each connection has waiting, one gathered write per connection instead of one write
+// each (batching that adds no delay when the loop is idle; comet/write_rounds.h).
 #pragma once
 
 #include <cstdint>

@@ -68,6 +68,7 @@ class WsConnection {
   // While corked, queued frames wait; uncork() writes them in one gathered write. cork()
   // returns false when the connection was corked already.
   bool cork() { return !std::exchange(corked_, true); }
+  bool corked() const { return corked_; }
   void uncork();
   // Starts the closing handshake with `code` unless closing already; queued output is dropped.
   // `reason` must outlive the call only.
