@@ -209,6 +209,7 @@ void WsConnection::close_socket() {
 }
 
 void WsConnection::tick(Clock::time_point now) {
+  release_idle_storage();
   if (state_ == State::kClosing || state_ == State::kDraining) {
     if (now - last_ping_or_close_ > kCloseTimeout) close_socket();  // the peer never answered
     return;

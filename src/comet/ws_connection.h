@@ -73,8 +73,8 @@ class WsConnection {
   // Starts the closing handshake with `code` unless closing already; queued output is dropped.
   // `reason` must outlive the call only.
   void close(uint16_t code, const char* reason);
-  // Pings, the silence timeout and the closing-handshake timeout; called periodically once the
-  // handler accepted the connection.
+  // Pings, the silence timeout and the closing-handshake timeout, and frees the output queue's
+  // storage of a quiet connection; called periodically once the handler accepted the connection.
   void tick(Clock::time_point now);
 
  private:
@@ -105,6 +105,8 @@ class WsConnection {
   void write_next();
   void on_written(boost::system::error_code ec);
   void release_written(std::size_t frames);
+  // Frees the output queue's storage when nothing waits (tick(): the connection went quiet).
+  void release_idle_storage();
   void drop_unsent();
   void close_socket();
 
