@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
 
 namespace roomcast {
 
@@ -14,30 +15,35 @@ uint64_t next_fill_id() {
 }
 }  // namespace
 
-std::vector<RoomDelivery::Held>& RoomDelivery::held() {
-  if (!held_) held_ = std::make_unique<std::vector<Held>>();
-  return *held_;
+RoomDelivery::Pending& RoomDelivery::pending() {
+  if (!pending_) pending_ = std::make_unique<Pending>();
+  return *pending_;
+}
+
+void RoomDelivery::release_pending() {
+  if (pending_ && pending_->fill == 0 && pending_->held.empty()) pending_.reset();
 }
 
 RoomDelivery::Step RoomDelivery::hold(const Batch& batch, const Frame& frame) {
-  auto& held_batches = held();
+  auto& held_batches = pending().held;
   if (held_batches.size() >= max_held_) return Step(Step::Kind::kGiveUp);
   held_batches.push_back({batch, frame});
   return {};
 }
 
 RoomDelivery::Step RoomDelivery::start_fill(uint64_t before) {
-  fill_ = next_fill_id();
-  fill_before_ = before;
+  auto& p = pending();
+  p.fill = next_fill_id();
+  p.fill_before = before;
   Step step(Step::Kind::kFill);
-  step.fill_id = fill_;
+  step.fill_id = p.fill;
   step.fill_after = last_;
   step.fill_before = before;
   return step;
 }
 
 RoomDelivery::Step RoomDelivery::offer(const Batch& batch, const Frame& frame) {
-  if (!ready_ || fill_) return hold(batch, frame);
+  if (!ready_ || fill()) return hold(batch, frame);
   if (batch->messages.empty() || batch->last_seq() <= last_) return {};  // seen
   if (batch->first_seq() > last_ + 1) {
     // A hole: hold this batch and everything after it until the hole is filled.
@@ -69,7 +75,7 @@ std::vector<RoomDelivery::Replay> RoomDelivery::page_sent(const RoomPage& page) 
 }
 
 RoomDelivery::Step RoomDelivery::check_tail() {
-  if (!ready_ || fill_) {
+  if (!ready_ || fill()) {
     tail_due_ = true;
     return {};
   }
@@ -79,13 +85,15 @@ RoomDelivery::Step RoomDelivery::check_tail() {
 
 RoomDelivery::FillResult RoomDelivery::fill_done(uint64_t fill_id,
                                                  std::vector<StoredMessage>& messages) {
-  if (fill_id != fill_ || fill_id == 0) return FillResult::kStale;
-  fill_ = 0;
+  if (!awaits(fill_id)) return FillResult::kStale;
+  uint64_t before = pending_->fill_before;
+  pending_->fill = 0;
+  release_pending();
   uint64_t expect = last_ + 1;
   for (auto& m : messages)
     if (m.seq != expect++) return FillResult::kIncomplete;
   // A bounded gap must be filled up to the batch that revealed it.
-  if (fill_before_ != kOpenEnd && expect != fill_before_) return FillResult::kIncomplete;
+  if (before != kOpenEnd && expect != before) return FillResult::kIncomplete;
   if (!messages.empty()) last_ = messages.back().seq;
   return FillResult::kDone;
 }
@@ -97,10 +105,10 @@ RoomDelivery::FillResult RoomDelivery::fill_failed(uint64_t fill_id) const {
 
 std::vector<RoomDelivery::Replay> RoomDelivery::replay_held() {
   std::vector<Replay> out;
-  if (held_) {
+  if (pending_ && !pending_->held.empty()) {
     // Offered again from a list of their own: a new gap holds the rest in a fresh one.
-    auto held = std::move(*held_);
-    held_.reset();
+    auto held = std::exchange(pending_->held, {});
+    release_pending();
     out.reserve(held.size() + 1);
     for (auto& h : held) {
       auto step = offer(h.batch, h.frame);

@@ -88,7 +88,7 @@ class RoomDelivery {
 
   bool ready() const { return ready_; }
   // Whether fill `fill_id` is the one in flight (not stale).
-  bool awaits(uint64_t fill_id) const { return fill_id != 0 && fill_ == fill_id; }
+  bool awaits(uint64_t fill_id) const { return fill_id != 0 && fill() == fill_id; }
   uint64_t last_seq() const { return last_; }
   // The oldest id of the first page sent: a resume covers what lies before it.
   uint64_t page_oldest() const { return page_oldest_; }
@@ -97,15 +97,20 @@ class RoomDelivery {
   Step start_fill(uint64_t before);
   Step hold(const Batch& batch, const Frame& frame);
 
-  // Batches held while the page or a fill is pending: allocated only then, so a room in its
-  // steady state costs a connection 40 bytes (issue #15: most connections are idle).
-  std::vector<Held>& held();
+  // What exists only while the page or a fill is pending: allocated only then, so a room in its
+  // steady state costs a connection 32 bytes (issue #15: most connections are idle).
+  struct Pending {
+    std::vector<Held> held;    // batches held until the page or the fill is out
+    uint64_t fill = 0;         // the fill in flight (0: none)
+    uint64_t fill_before = 0;  // the first id after its gap (kOpenEnd: a tail fill)
+  };
+  Pending& pending();
+  void release_pending();  // once nothing is held and no fill is in flight
+  uint64_t fill() const { return pending_ ? pending_->fill : 0; }
 
   uint64_t last_ = 0;         // highest id sent (page, fill or live)
   uint64_t page_oldest_ = 1;  // oldest id of the first page
-  uint64_t fill_ = 0;         // the fill in flight (0: none)
-  uint64_t fill_before_ = 0;
-  std::unique_ptr<std::vector<Held>> held_;
+  std::unique_ptr<Pending> pending_;
   uint32_t max_held_;
   bool ready_ = false;     // the first page is out
   bool tail_due_ = false;  // check_tail() asked while the page or a fill was pending

@@ -214,3 +214,18 @@ TEST(RoomDelivery, GivesUpWhenTooMuchIsHeld) {
   EXPECT_EQ(d.offer(batch(2, 2), nullptr).kind, Kind::kNothing);
   EXPECT_EQ(d.offer(batch(3, 3), nullptr).kind, Kind::kGiveUp);
 }
+
+// Issue #15: every connection holds one per room; what a page or a fill needs lives apart.
+TEST(RoomDelivery, AReadyRoomHoldsOnlyItsCursorsAndAFillStillWorks) {
+  EXPECT_LE(sizeof(RoomDelivery), 32u);
+  auto d = ready_at(5);
+  auto step = d.offer(batch(7, 7), nullptr);  // a hole: held, a fill starts
+  ASSERT_EQ(step.kind, Kind::kFill);
+  EXPECT_EQ(d.offer(batch(8, 8), nullptr).kind, Kind::kNothing);  // held behind the fill
+  auto gap = messages(6, 6);
+  ASSERT_EQ(d.fill_done(step.fill_id, gap), RoomDelivery::FillResult::kDone);
+  EXPECT_EQ(kinds(d.replay_held()), (std::vector<Kind>{Kind::kSendFrame, Kind::kSendFrame}));
+  EXPECT_EQ(d.last_seq(), 8u);
+  EXPECT_FALSE(d.awaits(step.fill_id));
+  EXPECT_EQ(d.offer(batch(9, 9), nullptr).kind, Kind::kSendFrame);
+}

@@ -62,3 +62,17 @@ TEST(FlatMap, BehavesLikeAMap) {
   EXPECT_EQ(m.find("a"), m.end());
   EXPECT_EQ(m.begin()->first, "b");
 }
+
+TEST(FlatMap, ASmallMapHoldsNoSpareEntriesAndABigOneStillGrowsGeometrically) {
+  FlatMap<int, int> m;
+  for (int i = 0; i < 5; ++i) m[i] = i;
+  EXPECT_EQ(m.capacity(), 5u);  // doubling would hold 8: a user of five rooms, per connection
+  std::size_t grows = 0, last = m.capacity();
+  for (int i = 5; i < 1000; ++i) {
+    m[i] = i;
+    if (m.capacity() != last) ++grows, last = m.capacity();
+  }
+  EXPECT_LT(grows, 40u);
+  EXPECT_EQ(m.size(), 1000u);
+  EXPECT_EQ(m.find(999)->second, 999);
+}
