@@ -131,8 +131,10 @@ void PresenceTracker::went_online(const User& user, const std::string& room_id) 
   ++room.online;
   report_rooms_.insert(room_id);
   if (change_sink_) note_change(room.local_changes, user, 1);
-  // Online on another comet already: the members were told then.
-  if (!remote_.online_elsewhere(room_id, user.id)) note_change(room.changes, user, 1);
+  // Online on another comet already: the members were told then. A large room's event carries
+  // counts only, so its names are not kept (a 10,000-member room: 10,000 entries per window).
+  if (!is_large(room) && !remote_.online_elsewhere(room_id, user.id))
+    note_change(room.changes, user, 1);
   mark_due(room_id, room);
 }
 
@@ -144,7 +146,8 @@ void PresenceTracker::went_offline(const User& user, const std::string& room_id)
   report_rooms_.insert(room_id);
   if (change_sink_) note_change(room.local_changes, user, -1);
   // Still online on another comet: not "left".
-  if (!remote_.online_elsewhere(room_id, user.id)) note_change(room.changes, user, -1);
+  if (!is_large(room) && !remote_.online_elsewhere(room_id, user.id))
+    note_change(room.changes, user, -1);
   mark_due(room_id, room);
 }
 
