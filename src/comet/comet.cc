@@ -191,7 +191,7 @@ void Comet::unsubscribe(CometShard& shard, ChatSession* s, const std::string& ro
     room_counts_.erase(c);
 }
 
-// Every push is framed once here and the frame shared by all recipients on all loops.
+// Every push is framed once here; each loop's recipients share one copy (enqueue()).
 void Comet::push_room_messages(std::shared_ptr<const RoomMessages> batch) {
   log_pushed(*batch);
   ShardPush p;
@@ -260,13 +260,34 @@ void Comet::push_user_notice(int64_t user_id, const std::string& room_id, const 
   enqueue(p);
 }
 
+namespace {
+// A copy of `push` with frames of its own. Every recipient takes a reference to its frame: with
+// one frame shared by all loops, the reference count's cache line would bounce between cores
+// once per delivery.
+ShardPush with_own_frames(const ShardPush& push) {
+  ShardPush copy = push;
+  auto clone = [](const Frame& f) { return f ? std::make_shared<const std::string>(*f) : f; };
+  copy.batch_frame = clone(push.batch_frame);
+  if (push.frames) {
+    auto frames = std::make_shared<std::vector<Frame>>();
+    frames->reserve(push.frames->size());
+    for (auto& f : *push.frames) frames->push_back(clone(f));
+    copy.frames = std::move(frames);
+  }
+  return copy;
+}
+}  // namespace
+
 void Comet::enqueue(ShardPush push) {
   push.pushed_us = metrics::wall_micros();
-  for (auto& shard : shards_) {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    auto& shard = shards_[i];
+    bool last = i + 1 == shards_.size();
+    ShardPush mine = last ? std::move(push) : with_own_frames(push);
     bool post = false;
     {
       std::lock_guard lock(shard->inbox.mutex);
-      shard->inbox.pushes.push_back(push);
+      shard->inbox.pushes.push_back(std::move(mine));
       post = !std::exchange(shard->inbox.drain_posted, true);
     }
     if (post) asio::post(shard->ctx, [this, &shard = *shard] { drain(shard); });
