@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startCluster } from './cluster.mjs';
 import { repoRoot } from '../lib/server.mjs';
 import { api, createUser, Conn, seqOf, unique, sleep } from '../lib/client.mjs';
+import { rawExchange } from '../lib/raw-ws.mjs';
 
 let cluster;
 const t0 = Date.now();
@@ -93,6 +94,18 @@ test('through nginx an oversized head is 431 and an oversized body 413, both in 
   assert.equal(body.json?.id, 'BAD_REQUEST', body.text);
   const fits = await api(cluster.url, '/api/login', { raw: 'x'.repeat(60 * 1024) });
   assert.equal(fits.status, 400, 'a body under the limit reaches Logic');
+});
+
+test('through nginx a request it cannot parse is 400 in JSON, not an HTML page', async () => {
+  const port = Number(new URL(cluster.url).port);
+  for (const bytes of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n']) {
+    const text = (await rawExchange(port, bytes)).toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 400 /, text);
+    assert.match(text, /\r\nContent-Type: application\/json\r\n/i, text);
+    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).id, 'BAD_REQUEST');
+  }
+  // The error page is internal: asked for by name it is not found.
+  assert.equal((await fetch(`${cluster.url}/__errors/400`)).status, 404);
 });
 
 test('two users on different comets exchange messages in one room and see the same order', async () => {
