@@ -127,7 +127,8 @@ for (const t of allTargets) {
   md += `${f(c1?.rss_kib_per_conn, 1)} | ${c1 && n1 ? f(c1.rss_kib_per_conn / n1.rss_kib_per_conn, 2) : '–'} | ${f(c1?.server_cpu_us_per_connect, 0)} |\n`;
 }
 md += `\n`;
-md += peerLines();
+const peerSummary = peerLines();
+md += peerSummary;
 
 md += `## Publish steps\n\n`;
 md += `CPU µs/delivery is the servers' utime+stime over the step (publishing and draining) divided by the messages delivered; `;
@@ -163,6 +164,9 @@ const kept = previous.search(/^<!-- /m);
 if (kept >= 0) md += `\n${previous.slice(kept)}`;
 writeFileSync(mdFile, md);
 console.log(`wrote ${mdFile}`);
+// The run's verdict against its peers on the console too (issue #15: ratios against nchan and
+// the floor), without the Markdown emphasis.
+for (const line of peerSummary.split('\n').filter(Boolean)) console.log(line.replaceAll('**', ''));
 
 // ---- plot
 const plotDir = path.join(path.dirname(resultsFile), 'plot');
