@@ -37,7 +37,8 @@ target_link_libraries(roomcast_services PUBLIC roomcast_infra roomcast_proto)
 
 # Discovery against a real Redis runs with the other infra tests.
 if(TARGET infra_tests)
-  target_sources(infra_tests PRIVATE tests/infra/registry_test.cc tests/infra/channel_pool_test.cc
+  target_sources(infra_tests PRIVATE tests/infra/registry_test.cc tests/infra/routing_test.cc
+    tests/infra/channel_pool_test.cc
     tests/infra/user_connections_test.cc tests/infra/presence_epochs_test.cc)
   target_link_libraries(infra_tests PRIVATE roomcast_services)
 endif()

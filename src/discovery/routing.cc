@@ -37,7 +37,7 @@ RouteRegistry::RouteRegistry(RedisClient& redis, std::string comet_id, const Com
       comet_id_(std::move(comet_id)),
       comet_(comet),
       ttl_ms_(entry_ttl_ms),
-      checker_("presence: reconciliation failed", kMarkCheck, [this] { check(); }) {}
+      checker_("routing: reconciliation failed", kMarkCheck, [this] { check(); }) {}
 
 RouteRegistry::~RouteRegistry() {
   stop();
@@ -88,7 +88,7 @@ void RouteRegistry::reconcile() {
 void RouteRegistry::check() {
   bool full = ++round_ % full_round_every(ttl_ms_) == 0;
   if (!full && redis_.command({"EXISTS", mark_key(comet_id_)}).integer == 0) {
-    spdlog::warn("presence: routes of {} vanished from Redis, re-announcing", comet_id_);
+    spdlog::warn("routing: routes of {} vanished from Redis, re-announcing", comet_id_);
     full = true;
   }
   if (full) reconcile();
@@ -107,7 +107,7 @@ void RouteRegistry::stop() {
     cmds.push_back({"DEL", mark_key(comet_id_)});
     redis_.pipeline(cmds);
   } catch (const std::exception& e) {
-    spdlog::warn("presence: withdrawing routes failed (they expire by themselves): {}", e.what());
+    spdlog::warn("routing: withdrawing routes failed (they expire by themselves): {}", e.what());
   }
 }
 
