@@ -31,23 +31,18 @@ void ChatSession::deliver_notice(const std::string& room_id, const Frame& frame)
   send(frame);
 }
 
-void ChatSession::add_read_state(std::vector<RoomPage>& pages) const {
-  auto* api = comet_.presence_api();
-  if (!api) {
-    // No read positions here (a comet without a PresenceApi): say "all read" rather than
-    // "nothing read", so clients do not count a whole page as unread on every connect.
-    for (auto& p : pages) p.last_read_seq = p.messages.empty() ? 0 : p.messages.front().seq;
-    return;
-  }
-  if (pages.empty()) return;
-  std::vector<std::string> ids;
-  for (auto& p : pages) ids.push_back(p.room.id);
-  auto positions = api->read_positions(user_.id, ids);
-  for (std::size_t i = 0; i < pages.size(); ++i) {
+void ChatSession::add_read_state(std::vector<RoomPage>& pages, bool positions_read) const {
+  for (auto& page : pages) {
     // The page is the latest one: its first message is the room's newest.
-    uint64_t newest = pages[i].messages.empty() ? 0 : pages[i].messages.front().seq;
-    pages[i].last_read_seq = std::min(positions[i], newest);
-    pages[i].unread = unread_between(pages[i].last_read_seq, newest);
+    uint64_t newest = page.messages.empty() ? 0 : page.messages.front().seq;
+    if (!positions_read) {
+      // No read positions here (a comet without a PresenceApi): say "all read" rather than
+      // "nothing read", so clients do not count a whole page as unread on every connect.
+      page.last_read_seq = newest;
+      continue;
+    }
+    page.last_read_seq = std::min(page.last_read_seq, newest);
+    page.unread = unread_between(page.last_read_seq, newest);
   }
 }
 

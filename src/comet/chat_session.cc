@@ -147,8 +147,10 @@ asio::awaitable<void> ChatSession::open_rooms(std::vector<RoomInfo> rooms, bool 
       for (auto& r : rooms) ids.push_back(r.id);
       if (auto* routes = comet_.routes()) routes->rooms_subscribed(ids);
       if (auto* remote = comet_.remote_room_counts()) remote->read_missing(ids);
-      auto out = comet_.logic().latest_pages(user_.id, ids, page_size);
-      add_read_state(out);
+      auto* reads = comet_.presence_api();
+      auto out = reads ? comet_.logic().latest_pages_with_reads(user_.id, ids, page_size, *reads)
+                       : comet_.logic().latest_pages(user_.id, ids, page_size);
+      add_read_state(out, reads != nullptr);
       return out;
     });
   } catch (...) {

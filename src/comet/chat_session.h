@@ -113,9 +113,10 @@ class ChatSession final : public WsHandler {
   boost::asio::awaitable<void> typing(ClientEvent& ev);
   boost::asio::awaitable<void> mark_read(ClientEvent& ev);
   boost::asio::awaitable<void> room_members(ClientEvent& ev);
-  // Fills the read state of freshly read pages (on the blocking pool) and their online counts
-  // (on the loop, just before they are sent).
-  void add_read_state(std::vector<RoomPage>& pages) const;
+  // Turns the read positions of freshly read latest pages (`last_read_seq`, when
+  // `positions_read`) into their read state (on the blocking pool), and fills their online
+  // counts (on the loop, just before they are sent).
+  void add_read_state(std::vector<RoomPage>& pages, bool positions_read) const;
   void add_online_counts(std::vector<RoomPage>& pages) const;
   boost::asio::awaitable<void> open_rooms(std::vector<RoomInfo> rooms, bool hello,
                                           bool joined_event);

@@ -24,6 +24,8 @@ class thread_pool;
 
 namespace roomcast {
 
+class PresenceApi;
+
 constexpr uint64_t kNoSeq = UINT64_MAX;  // "before the end": the latest page
 
 // How an asynchronous post ended: null once the queue holds the messages, else a ClientError
@@ -46,6 +48,12 @@ class LogicApi {
   // fails. This default asks room_page per room; the distributed comet makes one call of it.
   virtual std::vector<RoomPage> latest_pages(int64_t user_id,
                                              const std::vector<std::string>& room_ids, int limit);
+  // latest_pages with each page's `last_read_seq` set to the user's read position in its room
+  // (from `reads`; 0: never read), for hello and joins. This default asks `reads` after the
+  // pages; the distributed comet, whose client is both, makes one call of the two.
+  virtual std::vector<RoomPage> latest_pages_with_reads(int64_t user_id,
+                                                        const std::vector<std::string>& room_ids,
+                                                        int limit, PresenceApi& reads);
   // Validates and accepts messages (returns once the queue holds them). `trace` names the event
   // in every layer's logs (common/trace_id.h).
   virtual void post_messages(const User& user, const std::string& room_id,
@@ -62,5 +70,8 @@ class LogicApi {
   virtual RoomInfo join_room(int64_t user_id, const std::string& room_id, uint64_t conn) = 0;
   virtual void leave_room(int64_t user_id, const std::string& room_id, uint64_t conn) = 0;
 };
+
+// Sets each page's `last_read_seq` from `positions` (same order; missing ones: 0, never read).
+void set_read_positions(std::vector<RoomPage>& pages, const std::vector<uint64_t>& positions);
 
 }  // namespace roomcast

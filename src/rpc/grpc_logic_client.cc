@@ -164,9 +164,10 @@ RoomPage GrpcLogicClient::room_page(int64_t user_id, const std::string& room_id,
   return page_of(reply);
 }
 
-std::vector<RoomPage> GrpcLogicClient::latest_pages(int64_t user_id,
-                                                    const std::vector<std::string>& room_ids,
-                                                    int limit) {
+std::vector<RoomPage> GrpcLogicClient::history_batch(int64_t user_id,
+                                                     const std::vector<std::string>& room_ids,
+                                                     int limit, bool with_reads,
+                                                     std::vector<uint64_t>& positions) {
   pb::HistoryBatchRequest req;
   for (auto& id : room_ids) {
     auto* page = req.add_pages();
@@ -176,6 +177,7 @@ std::vector<RoomPage> GrpcLogicClient::latest_pages(int64_t user_id,
     page->set_before_seq(kNoSeq);
     page->set_limit(limit);
   }
+  req.set_with_read_positions(with_reads);
   pb::HistoryBatchReply reply;
   call("HistoryBatch", true, 5s, [&](pb::Logic::Stub& stub, grpc::ClientContext& ctx) {
     return stub.HistoryBatch(&ctx, req, &reply);
@@ -185,6 +187,27 @@ std::vector<RoomPage> GrpcLogicClient::latest_pages(int64_t user_id,
   std::vector<RoomPage> pages;
   pages.reserve(room_ids.size());
   for (auto& p : reply.pages()) pages.push_back(page_of(p));
+  positions.assign(reply.last_read_seqs().begin(), reply.last_read_seqs().end());
+  return pages;
+}
+
+std::vector<RoomPage> GrpcLogicClient::latest_pages(int64_t user_id,
+                                                    const std::vector<std::string>& room_ids,
+                                                    int limit) {
+  std::vector<uint64_t> unused;
+  return history_batch(user_id, room_ids, limit, false, unused);
+}
+
+std::vector<RoomPage> GrpcLogicClient::latest_pages_with_reads(
+    int64_t user_id, const std::vector<std::string>& room_ids, int limit, PresenceApi& reads) {
+  if (&reads != static_cast<PresenceApi*>(this))
+    return LogicApi::latest_pages_with_reads(user_id, room_ids, limit, reads);
+  std::vector<uint64_t> positions;
+  auto pages = history_batch(user_id, room_ids, limit, true, positions);
+  // A Logic from before the combined call answers the pages only: ask for the positions.
+  if (positions.size() != pages.size() && !pages.empty())
+    positions = read_positions(user_id, room_ids);
+  set_read_positions(pages, positions);
   return pages;
 }
 

@@ -48,6 +48,10 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   // One HistoryBatch call for all the rooms.
   std::vector<RoomPage> latest_pages(int64_t user_id, const std::vector<std::string>& room_ids,
                                      int limit) override;
+  // When `reads` is this client: the pages and the read positions in that one call.
+  std::vector<RoomPage> latest_pages_with_reads(int64_t user_id,
+                                                const std::vector<std::string>& room_ids, int limit,
+                                                PresenceApi& reads) override;
   void post_messages(const User& user, const std::string& room_id,
                      const std::vector<ClientMessage>& messages, TraceId trace) override;
   // Any thread, never blocks: the event joins the comet's next ReceiveBatch call (`blocking` is
@@ -77,6 +81,10 @@ class GrpcLogicClient final : public LogicApi, public PresenceApi {
   bool report_users(bool full, const std::vector<std::pair<int64_t, bool>>& users);
 
  private:
+  // A HistoryBatch call: the latest page of each room, and the read positions when asked (an
+  // older Logic may leave those out: `positions` is then empty).
+  std::vector<RoomPage> history_batch(int64_t user_id, const std::vector<std::string>& room_ids,
+                                      int limit, bool with_reads, std::vector<uint64_t>& positions);
   struct Peer {
     std::string id;
     std::shared_ptr<grpc::Channel> channel;

@@ -140,6 +140,11 @@ grpc::Status LogicService::HistoryBatch(grpc::ServerContext*, const pb::HistoryB
                                         pb::HistoryBatchReply* reply) {
   return guarded("HistoryBatch", [&] {
     for (auto& page : req->pages()) fill_page(logic_, page, reply->add_pages());
+    if (!req->with_read_positions() || req->pages().empty()) return;
+    std::vector<std::string> rooms;
+    for (auto& page : req->pages()) rooms.push_back(page.room_id());
+    for (auto seq : presence_.read_positions(req->pages(0).user_id(), rooms))
+      reply->add_last_read_seqs(seq);
   });
 }
 
