@@ -68,6 +68,7 @@ if(BUILD_TESTING)
     tests/infra/pipeline_test.cc
   )
   target_link_libraries(infra_tests PRIVATE roomcast_infra GTest::gtest_main)
+  target_include_directories(infra_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/tests)
   target_compile_definitions(infra_tests PRIVATE ROOMCAST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
   add_test(NAME infra
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/infra/run.sh $<TARGET_FILE:infra_tests>

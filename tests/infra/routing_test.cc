@@ -6,12 +6,12 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
-#include <stdexcept>
 #include <thread>
 
 #include "comet/comet.h"
 #include "common/config.h"
 #include "discovery/routing.h"
+#include "fakes/unused_logic_api.h"
 #include "net/io_pool.h"
 #include "test_env.h"
 
@@ -21,28 +21,12 @@ namespace {
 using namespace std::chrono_literals;
 using Names = std::vector<std::string>;
 
-// The comet behind a RouteRegistry only lists its local rooms and users (none here).
-class NoLogic final : public LogicApi {
-  [[noreturn]] static void unused() { throw std::logic_error("not used by the routing test"); }
-
- public:
-  std::optional<User> authenticate(const std::string&) override { unused(); }
-  std::vector<RoomInfo> user_rooms(int64_t) override { unused(); }
-  RoomPage room_page(int64_t, const std::string&, uint64_t, uint64_t, int) override { unused(); }
-  void post_messages(const User&, const std::string&, const std::vector<ClientMessage>&,
-                     TraceId) override {
-    unused();
-  }
-  RoomInfo create_room(const User&, const std::string&, uint64_t) override { unused(); }
-  RoomInfo join_room(int64_t, const std::string&, uint64_t) override { unused(); }
-  void leave_room(int64_t, const std::string&, uint64_t) override { unused(); }
-};
-
 struct IdleComet {
   Config config;
   IoPool loops{1};
   asio::thread_pool blocking{1};
-  NoLogic logic;
+  // The comet behind a RouteRegistry only lists its local rooms and users (none here).
+  test::UnusedLogicApi logic;
   Comet comet{loops, blocking, logic, config};
 };
 

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "fakes/unused_logic_api.h"
 #include "logic/logic_api.h"
 #include "logic/presence_api.h"
 
@@ -12,15 +13,9 @@ using namespace roomcast;
 
 namespace {
 
-[[noreturn]] void unused() {
-  throw std::logic_error("not used here");
-}
-
 // Pages only: room `r<n>` has one message, seq 10 * n.
-class PagesOnly final : public LogicApi {
+class PagesOnly final : public test::UnusedLogicApi {
  public:
-  std::optional<User> authenticate(const std::string&) override { unused(); }
-  std::vector<RoomInfo> user_rooms(int64_t) override { unused(); }
   RoomPage room_page(int64_t, const std::string& room_id, uint64_t, uint64_t, int) override {
     RoomPage page;
     page.room.id = room_id;
@@ -30,17 +25,12 @@ class PagesOnly final : public LogicApi {
     page.messages.push_back(m);
     return page;
   }
-  void post_messages(const User&, const std::string&, const std::vector<ClientMessage>&,
-                     TraceId) override {
-    unused();
-  }
-  RoomInfo create_room(const User&, const std::string&, uint64_t) override { unused(); }
-  RoomInfo join_room(int64_t, const std::string&, uint64_t) override { unused(); }
-  void leave_room(int64_t, const std::string&, uint64_t) override { unused(); }
 };
 
 // Read positions 1, 2, 3, ... in the order asked; records each call.
 class Positions final : public PresenceApi {
+  [[noreturn]] static void unused() { throw std::logic_error("not used here"); }
+
  public:
   std::vector<uint64_t> read_positions(int64_t user_id,
                                        const std::vector<std::string>& room_ids) override {
