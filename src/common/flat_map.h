@@ -1,6 +1,6 @@
 // A map kept in one vector, for the few entries a connection holds (its rooms): one allocation
 // instead of a node per entry and a bucket array, and a linear scan that beats hashing at this
-// size. The subset of std::unordered_map's interface that callers use, and reserve().
+// size. The subset of std::unordered_map's interface that callers use.
 #pragma once
 
 #include <algorithm>
@@ -27,7 +27,6 @@ class FlatMap {
     grow_for_one_more();
     return items_.emplace_back(key, Value{}).second;
   }
-  void reserve(std::size_t n) { items_.reserve(n); }
   std::size_t erase(const Key& key) {
     auto it = find(key);
     if (it == end()) return 0;
